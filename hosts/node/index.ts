@@ -1,0 +1,28 @@
+// websock on Node: the websock_* API bound to the Node host.
+
+import { createWebsock } from "../../src/websock.js";
+import { nodeHost } from "./node-host.js";
+
+export const {
+  websock_open,
+  websock_send_text,
+  websock_send_binary,
+  websock_send_frame,
+  websock_ping,
+  websock_recv,
+  websock_close,
+  websock_close_with_code,
+  websock_last_error,
+  websock_get_info,
+} = createWebsock(nodeHost);
+
+export { WEBSOCK_ERR, WEBSOCK_OK, WEBSOCK_OP, WEBSOCK_WAIT_FOREVER, websock_msg_hdr_init } from "../../src/websock.js";
+export { websock_parse_url } from "../../src/url.js";
+export type {
+  websock_config_t,
+  websock_error_t,
+  websock_handle_t,
+  websock_info_t,
+  websock_msg_hdr_t,
+  websock_ssl_config_t,
+} from "../../src/types.js";

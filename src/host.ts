@@ -1,0 +1,66 @@
+// What the pure core needs from a platform, and nothing else. A host (Node,
+// Moddable, the XS test host) implements this; src/ never reaches further.
+
+import type { websock_ssl_config_t } from "./types.js";
+
+export interface ConnectTarget {
+  hostname: string;
+  port: number;
+  secured: boolean;
+  ssl: websock_ssl_config_t;
+}
+
+/** Why a transport failed; `kind` picks the WEBSOCK_ERR_* row. */
+export interface TransportFailure {
+  kind: "dns" | "connect" | "tls" | "io";
+  message: string;
+  /** For kind "tls": a short machine-readable reason ("untrusted_ca", "hostname_mismatch", ...). */
+  tlsReason?: string;
+}
+
+export interface TransportHandlers {
+  /** The connection (and TLS, when secured) is established. */
+  onConnect(): void;
+  /** Bytes have arrived: call read() until it returns 0. */
+  onReadable(): void;
+  /** write() took less than it was given earlier; it takes more now. */
+  onWritable(): void;
+  /** The peer closed its side; no more bytes will arrive. */
+  onEnd(): void;
+  /** The transport failed; no more callbacks follow. */
+  onError(failure: TransportFailure): void;
+}
+
+/**
+ * A byte stream. Reads and writes copy: the transport never keeps a view of
+ * the caller's buffers, so the fixed rx and tx buffers can be reused at once.
+ */
+export interface Transport {
+  /** Copies up to `end - start` received bytes into into[start, end); returns the count (0: none now). */
+  read(into: Uint8Array, start: number, end: number): number;
+  /** Takes (copies) as much of `bytes` as it can now; returns the count. Less than all: wait for onWritable. */
+  write(bytes: Uint8Array): number;
+  /** Ends the stream gracefully after what was written has been sent, then releases it. */
+  close(): void;
+  /** Releases the stream at once. */
+  destroy(): void;
+  /** TLS details, when the stream is TLS. */
+  tlsInfo?(): { version: string; cipher: string; alpn: string } | null;
+}
+
+export interface Host {
+  /** Starts connecting; callbacks report progress. Never throws for network errors. */
+  connect(target: ConnectTarget, handlers: TransportHandlers): Transport;
+  /**
+   * Checks ssl_config before anything is allocated: returns null when the host
+   * can honour it, or a message naming the field it cannot.
+   */
+  checkSsl(ssl: websock_ssl_config_t): string | null;
+  /** Fills `out` with cryptographically strong random bytes (mask keys, Sec-WebSocket-Key). */
+  randomFill(out: Uint8Array): void;
+  sha1(data: Uint8Array): Uint8Array;
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  setTimer(ms: number, callback: () => void): unknown;
+  clearTimer(timer: unknown): void;
+}

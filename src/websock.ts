@@ -1,0 +1,574 @@
+// The C-like face: websock_open / send / recv / close over one Host. Where C
+// blocks, these return Promises. They never throw: a handle or null, 0 or a
+// negative WEBSOCK_ERR_* code, a byte count or a negative code; and
+// websock_last_error says why.
+//
+// This layer moves bytes between the host's transport and the core
+// (Connection), arms one timer per handle for the core's deadlines, and
+// parks callers until the core has what they wait for.
+
+import {
+  Connection,
+  NOTHING_READY,
+  STATE_CLOSED,
+  STATE_CONNECTING,
+  STATE_NAMES,
+  STATE_OPEN,
+  TRANSPORT_CLOSE,
+  TRANSPORT_KEEP,
+  encodeCloseReason,
+  type Failure,
+} from "./connection.js";
+import { resolveConfig, type ResolvedConfig } from "./config.js";
+import { ERR, WEBSOCK_OK, type ErrorRow } from "./errors.js";
+import type { Host, Transport, TransportFailure } from "./host.js";
+import {
+  MAX_CONTROL_PAYLOAD,
+  OPCODE_BINARY,
+  OPCODE_CLOSE,
+  OPCODE_CONTINUATION,
+  OPCODE_PING,
+  OPCODE_PONG,
+  OPCODE_TEXT,
+  isValidCloseCode,
+} from "./opcodes.js";
+import { UTF8_ACCEPT, UTF8_REJECT, utf8Encode, utf8Length, utf8Validate } from "./utf8.js";
+import type {
+  websock_config_t,
+  websock_error_t,
+  websock_handle_t,
+  websock_info_t,
+  websock_msg_hdr_t,
+} from "./types.js";
+
+/** websock_recv's timeout for "wait as long as it takes". */
+export const WEBSOCK_WAIT_FOREVER = -1;
+
+export const WEBSOCK_OP = Object.freeze({
+  CONTINUATION: OPCODE_CONTINUATION,
+  TEXT: OPCODE_TEXT,
+  BINARY: OPCODE_BINARY,
+  CLOSE: OPCODE_CLOSE,
+  PING: OPCODE_PING,
+  PONG: OPCODE_PONG,
+});
+
+/** The WEBSOCK_ERR_* codes by short name: WEBSOCK_ERR.CLOSED_BY_PEER === -60. */
+export const WEBSOCK_ERR: Readonly<Record<keyof typeof ERR, number>> = Object.freeze(
+  Object.fromEntries(Object.entries(ERR).map(([key, row]) => [key, row.code])) as Record<keyof typeof ERR, number>,
+);
+
+export { WEBSOCK_OK };
+
+/** A zeroed message header to pass to websock_recv. */
+export function websock_msg_hdr_init(): websock_msg_hdr_t {
+  return { fin: false, opcode: -1, payload_len: 0, offset: 0, bytesleft: 0 };
+}
+
+export interface WebsockApi {
+  websock_open(cfg: websock_config_t): Promise<websock_handle_t | null>;
+  websock_send_text(h: websock_handle_t, payload: string | Uint8Array, len?: number): Promise<number>;
+  websock_send_binary(h: websock_handle_t, payload: Uint8Array, len?: number): Promise<number>;
+  websock_send_frame(h: websock_handle_t, opcode: number, payload: string | Uint8Array, len: number | undefined, fin: boolean): Promise<number>;
+  websock_ping(h: websock_handle_t, payload?: string | Uint8Array): Promise<number>;
+  websock_recv(h: websock_handle_t, hdr: websock_msg_hdr_t, buf: Uint8Array, len: number, timeout: number): Promise<number>;
+  websock_close(h: websock_handle_t): Promise<void>;
+  websock_close_with_code(h: websock_handle_t, code: number, reason?: string): Promise<number>;
+  websock_last_error(h?: websock_handle_t | null): websock_error_t;
+  websock_get_info(h: websock_handle_t): websock_info_t | null;
+}
+
+const NO_ERROR: websock_error_t = Object.freeze({ code: WEBSOCK_OK, name: "WEBSOCK_OK", message: "no error" });
+
+function errorFrom(failure: Failure): websock_error_t {
+  const { error, detail } = failure;
+  const e: websock_error_t = {
+    code: error.code,
+    name: error.name,
+    message: detail && detail !== error.message ? `${error.message}: ${detail}` : error.message,
+  };
+  if (failure.httpStatus !== undefined) e.http_status = failure.httpStatus;
+  if (failure.closeCode !== undefined && failure.closeCode !== 0) e.close_code = failure.closeCode;
+  if (failure.closeReason !== undefined) e.close_reason = failure.closeReason;
+  if (failure.tlsReason !== undefined) e.tls_reason = failure.tlsReason;
+  return e;
+}
+
+const TRANSPORT_ERRORS: Readonly<Record<TransportFailure["kind"], ErrorRow>> = Object.freeze({
+  dns: ERR.DNS,
+  connect: ERR.CONNECT,
+  tls: ERR.TLS,
+  io: ERR.IO,
+});
+
+/** Everything one handle holds; the handle the caller sees is an opaque token mapped to this. */
+class Session {
+  readonly conn: Connection;
+  readonly config: ResolvedConfig;
+  transport: Transport | null = null;
+  connected = false;
+  transportEnded = false;
+  released = false;
+  lastError: websock_error_t = NO_ERROR;
+
+  // The tx bytes produced but not yet taken by the transport.
+  txOff = 0;
+  txLen = 0;
+  writeBlocked = false;
+
+  deadlineTimer: unknown = null;
+  deadlineAt = Infinity;
+
+  /** Wakes the pending websock_recv, if any. */
+  recvWake: (() => void) | null = null;
+  /** Resolves the pending data frame's send once sender.framesProduced reaches sendTarget. */
+  sendDone: ((code: number) => void) | null = null;
+  sendTarget = 0;
+  sendChain: Promise<unknown> = Promise.resolve();
+  /** Outgoing fragmentation: inside a message, and its UTF-8 state when text. */
+  sendingFragmented = false;
+  sendingText = false;
+  sendUtf8 = UTF8_ACCEPT;
+
+  openDone: ((ok: boolean) => void) | null = null;
+  closeWaiters: Array<() => void> = [];
+
+  constructor(conn: Connection, config: ResolvedConfig) {
+    this.conn = conn;
+    this.config = config;
+  }
+}
+
+export function createWebsock(host: Host): WebsockApi {
+  const sessions = new WeakMap<websock_handle_t, Session>();
+  let lastError: websock_error_t = NO_ERROR;
+
+  function setError(s: Session | null, e: websock_error_t): void {
+    lastError = e;
+    if (s !== null) s.lastError = e;
+  }
+
+  function invalid(s: Session | null, message: string): number {
+    setError(s, { code: ERR.INVALID_ARG.code, name: ERR.INVALID_ARG.name, message: `${ERR.INVALID_ARG.message}: ${message}` });
+    return ERR.INVALID_ARG.code;
+  }
+
+  function failWith(s: Session, row: ErrorRow, detail?: string): number {
+    setError(s, errorFrom({ error: row, detail: detail ?? row.message }));
+    return row.code;
+  }
+
+  function sessionOf(h: websock_handle_t): Session | null {
+    const s = typeof h === "object" && h !== null ? sessions.get(h) : undefined;
+    if (s === undefined || s.released) {
+      invalid(null, "h is not an open websock handle (unknown, or already closed)");
+      return null;
+    }
+    return s;
+  }
+
+  // ---- moving bytes ----
+
+  /** Pulls what the transport has into the rx buffer, as long as there is room. */
+  function readIn(s: Session): void {
+    const t = s.transport;
+    if (t === null || s.transportEnded) return;
+    const conn = s.conn;
+    for (;;) {
+      const room = conn.prepareReceive();
+      if (room === 0) return;
+      const end = conn.rxEnd;
+      const n = t.read(conn.rx, end, end + room);
+      if (n === 0) return;
+      conn.commitReceive(n);
+    }
+  }
+
+  /** Writes what the core produces until the transport pushes back. */
+  function pump(s: Session): void {
+    const t = s.transport;
+    if (t === null || !s.connected || s.writeBlocked || s.transportEnded) return;
+    const conn = s.conn;
+    for (;;) {
+      if (s.txOff < s.txLen) {
+        s.txOff += t.write(conn.tx.subarray(s.txOff, s.txLen));
+        if (s.txOff < s.txLen) {
+          s.writeBlocked = true;
+          return;
+        }
+      }
+      const n = conn.produce();
+      if (n === 0) return;
+      s.txOff = 0;
+      s.txLen = n;
+    }
+  }
+
+  function endTransport(s: Session, graceful: boolean): void {
+    const t = s.transport;
+    if (t === null || s.transportEnded) return;
+    s.transportEnded = true;
+    if (graceful) t.close();
+    else t.destroy();
+  }
+
+  /** After anything happened: write, end the transport if asked, wake whoever waits, re-arm the timer. */
+  function sync(s: Session): void {
+    const conn = s.conn;
+    pump(s);
+    const action = conn.transportAction;
+    if (action !== TRANSPORT_KEEP && !s.transportEnded) {
+      // A graceful end waits until the close frame has been taken by the transport.
+      if (action !== TRANSPORT_CLOSE || s.txOff >= s.txLen || !s.connected) endTransport(s, action === TRANSPORT_CLOSE && s.connected);
+    }
+    if (s.recvWake !== null && conn.readable) s.recvWake();
+    if (s.sendDone !== null) {
+      // Done once the frame is produced and its last bytes were taken by the transport;
+      // lost if the transport ended first, or if the core dropped the frame unstarted (closing).
+      const produced = conn.sender.framesProduced >= s.sendTarget;
+      if (produced && s.txOff >= s.txLen) s.sendDone(WEBSOCK_OK);
+      else if (s.transportEnded || (!produced && !conn.sender.busy)) s.sendDone(ERR.NOT_OPEN.code);
+    }
+    if (s.openDone !== null && conn.state !== STATE_CONNECTING) s.openDone(conn.state === STATE_OPEN);
+    if (s.closeWaiters.length > 0 && conn.state === STATE_CLOSED && s.transportEnded) {
+      for (const wake of s.closeWaiters.splice(0)) wake();
+    }
+    armDeadline(s);
+  }
+
+  function armDeadline(s: Session): void {
+    const at = s.released || s.transportEnded ? Infinity : s.conn.nextDeadline();
+    if (at === s.deadlineAt) return;
+    if (s.deadlineTimer !== null) host.clearTimer(s.deadlineTimer);
+    s.deadlineTimer = null;
+    s.deadlineAt = at;
+    if (at === Infinity) return;
+    s.deadlineTimer = host.setTimer(Math.max(0, at - host.now()), () => {
+      s.deadlineTimer = null;
+      s.deadlineAt = Infinity;
+      s.conn.tick();
+      sync(s);
+    });
+  }
+
+  /** Runs a host callback; a throw inside the core or the host fails the connection instead of escaping. */
+  function guarded(s: Session, work: () => void): void {
+    try {
+      work();
+    } catch (e) {
+      s.conn.transportFailed({ error: ERR.IO, detail: `internal error: ${String(e)}` });
+    }
+    try {
+      sync(s);
+    } catch {
+      endTransport(s, false);
+    }
+  }
+
+  function release(s: Session): void {
+    if (s.released) return;
+    endTransport(s, false);
+    s.released = true;
+    if (s.deadlineTimer !== null) host.clearTimer(s.deadlineTimer);
+    s.deadlineTimer = null;
+    s.recvWake?.();
+    s.sendDone?.(ERR.NOT_OPEN.code);
+    for (const wake of s.closeWaiters.splice(0)) wake();
+  }
+
+  // ---- open ----
+
+  async function websock_open(cfg: websock_config_t): Promise<websock_handle_t | null> {
+    const resolved = resolveConfig(cfg);
+    if (!resolved.ok) {
+      invalid(null, resolved.message);
+      return null;
+    }
+    const config = resolved.config;
+    if (config.secured) {
+      const sslProblem = host.checkSsl(config.ssl);
+      if (sslProblem !== null) {
+        invalid(null, sslProblem);
+        return null;
+      }
+    }
+    const conn = new Connection({
+      rxBufferSize: config.rxBufferSize,
+      txBufferSize: config.txBufferSize,
+      autoPong: config.autoPong,
+      maxMessageSize: config.maxMessageSize,
+      pingInterval: config.pingInterval,
+      pongTimeout: config.pongTimeout,
+      closeTimeout: config.closeTimeout,
+      randomFill: (out) => host.randomFill(out),
+      sha1: (data) => host.sha1(data),
+      now: () => host.now(),
+    });
+    conn.startHandshake({ host: config.hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: config.headers });
+    const s = new Session(conn, config);
+
+    const opened = new Promise<boolean>((resolve) => {
+      s.openDone = (ok) => {
+        s.openDone = null;
+        resolve(ok);
+      };
+    });
+    const openTimer = host.setTimer(config.timeOut, () => {
+      if (s.openDone === null) return;
+      conn.transportFailed({ error: ERR.TIMEOUT, detail: `not open after ${config.timeOut} ms (${s.connected ? "waiting for the handshake response" : "connecting"})` });
+      sync(s);
+    });
+    try {
+      s.transport = host.connect(
+        { hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl },
+        {
+          onConnect: () => guarded(s, () => {
+            s.connected = true;
+          }),
+          onReadable: () => guarded(s, () => readIn(s)),
+          onWritable: () => guarded(s, () => {
+            s.writeBlocked = false;
+          }),
+          onEnd: () => guarded(s, () => {
+            readIn(s);
+            conn.receiveEof();
+          }),
+          onError: (f) => guarded(s, () => {
+            s.transportEnded = true;
+            conn.transportFailed({ error: TRANSPORT_ERRORS[f.kind] ?? ERR.IO, detail: f.message, tlsReason: f.tlsReason, closeCode: conn.state === STATE_CONNECTING ? undefined : 1006 });
+          }),
+        },
+      );
+    } catch (e) {
+      conn.transportFailed({ error: ERR.CONNECT, detail: String(e) });
+    }
+    sync(s);
+    const ok = await opened;
+    host.clearTimer(openTimer);
+    if (!ok) {
+      setError(null, errorFrom(conn.ending ?? { error: ERR.IO, detail: "the connection failed" }));
+      release(s);
+      return null;
+    }
+    const handle: websock_handle_t = Object.freeze({ __websock_handle: true as const });
+    sessions.set(handle, s);
+    return handle;
+  }
+
+  // ---- send ----
+
+  /** Checks a payload and its len; returns the byte count to send, or a negative code. */
+  function payloadLength(s: Session, payload: unknown, len: number | undefined, allowString: boolean): number {
+    if (typeof payload === "string" && allowString) {
+      if (len === undefined) return payload.length;
+      if (!Number.isInteger(len) || len < 0 || len > payload.length) return invalid(s, `len must be an integer from 0 to ${payload.length} (the payload's length)`);
+      return len;
+    }
+    if (!(payload instanceof Uint8Array)) return invalid(s, allowString ? "payload must be a string or a Uint8Array" : "payload must be a Uint8Array");
+    if (len === undefined) return payload.length;
+    if (!Number.isInteger(len) || len < 0 || len > payload.length) return invalid(s, `len must be an integer from 0 to ${payload.length} (the payload's length)`);
+    return len;
+  }
+
+  function sendData(h: websock_handle_t, opcode: number, payload: string | Uint8Array, len: number | undefined, fin: boolean, viaFrame: boolean): Promise<number> {
+    const s = sessionOf(h);
+    if (s === null) return Promise.resolve(ERR.INVALID_ARG.code);
+    const units = payloadLength(s, payload, len, opcode !== OPCODE_BINARY || viaFrame);
+    if (units < 0) return Promise.resolve(units);
+    if (s.conn.state !== STATE_OPEN) return Promise.resolve(failWith(s, ERR.NOT_OPEN, `the connection is ${STATE_NAMES[s.conn.state]}`));
+
+    // RFC 6455 §5.4: a message's fragments are continuations of its first frame, in order.
+    if (opcode === OPCODE_CONTINUATION && !s.sendingFragmented) return Promise.resolve(invalid(s, "opcode 0 (continuation) with no fragmented message started"));
+    if (opcode !== OPCODE_CONTINUATION && s.sendingFragmented) {
+      return Promise.resolve(invalid(s, "a fragmented message is in progress: continue it with websock_send_frame(h, 0, ...)"));
+    }
+    const text = opcode === OPCODE_TEXT || (opcode === OPCODE_CONTINUATION && s.sendingText);
+    if (typeof payload !== "string" && text) {
+      // A text frame must carry UTF-8 (§8.1); the peer would fail us with 1007.
+      const state = utf8Validate(opcode === OPCODE_TEXT ? UTF8_ACCEPT : s.sendUtf8, payload, 0, units);
+      if (state === UTF8_REJECT || (fin && state !== UTF8_ACCEPT)) return Promise.resolve(invalid(s, "payload is not valid UTF-8"));
+      s.sendUtf8 = state;
+    }
+    if (opcode !== OPCODE_CONTINUATION) s.sendingText = text;
+    s.sendingFragmented = !fin;
+
+    const run = (): Promise<number> => {
+      if (s.released || s.conn.state !== STATE_OPEN) return Promise.resolve(failWith(s, ERR.NOT_OPEN, "the connection closed before this message was sent"));
+      const sender = s.conn.sender;
+      if (typeof payload === "string") sender.queueString(opcode, fin, payload, units, utf8Length(payload, units));
+      else sender.queueBytes(opcode, fin, payload, 0, units);
+      s.sendTarget = sender.framesProduced + 1;
+      const done = new Promise<number>((resolve) => {
+        s.sendDone = (code) => {
+          s.sendDone = null;
+          if (code < 0 && code !== WEBSOCK_OK) failWith(s, ERR.NOT_OPEN, "the connection ended before this message was sent");
+          resolve(code < 0 ? ERR.NOT_OPEN.code : code);
+        };
+      });
+      guarded(s, () => {});
+      return done;
+    };
+    const result = s.sendChain.then(run);
+    s.sendChain = result;
+    return result;
+  }
+
+  function websock_send_text(h: websock_handle_t, payload: string | Uint8Array, len?: number): Promise<number> {
+    return sendData(h, OPCODE_TEXT, payload, len, true, false);
+  }
+
+  function websock_send_binary(h: websock_handle_t, payload: Uint8Array, len?: number): Promise<number> {
+    return sendData(h, OPCODE_BINARY, payload, len, true, false);
+  }
+
+  function websock_send_frame(h: websock_handle_t, opcode: number, payload: string | Uint8Array, len: number | undefined, fin: boolean): Promise<number> {
+    const s = sessionOf(h);
+    if (s === null) return Promise.resolve(ERR.INVALID_ARG.code);
+    if (typeof fin !== "boolean") return Promise.resolve(invalid(s, "fin must be a boolean"));
+    if (opcode === OPCODE_PING) return fin ? websock_ping(h, payload) : Promise.resolve(invalid(s, "a ping cannot be fragmented (fin must be true)"));
+    if (opcode !== OPCODE_CONTINUATION && opcode !== OPCODE_TEXT && opcode !== OPCODE_BINARY) {
+      return Promise.resolve(invalid(s, "opcode must be 0 (continuation), 1 (text), 2 (binary) or 9 (ping); close with websock_close_with_code"));
+    }
+    return sendData(h, opcode, payload, len, fin, true);
+  }
+
+  async function websock_ping(h: websock_handle_t, payload?: string | Uint8Array): Promise<number> {
+    const s = sessionOf(h);
+    if (s === null) return ERR.INVALID_ARG.code;
+    const bytes = payload === undefined ? EMPTY : typeof payload === "string" ? utf8Encode(payload) : payload;
+    if (!(bytes instanceof Uint8Array)) return invalid(s, "payload must be a string or a Uint8Array");
+    if (bytes.length > MAX_CONTROL_PAYLOAD) return invalid(s, "a ping payload is at most 125 bytes");
+    if (s.conn.state !== STATE_OPEN) return failWith(s, ERR.NOT_OPEN, `the connection is ${STATE_NAMES[s.conn.state]}`);
+    s.conn.sender.queuePing(bytes, 0, bytes.length);
+    guarded(s, () => {});
+    return WEBSOCK_OK;
+  }
+
+  // ---- receive ----
+
+  async function websock_recv(h: websock_handle_t, hdr: websock_msg_hdr_t, buf: Uint8Array, len: number, timeout: number): Promise<number> {
+    const s = sessionOf(h);
+    if (s === null) return ERR.INVALID_ARG.code;
+    if (hdr === null || typeof hdr !== "object") return invalid(s, "hdr must be a websock_msg_hdr_t object");
+    if (!(buf instanceof Uint8Array)) return invalid(s, "buf must be a Uint8Array");
+    if (!Number.isInteger(len) || len < 1 || len > buf.length) return invalid(s, `len must be an integer from 1 to ${buf.length} (the length of buf)`);
+    if (typeof timeout !== "number" || !(Number.isInteger(timeout) && (timeout >= 0 || timeout === WEBSOCK_WAIT_FOREVER))) {
+      return invalid(s, "timeout must be a whole number of milliseconds >= 0, or -1 to wait forever");
+    }
+    if (s.recvWake !== null) return failWith(s, ERR.BUSY);
+
+    let timedOut = false;
+    let timer: unknown = null;
+    for (;;) {
+      const n = s.conn.read(hdr, buf, 0, len);
+      if (n !== NOTHING_READY) {
+        if (timer !== null) host.clearTimer(timer);
+        // Reading made room: pull what the transport holds back, answer pings behind the data.
+        guarded(s, () => readIn(s));
+        if (n < 0) {
+          setError(s, errorFrom(s.conn.ending!));
+          clearHeader(hdr);
+        }
+        return n;
+      }
+      if (timeout === 0 || timedOut || s.released) {
+        if (timer !== null) host.clearTimer(timer);
+        clearHeader(hdr);
+        if (s.released) return failWith(s, ERR.NOT_OPEN, "the handle was closed while websock_recv waited");
+        return 0;
+      }
+      await new Promise<void>((resolve) => {
+        s.recvWake = resolve;
+        if (timer === null && timeout !== WEBSOCK_WAIT_FOREVER) {
+          timer = host.setTimer(timeout, () => {
+            timer = null;
+            timedOut = true;
+            s.recvWake?.();
+          });
+        }
+      });
+      s.recvWake = null;
+    }
+  }
+
+  // ---- close ----
+
+  function waitClosed(s: Session): Promise<void> {
+    return new Promise<void>((resolve) => {
+      s.closeWaiters.push(resolve);
+      sync(s);
+    });
+  }
+
+  async function closeWith(s: Session, code: number, reason: Uint8Array): Promise<void> {
+    s.conn.close(code, reason);
+    guarded(s, () => {});
+    // The core's close deadline bounds this wait: it ends the transport when close_timeout passes.
+    await waitClosed(s);
+    release(s);
+  }
+
+  async function websock_close(h: websock_handle_t): Promise<void> {
+    const s = sessionOf(h);
+    if (s === null) return;
+    await closeWith(s, 1000, EMPTY);
+  }
+
+  async function websock_close_with_code(h: websock_handle_t, code: number, reason = ""): Promise<number> {
+    const s = sessionOf(h);
+    if (s === null) return ERR.INVALID_ARG.code;
+    // §7.4: 1005, 1006 and 1015 are never sent; 1004 is reserved.
+    if (!isValidCloseCode(code)) return invalid(s, "code must be 1000-1003, 1007-1014 or 3000-4999");
+    if (typeof reason !== "string") return invalid(s, "reason must be a string");
+    const bytes = encodeCloseReason(reason);
+    if (bytes === null) return invalid(s, "reason is longer than 123 bytes of UTF-8");
+    await closeWith(s, code, bytes);
+    return WEBSOCK_OK;
+  }
+
+  // ---- information ----
+
+  function websock_last_error(h?: websock_handle_t | null): websock_error_t {
+    if (h === undefined || h === null) return lastError;
+    const s = typeof h === "object" ? sessions.get(h) : undefined;
+    return s === undefined ? lastError : s.lastError;
+  }
+
+  function websock_get_info(h: websock_handle_t): websock_info_t | null {
+    const s = sessionOf(h);
+    if (s === null) return null;
+    const response = s.conn.response;
+    const info: websock_info_t = {
+      state: STATE_NAMES[s.conn.state],
+      subprotocol: s.conn.subprotocol,
+      http_status: response !== null ? response.status : 0,
+      headers: response !== null ? response.headers.map(([n, v]) => [n, v] as [string, string]) : [],
+    };
+    const tls = s.transport?.tlsInfo?.();
+    if (tls) info.tls = tls;
+    return info;
+  }
+
+  return Object.freeze({
+    websock_open,
+    websock_send_text,
+    websock_send_binary,
+    websock_send_frame,
+    websock_ping,
+    websock_recv,
+    websock_close,
+    websock_close_with_code,
+    websock_last_error,
+    websock_get_info,
+  });
+}
+
+function clearHeader(hdr: websock_msg_hdr_t): void {
+  hdr.fin = false;
+  hdr.opcode = -1;
+  hdr.payload_len = 0;
+  hdr.offset = 0;
+  hdr.bytesleft = 0;
+}
+
+const EMPTY = new Uint8Array(0);

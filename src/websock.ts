@@ -94,6 +94,9 @@ function errorFrom(failure: Failure): websock_error_t {
   return e;
 }
 
+/** A transport that can say it is inside the TLS handshake (TCP up, TLS not finished); optional, for the open timeout's tls_reason. */
+type HandshakeAwareTransport = Transport & { tlsHandshaking?(): boolean };
+
 const TRANSPORT_ERRORS: Readonly<Record<TransportFailure["kind"], ErrorRow>> = Object.freeze({
   dns: ERR.DNS,
   connect: ERR.CONNECT,
@@ -315,7 +318,9 @@ export function createWebsock(host: Host): WebsockApi {
     });
     const openTimer = host.setTimer(config.timeOut, () => {
       if (s.openDone === null) return;
-      conn.transportFailed({ error: ERR.TIMEOUT, detail: `not open after ${config.timeOut} ms (${s.connected ? "waiting for the handshake response" : "connecting"})` });
+      const inTls = !s.connected && (s.transport as HandshakeAwareTransport | null)?.tlsHandshaking?.() === true;
+      const where = s.connected ? "waiting for the handshake response" : inTls ? "in the TLS handshake" : "connecting";
+      conn.transportFailed({ error: ERR.TIMEOUT, detail: `not open after ${config.timeOut} ms (${where})`, tlsReason: inTls ? "handshake_timeout" : undefined });
       sync(s);
     });
     try {

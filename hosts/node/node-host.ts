@@ -5,7 +5,7 @@ import { createHash, randomFillSync } from "node:crypto";
 import net from "node:net";
 import tls from "node:tls";
 import type { ConnectTarget, Host, Transport, TransportFailure, TransportHandlers } from "../../src/host.js";
-import { checkPins, checkSsl, tlsConnectOptions, tlsReason } from "./tls-options.js";
+import { TLS_REASON, checkPins, checkSsl, isTlsErrorCode, tlsConnectOptions, tlsReason } from "./tls-options.js";
 
 /**
  * A socket as a Transport. Arriving chunks wait in `chunks` until the core
@@ -15,6 +15,7 @@ import { checkPins, checkSsl, tlsConnectOptions, tlsReason } from "./tls-options
 class NodeTransport implements Transport {
   private readonly socket: net.Socket;
   private readonly handlers: TransportHandlers;
+  private readonly target: ConnectTarget;
   private readonly chunks: Buffer[] = [];
   private headOffset = 0;
   private eofPending = false;
@@ -23,45 +24,75 @@ class NodeTransport implements Transport {
   private needDrain = false;
   private corked = false;
 
+  // TLS progress, for telling apart what went wrong (see tlsHangUp and describe).
+  /** The TCP connection is up (when secured: the TLS handshake is under way until `connected`). */
+  private tcpConnected = false;
+  /** The first key was derived: the server's hello was accepted (TLS 1.2: our last flight is out). */
+  private keysAgreed = false;
+  /** Any application byte arrived. */
+  private gotData = false;
+  /** Captured when the handshake finished, so it outlives the socket. */
+  private tlsDetails: { version: string; cipher: string; alpn: string } | null = null;
+
   constructor(target: ConnectTarget, handlers: TransportHandlers) {
     this.handlers = handlers;
+    this.target = target;
+    // Snapshots: the caller may change its ssl_config object while we connect.
+    const pins = target.ssl.pin_sha256?.slice();
     const socket = target.secured
       ? tls.connect(tlsConnectOptions(target.hostname, target.port, target.ssl))
       : net.connect({ host: target.hostname, port: target.port });
     this.socket = socket;
     socket.setNoDelay(true);
+    socket.once("connect", () => {
+      this.tcpConnected = true;
+    });
+    if (target.secured) {
+      // Only the fact matters; the key material in the line is dropped at once.
+      socket.once("keylog", () => {
+        this.keysAgreed = true;
+      });
+    }
     socket.once(target.secured ? "secureConnect" : "connect", () => {
+      if (this.released) return;
       if (target.secured) {
-        const pinProblem = checkPins(target.ssl, socket as tls.TLSSocket);
+        const t = socket as tls.TLSSocket;
+        let pinProblem: string | null;
+        try {
+          pinProblem = checkPins(pins, t);
+        } catch (e) {
+          pinProblem = `the server's certificate could not be checked against pin_sha256: ${String(e)}`;
+        }
         if (pinProblem !== null) {
-          this.fail({ kind: "tls", message: pinProblem, tlsReason: "pin_mismatch" });
+          // Pinning holds with verify false too: nothing is sent to a server that fails it.
+          this.fail({ kind: "tls", message: `${this.where()}: ${pinProblem}`, tlsReason: TLS_REASON.PIN_MISMATCH });
           return;
         }
+        const cipher = t.getCipher();
+        this.tlsDetails = { version: t.getProtocol() ?? "", cipher: cipher?.standardName || cipher?.name || "", alpn: t.alpnProtocol || "" };
       }
       this.connected = true;
-      if (!this.released) handlers.onConnect();
+      handlers.onConnect();
     });
     socket.on("data", (chunk: Buffer) => {
+      this.gotData = true;
       this.chunks.push(chunk);
       if (!this.released) handlers.onReadable();
       if (this.chunks.length > 0) socket.pause();
     });
-    socket.on("end", () => {
-      this.eofPending = true;
-      this.reportEofWhenDrained();
-    });
+    socket.on("end", () => this.ended());
     socket.on("drain", () => {
       this.needDrain = false;
       if (!this.released) handlers.onWritable();
     });
-    socket.on("error", (err: NodeJS.ErrnoException) => this.fail(this.describe(err, target)));
-    socket.on("close", () => {
-      // A close with no 'end' or 'error' before it (a reset we were not told of) still ends the stream.
-      if (!this.eofPending) {
-        this.eofPending = true;
-        this.reportEofWhenDrained();
-      }
-    });
+    socket.on("error", (err: NodeJS.ErrnoException) => this.fail(this.describe(err)));
+    // A close with no 'end' or 'error' before it (a reset we were not told of) still ends the stream.
+    socket.on("close", () => this.ended());
+  }
+
+  /** True while TCP is up and the TLS handshake is not finished (the open timer asks, to say where time ran out). */
+  tlsHandshaking(): boolean {
+    return this.target.secured && this.tcpConnected && !this.connected && !this.released;
   }
 
   read(into: Uint8Array, start: number, end: number): number {
@@ -111,10 +142,58 @@ class NodeTransport implements Transport {
     this.socket.destroy();
   }
 
+  /** The TLS version, the cipher suite (its IANA name) and the ALPN protocol ("" for none). */
   tlsInfo(): { version: string; cipher: string; alpn: string } | null {
-    if (!(this.socket instanceof tls.TLSSocket)) return null;
-    const s = this.socket;
-    return { version: s.getProtocol() ?? "", cipher: s.getCipher()?.name ?? "", alpn: s.alpnProtocol || "" };
+    return this.tlsDetails === null ? null : { ...this.tlsDetails };
+  }
+
+  private where(): string {
+    return `${this.target.hostname}:${this.target.port}`;
+  }
+
+  private ended(): void {
+    if (this.eofPending || this.released) return;
+    const hangUp = this.tlsHangUp();
+    if (hangUp !== null) {
+      this.fail(hangUp);
+      return;
+    }
+    this.eofPending = true;
+    this.reportEofWhenDrained();
+  }
+
+  /**
+   * A server that hangs up without an alert, where that is a TLS failure and
+   * not an end of stream: during the handshake; or, under TLS 1.3 with a
+   * client certificate, after the handshake and before saying anything.
+   * Servers that check the client certificate themselves after the handshake
+   * (Node's rejectUnauthorized, for one) refuse it that way: in TLS 1.3 the
+   * client's handshake ends before the server has seen its certificate
+   * (RFC 8446 §4.4.2), so "client_cert_rejected" there is an inference, and
+   * the message says so. Null when none of this applies.
+   */
+  private tlsHangUp(): TransportFailure | null {
+    const { secured, ssl } = this.target;
+    if (!secured || !this.tcpConnected) return null;
+    const clientCert = ssl.cert !== undefined;
+    if (!this.connected) {
+      if (clientCert && this.keysAgreed) {
+        return {
+          kind: "tls",
+          message: `${this.where()}: the server closed the connection during the TLS handshake, after our certificate was sent: it most likely refused the client certificate`,
+          tlsReason: TLS_REASON.CLIENT_CERT_REJECTED,
+        };
+      }
+      return { kind: "tls", message: `${this.where()}: the server closed the connection during the TLS handshake`, tlsReason: TLS_REASON.HANDSHAKE };
+    }
+    if (clientCert && !this.gotData && this.tlsDetails?.version === "TLSv1.3") {
+      return {
+        kind: "tls",
+        message: `${this.where()}: the server closed the connection right after the TLS 1.3 handshake, before any response: it most likely refused the client certificate`,
+        tlsReason: TLS_REASON.CLIENT_CERT_REJECTED,
+      };
+    }
+    return null;
   }
 
   private reportEofWhenDrained(): void {
@@ -131,21 +210,32 @@ class NodeTransport implements Transport {
     this.handlers.onError(failure);
   }
 
-  private describe(err: NodeJS.ErrnoException, target: ConnectTarget): TransportFailure {
+  private describe(err: NodeJS.ErrnoException): TransportFailure {
     const code = err.code ?? "";
-    const where = `${target.hostname}:${target.port}`;
+    const where = this.where();
+    const { hostname, secured, ssl } = this.target;
     if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_FAIL" || code === "EAI_NONAME") {
-      return { kind: "dns", message: `${target.hostname} could not be resolved (${code})` };
+      return { kind: "dns", message: `${hostname} could not be resolved (${code})` };
     }
-    if (!this.connected && target.secured && (err.message.includes("SSL") || err.message.includes("certificate") || code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") || /CERT|SIGNED|ISSUER/.test(code))) {
-      return { kind: "tls", message: `${where}: ${err.message}`, tlsReason: tlsReason(code) };
+    // An alert or a failed certificate check is TLS until the server's first byte: under
+    // TLS 1.3 its verdict on our certificate arrives after our side of the handshake is done.
+    // Later (a bad record mid-stream) it is the stream failing: io, with the code in the message.
+    if (secured && !this.gotData && isTlsErrorCode(code)) {
+      return { kind: "tls", message: `${where}: ${tlsErrorText(err)}`, tlsReason: tlsReason(code, { keysAgreed: this.keysAgreed, clientCert: ssl.cert !== undefined }) };
     }
-    if (!this.connected && (code === "ECONNREFUSED" || code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "ETIMEDOUT" || code === "EADDRNOTAVAIL")) {
-      return { kind: "connect", message: `${where}: ${err.message}` };
-    }
-    if (!this.connected && target.secured) return { kind: "tls", message: `${where}: ${err.message}`, tlsReason: tlsReason(code) };
+    if (!this.tcpConnected) return { kind: "connect", message: `${where}: ${err.message}` };
+    // A reset instead of an end: the same hang-up, the same reading of it.
+    const hangUp = this.tlsHangUp();
+    if (hangUp !== null) return { ...hangUp, message: `${hangUp.message} (${code || err.message})` };
     return { kind: this.connected ? "io" : "connect", message: `${where}: ${err.message}` };
   }
+}
+
+/** An OpenSSL error's reason ("tlsv13 alert certificate required"), not its file and line, with Node's code. */
+function tlsErrorText(err: NodeJS.ErrnoException): string {
+  const reason = (err as { reason?: unknown }).reason;
+  const text = typeof reason === "string" && reason !== "" ? reason : err.message;
+  return err.code !== undefined && !text.includes(err.code) ? `${text} (${err.code})` : text;
 }
 
 // Mask keys are drawn from a pool so each frame does not cost a system call.

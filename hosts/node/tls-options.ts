@@ -1,29 +1,84 @@
-// websock_ssl_config_t mapped onto Node's tls.connect options, and checked
-// before anything is allocated (a malformed field is refused by name).
+// websock_ssl_config_t mapped onto Node's tls.connect options, checked before
+// anything is allocated (a malformed field is refused by name), and Node's TLS
+// errors mapped onto websock's tls_reason strings.
 
-import { X509Certificate, createPrivateKey, createHash, type KeyObject } from "node:crypto";
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
-import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
-import { checkServerIdentity } from "node:tls";
+import { checkServerIdentity, createSecureContext, type ConnectionOptions, type PeerCertificate, type TLSSocket } from "node:tls";
 import type { websock_ssl_config_t } from "../../src/types.js";
 
-const VERSIONS = ["TLSv1.2", "TLSv1.3"];
+const VERSIONS: readonly string[] = Object.freeze(["TLSv1.2", "TLSv1.3"]);
+
+/**
+ * The tls_reason values the Node host reports with WEBSOCK_ERR_TLS (and, for
+ * handshake_timeout, with WEBSOCK_ERR_TIMEOUT).
+ */
+export const TLS_REASON = Object.freeze({
+  /** The server's chain does not lead to a trusted CA (ssl_config.ca, or Node's bundled CAs). */
+  UNTRUSTED_CA: "untrusted_ca",
+  /** The certificate names neither server_name nor the hostname (DNS or IP SANs). */
+  HOSTNAME_MISMATCH: "hostname_mismatch",
+  /** A certificate in the chain is past its notAfter. */
+  EXPIRED: "expired",
+  /** A certificate in the chain is before its notBefore. */
+  NOT_YET_VALID: "not_yet_valid",
+  /** Any other verification failure (wrong key usage, revoked, malformed ...). */
+  BAD_CERTIFICATE: "bad_certificate",
+  /** The server requires a client certificate and none was configured. */
+  CLIENT_CERT_REQUIRED: "client_cert_required",
+  /** The server refused the client certificate configured. */
+  CLIENT_CERT_REJECTED: "client_cert_rejected",
+  /** The server's public key matches no pin_sha256 entry. */
+  PIN_MISMATCH: "pin_mismatch",
+  /** No TLS version both sides accept (min_version). */
+  PROTOCOL_VERSION: "protocol_version",
+  /** The server supports none of the ALPN protocols offered. */
+  ALPN_MISMATCH: "alpn_mismatch",
+  /** time_out expired during the TLS handshake (reported with WEBSOCK_ERR_TIMEOUT). */
+  HANDSHAKE_TIMEOUT: "handshake_timeout",
+  /** Any other handshake failure: not a TLS server, no common cipher, reset mid-handshake ... */
+  HANDSHAKE: "handshake",
+});
 
 function derToPem(der: Uint8Array, label: string): string {
   const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
   return `-----BEGIN ${label}-----\n${b64}${b64.endsWith("\n") ? "" : "\n"}-----END ${label}-----\n`;
 }
 
-/** A certificate given as PEM text or DER bytes, as PEM; throws when it is not a certificate. */
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g;
+
+/**
+ * Certificates given as PEM text (one or more, a bundle or a chain) or DER
+ * bytes (one), as PEM; throws when any of it is not a certificate.
+ */
 function certificatePem(value: string | Uint8Array): string {
-  const pem = typeof value === "string" ? value : derToPem(value, "CERTIFICATE");
-  new X509Certificate(pem); // throws on anything malformed
-  return pem;
+  if (typeof value !== "string") {
+    const pem = derToPem(value, "CERTIFICATE");
+    new X509Certificate(pem); // throws on anything malformed
+    return pem;
+  }
+  const blocks = value.match(PEM_CERT);
+  if (blocks === null) throw new Error("no PEM certificate");
+  // Text around the blocks is allowed (openssl writes "subject=..." and "Bag Attributes" there);
+  // any other block, or a truncated one, is refused rather than skipped.
+  if (/-----(BEGIN|END) /.test(value.replace(PEM_CERT, ""))) throw new Error("a PEM block that is not a whole certificate");
+  for (const block of blocks) new X509Certificate(block);
+  return value;
 }
 
+/** A private key as PEM text (unencrypted) or DER bytes (PKCS#8, SEC1 or PKCS#1). */
 function privateKey(value: string | Uint8Array): KeyObject {
   if (typeof value === "string") return createPrivateKey(value);
-  return createPrivateKey({ key: Buffer.from(value), format: "der", type: "pkcs8" });
+  const der = Buffer.from(value);
+  let first: unknown = null;
+  for (const type of ["pkcs8", "sec1", "pkcs1"] as const) {
+    try {
+      return createPrivateKey({ key: der, format: "der", type });
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  throw first;
 }
 
 function caList(ssl: websock_ssl_config_t): Array<string | Uint8Array> {
@@ -31,41 +86,63 @@ function caList(ssl: websock_ssl_config_t): Array<string | Uint8Array> {
   return Array.isArray(ssl.ca) ? ssl.ca : [ssl.ca];
 }
 
+function isPemOrDer(value: unknown): value is string | Uint8Array {
+  return typeof value === "string" || value instanceof Uint8Array;
+}
+
 /** Returns null when Node can honour `ssl`, or a message naming the field it cannot. */
 export function checkSsl(ssl: websock_ssl_config_t): string | null {
+  if (ssl.ca !== undefined && !Array.isArray(ssl.ca) && !isPemOrDer(ssl.ca)) return "ssl_config.ca must be PEM text, DER bytes, or a list of either";
   const cas = caList(ssl);
   for (let i = 0; i < cas.length; i++) {
     const ca = cas[i];
     const field = Array.isArray(ssl.ca) ? `ssl_config.ca[${i}]` : "ssl_config.ca";
-    if (typeof ca !== "string" && !(ca instanceof Uint8Array)) return `${field} must be PEM text or DER bytes`;
+    if (!isPemOrDer(ca)) return `${field} must be PEM text or DER bytes`;
     try {
       certificatePem(ca);
     } catch {
       return `${field} is not a valid certificate (PEM or DER)`;
     }
   }
+  if (ssl.cert !== undefined && !isPemOrDer(ssl.cert)) return "ssl_config.cert must be PEM text or DER bytes";
+  if (ssl.key !== undefined && !isPemOrDer(ssl.key)) return "ssl_config.key must be PEM text or DER bytes";
   if (ssl.key !== undefined && ssl.cert === undefined) return "ssl_config.key is set without ssl_config.cert";
   if (ssl.cert !== undefined && ssl.key === undefined) return "ssl_config.cert is set without ssl_config.key";
-  if (ssl.cert !== undefined) {
+  if (ssl.cert !== undefined && ssl.key !== undefined) {
+    let leaf: X509Certificate;
     try {
-      certificatePem(ssl.cert);
+      leaf = new X509Certificate(certificatePem(ssl.cert).match(PEM_CERT)![0]);
     } catch {
       return "ssl_config.cert is not a valid certificate (PEM or DER)";
     }
+    let key: KeyObject;
     try {
-      privateKey(ssl.key!);
+      key = privateKey(ssl.key);
     } catch {
-      return "ssl_config.key is not a valid private key (PEM, or PKCS#8 DER)";
+      return "ssl_config.key is not a valid private key (unencrypted PEM, or PKCS#8, SEC1 or PKCS#1 DER)";
     }
+    if (!leaf.checkPrivateKey(key)) return "ssl_config.key does not match the public key of ssl_config.cert";
   }
-  if (ssl.server_name !== undefined && (typeof ssl.server_name !== "string" || ssl.server_name === "")) return "ssl_config.server_name must be a non-empty string";
+  if (ssl.server_name !== undefined && (typeof ssl.server_name !== "string" || !/^[\x21-\x7e]+$/.test(ssl.server_name))) {
+    return "ssl_config.server_name must be a host name or IP address";
+  }
   if (ssl.verify !== undefined && typeof ssl.verify !== "boolean") return "ssl_config.verify must be a boolean";
-  if (ssl.alpn !== undefined && (!Array.isArray(ssl.alpn) || !ssl.alpn.every((p) => typeof p === "string" && p.length > 0 && p.length < 256))) {
-    return "ssl_config.alpn must be a list of protocol names";
+  if (ssl.alpn !== undefined && (!Array.isArray(ssl.alpn) || !ssl.alpn.every((p) => typeof p === "string" && p.length > 0 && Buffer.byteLength(p) < 256))) {
+    return "ssl_config.alpn must be a list of protocol names (1 to 255 bytes each)";
   }
   if (ssl.min_version !== undefined && !VERSIONS.includes(ssl.min_version)) return "ssl_config.min_version must be \"TLSv1.2\" or \"TLSv1.3\"";
-  if (ssl.pin_sha256 !== undefined && (!Array.isArray(ssl.pin_sha256) || !ssl.pin_sha256.every((p) => typeof p === "string" && /^[A-Za-z0-9+/]{43}=$/.test(p)))) {
-    return "ssl_config.pin_sha256 must be a list of base64 SHA-256 hashes (44 characters each)";
+  if (ssl.pin_sha256 !== undefined) {
+    if (!Array.isArray(ssl.pin_sha256) || !ssl.pin_sha256.every((p) => typeof p === "string" && /^[A-Za-z0-9+/]{43}=$/.test(p))) {
+      return "ssl_config.pin_sha256 must be a list of base64 SHA-256 hashes (44 characters each)";
+    }
+    // An empty list would pin nothing, or refuse everything: either way not what was meant.
+    if (ssl.pin_sha256.length === 0) return "ssl_config.pin_sha256 is empty (omit it to not pin)";
+  }
+  // Last, what Node itself would refuse when connecting (so it is refused here, by name, not later).
+  try {
+    createSecureContext(secureContextOptions(ssl));
+  } catch (e) {
+    return `ssl_config is refused by Node's TLS: ${e instanceof Error ? e.message : String(e)}`;
   }
   return null;
 }
@@ -76,66 +153,111 @@ export function publicKeyPin(cert: X509Certificate): string {
   return createHash("sha256").update(spki).digest("base64");
 }
 
-/** The pin check for a connected socket: null when it passes (or there are no pins), else why not. */
-export function checkPins(ssl: websock_ssl_config_t, socket: TLSSocket): string | null {
-  if (ssl.pin_sha256 === undefined || ssl.pin_sha256.length === 0) return null;
+/**
+ * The pin check for a socket whose handshake just finished: null when it
+ * passes (or nothing is pinned), else why not. Only the server's own (leaf)
+ * key counts: with verify false nothing vouches for the rest of the chain it
+ * sent, so matching a CA key there would let anyone who copies that CA
+ * certificate through.
+ */
+export function checkPins(pins: readonly string[] | undefined, socket: TLSSocket): string | null {
+  if (pins === undefined || pins.length === 0) return null;
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) return "the server sent no certificate to check against pin_sha256";
   const pin = publicKeyPin(cert);
-  return ssl.pin_sha256.includes(pin) ? null : `the server's public key (sha256/${pin}) matches no pin_sha256 entry`;
+  return pins.includes(pin) ? null : `the server's public key (sha256/${pin}) matches no pin_sha256 entry`;
 }
 
-export function tlsConnectOptions(hostname: string, port: number, ssl: websock_ssl_config_t): ConnectionOptions {
-  const name = ssl.server_name ?? hostname;
-  const options: ConnectionOptions = {
-    host: hostname,
-    port,
-    // A certificate is verified unless verify is explicitly false.
-    rejectUnauthorized: ssl.verify !== false,
-    // SNI carries names only (RFC 6066 §3); an IP is verified against the certificate's IP SANs.
-    servername: isIP(name) ? undefined : name,
-    checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
-  };
+/** The part of the options that does not depend on where we connect. */
+function secureContextOptions(ssl: websock_ssl_config_t): ConnectionOptions {
+  const options: ConnectionOptions = {};
+  // No ca: Node's bundled CAs (its default), never "trust anything".
   const cas = caList(ssl);
   if (cas.length > 0) options.ca = cas.map(certificatePem);
   if (ssl.cert !== undefined && ssl.key !== undefined) {
     options.cert = certificatePem(ssl.cert);
     options.key = privateKey(ssl.key).export({ type: "pkcs8", format: "pem" });
   }
-  if (ssl.alpn !== undefined) options.ALPNProtocols = ssl.alpn;
   if (ssl.min_version !== undefined) options.minVersion = ssl.min_version;
   return options;
 }
 
+export function tlsConnectOptions(hostname: string, port: number, ssl: websock_ssl_config_t): ConnectionOptions {
+  const name = ssl.server_name ?? hostname;
+  const options: ConnectionOptions = {
+    ...secureContextOptions(ssl),
+    host: hostname,
+    port,
+    // A certificate is verified unless verify is explicitly false (config and checkSsl refuse non-booleans).
+    rejectUnauthorized: ssl.verify !== false,
+    // SNI carries names only (RFC 6066 §3); an IP is verified against the certificate's IP SANs.
+    servername: isIP(name) ? undefined : name,
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
+  };
+  if (ssl.alpn !== undefined && ssl.alpn.length > 0) options.ALPNProtocols = ssl.alpn.slice();
+  return options;
+}
+
+/** Where the handshake had got to when it failed; see tlsReason. */
+export interface HandshakeProgress {
+  /** Keys were agreed: the server's hello was accepted (version, cipher) and our last flight, with our certificate, is sent. */
+  keysAgreed: boolean;
+  /** A client certificate was configured. */
+  clientCert: boolean;
+}
+
+// X509_V_ERR names Node reports when the server's certificate fails verification.
+const VERIFY_REASONS: ReadonlyMap<string, string> = new Map([
+  ...["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "SELF_SIGNED_CERT_IN_CHAIN",
+    "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_UNTRUSTED", "CERT_SIGNATURE_FAILURE", "INVALID_CA", "PATH_LENGTH_EXCEEDED"].map((c) => [c, TLS_REASON.UNTRUSTED_CA] as const),
+  ["CERT_HAS_EXPIRED", TLS_REASON.EXPIRED],
+  ["CERT_NOT_YET_VALID", TLS_REASON.NOT_YET_VALID],
+  ...["CERT_REJECTED", "CERT_REVOKED", "INVALID_PURPOSE", "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY", "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+    "ERROR_IN_CERT_NOT_BEFORE_FIELD", "ERROR_IN_CERT_NOT_AFTER_FIELD", "UNSUPPORTED_EXTENSION_FEATURE", "INVALID_EXTENSION",
+    "INVALID_NON_CA", "UNHANDLED_CRITICAL_EXTENSION", "KEY_USAGE_NO_CERTSIGN"].map((c) => [c, TLS_REASON.BAD_CERTIFICATE] as const),
+  // Node's own identity check (checkServerIdentity).
+  ["ERR_TLS_CERT_ALTNAME_INVALID", TLS_REASON.HOSTNAME_MISMATCH],
+]);
+
+// Alerts from the server about the certificate we sent (RFC 5246 §7.2.2, RFC 8446 §6.2).
+const CLIENT_CERT_ALERTS: ReadonlySet<string> = new Set([
+  "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE",
+  "ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED",
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED",
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+  "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+  "ERR_SSL_TLSV1_ALERT_ACCESS_DENIED",
+]);
+
+const VERSION_ERRORS: ReadonlySet<string> = new Set([
+  "ERR_SSL_UNSUPPORTED_PROTOCOL",
+  "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
+  "ERR_SSL_NO_PROTOCOLS_AVAILABLE",
+  "ERR_SSL_WRONG_SSL_VERSION",
+]);
+
+/** True for error codes that come from TLS (an alert, a certificate check), at any point of a connection. */
+export function isTlsErrorCode(code: string): boolean {
+  return code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || VERIFY_REASONS.has(code);
+}
+
 /** Node's TLS error codes to websock's tls_reason. */
-export function tlsReason(code: string | undefined): string {
-  switch (code) {
-    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-    case "UNABLE_TO_GET_ISSUER_CERT":
-    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-    case "SELF_SIGNED_CERT_IN_CHAIN":
-    case "DEPTH_ZERO_SELF_SIGNED_CERT":
-    case "CERT_UNTRUSTED":
-      return "untrusted_ca";
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return "hostname_mismatch";
-    case "CERT_HAS_EXPIRED":
-      return "expired";
-    case "CERT_NOT_YET_VALID":
-      return "not_yet_valid";
-    case "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED":
-      return "client_cert_required";
-    case "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE":
-    case "ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN":
-    case "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA":
-      return "client_cert_rejected";
-    case "ERR_SSL_UNSUPPORTED_PROTOCOL":
-    case "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION":
-    case "ERR_SSL_NO_PROTOCOLS_AVAILABLE":
-      return "protocol_version";
-    case "WEBSOCK_PIN_MISMATCH":
-      return "pin_mismatch";
-    default:
-      return "handshake";
+export function tlsReason(code: string, progress: HandshakeProgress): string {
+  const verify = VERIFY_REASONS.get(code);
+  if (verify !== undefined) return verify;
+  // RFC 8446 §4.4.2.4: a server that requires a certificate and gets none sends certificate_required.
+  if (code === "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED") return TLS_REASON.CLIENT_CERT_REQUIRED;
+  // A complaint about a certificate we did not send means the server wants one.
+  if (CLIENT_CERT_ALERTS.has(code)) return progress.clientCert ? TLS_REASON.CLIENT_CERT_REJECTED : TLS_REASON.CLIENT_CERT_REQUIRED;
+  // TLS 1.2 has no certificate_required: a server that gets no certificate, or one it
+  // refuses, usually sends a bare handshake_failure. Once keys are agreed, that alert
+  // answers our last flight, whose only optional part is the certificate.
+  if (code === "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE") {
+    if (!progress.keysAgreed) return TLS_REASON.HANDSHAKE;
+    return progress.clientCert ? TLS_REASON.CLIENT_CERT_REJECTED : TLS_REASON.CLIENT_CERT_REQUIRED;
   }
+  if (VERSION_ERRORS.has(code)) return TLS_REASON.PROTOCOL_VERSION;
+  if (code === "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL") return TLS_REASON.ALPN_MISMATCH;
+  return TLS_REASON.HANDSHAKE;
 }

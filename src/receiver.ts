@@ -9,7 +9,8 @@
 // backpressure the host sees as "no space".
 //
 // Lengths are JS numbers: exact up to 2^53 bytes. A 64-bit length above that
-// (up to 2^63-1) is accepted and streams through; only its counters round.
+// (up to 2^63-1) is accepted and streams through: offset stays exact, while
+// payload_len and bytesleft are the nearest doubles.
 
 import { ERR, type ErrorRow } from "./errors.js";
 import {
@@ -76,6 +77,8 @@ export class Receiver {
   private opcode = 0;
   private payloadLen = 0;
   private remaining = 0;
+  /** Payload bytes of this frame already read: kept apart so offset is exact even where remaining rounds. */
+  private delivered = 0;
   private masked = false;
   private readonly maskKey = new Uint8Array(4);
   private maskPhase = 0;
@@ -152,7 +155,8 @@ export class Receiver {
     hdr.fin = this.fin;
     hdr.opcode = this.opcode;
     hdr.payload_len = this.payloadLen;
-    hdr.offset = this.payloadLen - this.remaining;
+    hdr.offset = this.delivered;
+    this.delivered += n;
     this.remaining -= n;
     hdr.bytesleft = this.remaining;
     this.start += n;
@@ -302,6 +306,7 @@ export class Receiver {
     this.opcode = opcode;
     this.payloadLen = length;
     this.remaining = length;
+    this.delivered = 0;
     this.masked = masked;
     this.maskPhase = 0;
     this.checked = this.start;

@@ -55,6 +55,8 @@ export interface ConnectionOptions {
 
 export class Connection implements ReceiverEvents {
   state = STATE_CONNECTING;
+  /** The handshake succeeded; stays true when frames right behind the 101 end the connection. */
+  opened = false;
   /** Set once the connection cannot deliver more: why recv returns < 0 after the buffered data. */
   ending: Failure | null = null;
   transportAction = TRANSPORT_KEEP;
@@ -286,6 +288,9 @@ export class Connection implements ReceiverEvents {
       return;
     }
     if (now >= this.nextPingAt && this.state === STATE_OPEN) {
+      this.nextPingAt = now + this.options.pingInterval;
+      // One heartbeat at a time: a new ping must not push back the deadline of the one unanswered.
+      if (this.pongDeadline !== Infinity) return;
       this.heartbeatCount = (this.heartbeatCount + 1) >>> 0;
       const c = this.heartbeatCount;
       this.heartbeat[0] = c >>> 24;
@@ -294,7 +299,6 @@ export class Connection implements ReceiverEvents {
       this.heartbeat[3] = c & 0xff;
       this.sender.queuePing(this.heartbeat, 0, 4);
       this.pongDeadline = now + this.options.pongTimeout;
-      this.nextPingAt = now + this.options.pingInterval;
     }
   }
 
@@ -302,6 +306,7 @@ export class Connection implements ReceiverEvents {
 
   private becomeOpen(): void {
     this.state = STATE_OPEN;
+    this.opened = true;
     if (this.options.pingInterval > 0) this.nextPingAt = this.options.now() + this.options.pingInterval;
   }
 

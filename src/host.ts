@@ -46,6 +46,8 @@ export interface Transport {
   destroy(): void;
   /** TLS details, when the stream is TLS. */
   tlsInfo?(): { version: string; cipher: string; alpn: string } | null;
+  /** True while TCP is up and the TLS handshake is not finished (names the open timeout "handshake_timeout"). */
+  tlsHandshaking?(): boolean;
 }
 
 export interface Host {

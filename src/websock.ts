@@ -94,9 +94,6 @@ function errorFrom(failure: Failure): websock_error_t {
   return e;
 }
 
-/** A transport that can say it is inside the TLS handshake (TCP up, TLS not finished); optional, for the open timeout's tls_reason. */
-type HandshakeAwareTransport = Transport & { tlsHandshaking?(): boolean };
-
 const TRANSPORT_ERRORS: Readonly<Record<TransportFailure["kind"], ErrorRow>> = Object.freeze({
   dns: ERR.DNS,
   connect: ERR.CONNECT,
@@ -232,7 +229,7 @@ export function createWebsock(host: Host): WebsockApi {
       if (produced && s.txOff >= s.txLen) s.sendDone(WEBSOCK_OK);
       else if (s.transportEnded || (!produced && !conn.sender.busy)) s.sendDone(ERR.NOT_OPEN.code);
     }
-    if (s.openDone !== null && conn.state !== STATE_CONNECTING) s.openDone(conn.state === STATE_OPEN);
+    if (s.openDone !== null && conn.state !== STATE_CONNECTING) s.openDone(conn.opened);
     if (s.closeWaiters.length > 0 && conn.state === STATE_CLOSED && s.transportEnded) {
       for (const wake of s.closeWaiters.splice(0)) wake();
     }
@@ -318,7 +315,7 @@ export function createWebsock(host: Host): WebsockApi {
     });
     const openTimer = host.setTimer(config.timeOut, () => {
       if (s.openDone === null) return;
-      const inTls = !s.connected && (s.transport as HandshakeAwareTransport | null)?.tlsHandshaking?.() === true;
+      const inTls = !s.connected && s.transport?.tlsHandshaking?.() === true;
       const where = s.connected ? "waiting for the handshake response" : inTls ? "in the TLS handshake" : "connecting";
       conn.transportFailed({ error: ERR.TIMEOUT, detail: `not open after ${config.timeOut} ms (${where})`, tlsReason: inTls ? "handshake_timeout" : undefined });
       sync(s);

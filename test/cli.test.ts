@@ -1,0 +1,418 @@
+// The websock command line, run for real: `node dist/tools/cli.js` spawned
+// against real `ws` servers (plain and TLS, with certificates made by openssl
+// at test time) and against raw TCP servers that misbehave on purpose.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import https from "node:https";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eventually, startWsServer, type WsTestServer } from "./support/ws-server.js";
+
+const CLI = "dist/tools/cli.js";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stdoutBytes: Buffer;
+  stderr: string;
+}
+
+/** Runs the CLI with `stdin` piped in (then ended); kills it after `killAfterMs` so a hang fails the test. */
+function run(args: string[], stdin: string | Buffer = "", killAfterMs = 8000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(killer);
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr: Buffer.concat(err).toString("utf8") });
+    });
+    child.stdin.on("error", () => {}); // the CLI may exit before reading stdin (-n 0)
+    child.stdin.end(stdin);
+  });
+}
+
+/** Every failure is exactly one line on stderr, "websock: ...". */
+function assertOneErrorLine(r: Run, pattern: RegExp): void {
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  assert.equal(lines.length, 1, `expected one stderr line, got: ${JSON.stringify(r.stderr)}`);
+  assert.match(lines[0], /^websock: /);
+  assert.match(lines[0], pattern);
+}
+
+// ---- certificates, made with openssl in a temp dir ----
+
+interface Certs {
+  dir: string;
+  caPem: string;
+  serverKey: string;
+  serverCert: string;
+  clientKey: string;
+  clientCert: string;
+  file(name: string): string;
+}
+
+function makeCerts(): Certs {
+  const dir = mkdtempSync(join(tmpdir(), "websock-cli-"));
+  const file = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]): void => {
+    execFileSync("/usr/bin/openssl", args, { cwd: dir, stdio: "pipe" });
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  openssl("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=websock test CA");
+  writeFileSync(file("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+  writeFileSync(file("client.ext"), "extendedKeyUsage=clientAuth\n");
+  for (const [name, cn] of [["server", "127.0.0.1"], ["client", "websock test client"]]) {
+    openssl("req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
+    openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", name === "server" ? "2" : "3",
+      "-days", "2", "-out", `${name}.pem`, "-extfile", `${name}.ext`);
+  }
+  const read = (name: string): string => readFileSync(file(name), "utf8");
+  return { dir, file, caPem: read("ca.pem"), serverKey: read("server.key"), serverCert: read("server.pem"), clientKey: read("client.key"), clientCert: read("client.pem") };
+}
+
+function spkiPin(pem: string): string {
+  return createHash("sha256").update(new X509Certificate(pem).publicKey.export({ type: "spki", format: "der" })).digest("base64");
+}
+
+// ---- raw TCP servers that break the rules on purpose ----
+
+interface RawServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Answers the upgrade with a valid 101 (unless `handshake` is false: then it
+ * says nothing at all), then hands the socket to `after`.
+ */
+async function startRawServer(handshake: boolean, after: (socket: net.Socket) => void): Promise<RawServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    if (!handshake) return;
+    let head = "";
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      socket.off("data", onData);
+      const key = /sec-websocket-key:\s*(\S+)/i.exec(head)?.[1] ?? "";
+      const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+      after(socket);
+    };
+    socket.on("data", onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("websock command line (tools/cli.ts)", function () {
+  this.timeout(20000);
+  let ws: WsTestServer;
+  let wss: WsTestServer;
+  let mtls: WsTestServer;
+  let certs: Certs;
+  const raws: RawServer[] = [];
+
+  before(function () {
+    this.timeout(30000);
+    execFileSync(process.execPath, ["tools/build.mjs", "--no-types"], { stdio: "pipe" });
+    certs = makeCerts();
+  });
+  before(async function () {
+    ws = await startWsServer();
+    wss = await startWsServer(https.createServer({ key: certs.serverKey, cert: certs.serverCert }));
+    mtls = await startWsServer(https.createServer({ key: certs.serverKey, cert: certs.serverCert, ca: certs.caPem, requestCert: true, rejectUnauthorized: true }));
+    assert.match(wss.url("/"), /^wss:\/\//);
+  });
+  after(async function () {
+    await Promise.all([ws?.stop(), wss?.stop(), mtls?.stop(), ...raws.map((r) => r.stop())]);
+    if (certs !== undefined) rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  describe("sending and receiving", function () {
+    it("sends each stdin line as a text message and prints each reply as a line (-n 2)", async function () {
+      const r = await run(["-n", "2", ws.url("/echo")], "hello\nwörld\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "hello\nwörld\n");
+      assert.equal(r.stderr, "");
+    });
+
+    it("closes normally (1000) right after stdin ends when nothing waits for messages", async function () {
+      const before = ws.closes.length;
+      const r = await run([ws.url("/echo")], "one line\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, "");
+      await eventually(() => ws.closes.length > before);
+      assert.deepEqual(ws.closes[ws.closes.length - 1], { path: "/echo", code: 1000, reason: "" });
+    });
+
+    it("-q keeps receiving after stdin ends: a last line without a newline and a CRLF line come back", async function () {
+      const r = await run(["-q", "0.5", ws.url("/echo")], "crlf\r\nlast");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "crlf\nlast\n");
+    });
+
+    it("-d sends initial messages, one each, before stdin", async function () {
+      const r = await run(["-d", "first", "--data", "second", "-d", "", "-n", "4", ws.url("/echo")], "third\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "first\nsecond\n\nthird\n");
+    });
+
+    it("-n 0 exits right after the handshake, without reading stdin; --show-headers prints the 101 response", async function () {
+      const before = ws.closes.length;
+      const r = await run(["-n", "0", "--show-headers", ws.url("/echo")], "never sent\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      assert.match(r.stdout, /^Sec-WebSocket-Accept: [A-Za-z0-9+/]{27}=\r$/im);
+      assert.ok(r.stdout.endsWith("\r\n\r\n"), JSON.stringify(r.stdout));
+      assert.ok(!r.stdout.includes("never sent"));
+      await eventually(() => ws.closes.length > before);
+      assert.equal(ws.closes[ws.closes.length - 1].code, 1000);
+    });
+
+    it("--binary sends lines as binary; binary replies print as hex, or as raw bytes with --raw", async function () {
+      const hex = await run(["--binary", "-n", "2", ws.url("/echo")], "ab\n\xff\n");
+      assert.equal(hex.code, 0, hex.stderr);
+      assert.equal(hex.stdout, "6162\nc3bf\n"); // "\xff" in a JS string is U+00FF: two bytes of UTF-8
+      const raw = await run(["--binary", "--raw", "-n", "1", ws.url("/echo")], Buffer.from([0x00, 0xfe, 0x0a]));
+      assert.equal(raw.code, 0, raw.stderr);
+      assert.deepEqual([...raw.stdoutBytes], [0x00, 0xfe]);
+    });
+
+    it("--no-split sends all of stdin as one message", async function () {
+      const r = await run(["--no-split", "-n", "1", ws.url("/echo")], "a\nb\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "a\nb\n\n");
+    });
+
+    it("reassembles fragmented messages (text whole, binary as one hex line)", async function () {
+      const r = await run(["-d", "go", "-n", "2", ws.url("/fragments")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "frag-mented\n010203040506\n");
+    });
+
+    it("prints a message larger than the 64 KiB receive buffer whole", async function () {
+      const big = "x".repeat(200 * 1024);
+      const r = await run(["-n", "1", ws.url("/echo")], big + "\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.length, big.length + 1);
+      assert.equal(r.stdout, big + "\n");
+    });
+
+    it("-H headers and --subprotocol reach the server", async function () {
+      const before = ws.requests.length;
+      const r = await run(["-H", "X-Token: abc 123", "--header=X-Other:2", "--subprotocol", "chat", "--subprotocol", "v2", "-d", "which?", "-n", "1", ws.url("/subprotocol")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "chat\n");
+      const req = ws.requests[before];
+      assert.equal(req.headers["x-token"], "abc 123");
+      assert.equal(req.headers["x-other"], "2");
+      assert.equal(req.headers["sec-websocket-protocol"], "chat, v2");
+    });
+
+    it("answers the server's pings", async function () {
+      const r = await run(["-d", "abc", "-q", "0.5", ws.url("/ping")]);
+      assert.equal(r.code, 0, r.stderr);
+      await eventually(() => ws.pongs.includes("616263"));
+    });
+
+    it("-v logs each frame on stderr: direction, opcode, length, fin", async function () {
+      const r = await run(["-v", "-n", "1", ws.url("/echo")], "hello\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^> text opcode=1 len=5 fin=1$/m);
+      assert.match(r.stderr, /^< text opcode=1 len=5 fin=1$/m);
+      assert.equal(r.stdout, "hello\n");
+    });
+  });
+
+  describe("TLS", function () {
+    it("refuses a server whose CA is not trusted (exit 4)", async function () {
+      const r = await run(["-n", "0", wss.url("/echo")]);
+      assert.equal(r.code, 4, r.stderr);
+      assertOneErrorLine(r, /TLS.*--cacert/);
+    });
+
+    it("--cacert trusts the test CA", async function () {
+      const r = await run(["--cacert", certs.file("ca.pem"), "-n", "1", wss.url("/echo")], "secure\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "secure\n");
+    });
+
+    it("--insecure skips verification, explicitly", async function () {
+      const r = await run(["-k", "-n", "1", wss.url("/echo")], "anyway\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "anyway\n");
+    });
+
+    it("--servername is the name verified (a wrong one fails with exit 4)", async function () {
+      const ok = await run(["--cacert", certs.file("ca.pem"), "--servername", "localhost", "-n", "0", wss.url("/echo")]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const wrong = await run(["--cacert", certs.file("ca.pem"), "--servername", "wrong.example", "-n", "0", wss.url("/echo")]);
+      assert.equal(wrong.code, 4, wrong.stderr);
+      assertOneErrorLine(wrong, /--servername/);
+    });
+
+    it("--pin-sha256: the server's key pin passes, another fails even with --insecure", async function () {
+      const pin = spkiPin(certs.serverCert);
+      const ok = await run(["--cacert", certs.file("ca.pem"), "--pin-sha256", `sha256//${pin}`, "-n", "0", wss.url("/echo")]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const other = spkiPin(certs.caPem);
+      const wrong = await run(["-k", "--pin-sha256", other, "-n", "0", wss.url("/echo")]);
+      assert.equal(wrong.code, 4, wrong.stderr);
+      assertOneErrorLine(wrong, /pin/);
+    });
+
+    it("--cert/--key present a client certificate (mutual TLS)", async function () {
+      const r = await run(["--cacert", certs.file("ca.pem"), "--cert", certs.file("client.pem"), "--key", certs.file("client.key"), "-n", "1", mtls.url("/echo")], "mutual\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "mutual\n");
+    });
+
+    it("fails without a client certificate where one is required", async function () {
+      const r = await run(["--cacert", certs.file("ca.pem"), "-n", "1", mtls.url("/echo")], "mutual\n");
+      assert.equal(r.code, 4, r.stderr);
+      assertOneErrorLine(r, /client certificate.*--cert and --key/);
+    });
+  });
+
+  describe("exit codes", function () {
+    it("--help prints usage, examples and the exit codes (0)", async function () {
+      const r = await run(["--help"]);
+      assert.equal(r.code, 0);
+      for (const part of ["Usage: websock", "Examples:", "Exit codes:", "--pin-sha256", "--quit-after"]) assert.ok(r.stdout.includes(part), part);
+    });
+
+    const usageCases: Array<[string, string[], RegExp]> = [
+      ["no URL", [], /no URL/],
+      ["not a ws URL", ["http://127.0.0.1/"], /not a ws:\/\/ or wss:\/\/ URL/],
+      ["an unknown option", ["--nope", "ws://127.0.0.1/"], /unknown option --nope/],
+      ["a missing value", ["ws://127.0.0.1/", "-n"], /-n\/--count needs a value/],
+      ["a bad count", ["-n", "two", "ws://127.0.0.1/"], /-n\/--count/],
+      ["a bad time", ["--timeout", "soon", "ws://127.0.0.1/"], /--timeout/],
+      ["a TLS option on ws://", ["--insecure", "ws://127.0.0.1/"], /--insecure needs a wss:\/\/ URL/],
+      ["--cert without --key", ["--cert", "c.pem", "wss://127.0.0.1/"], /--cert and --key/],
+      ["a missing --cacert file", ["--cacert", "/nonexistent/ca.pem", "wss://127.0.0.1/"], /--cacert \/nonexistent\/ca\.pem: no such file/],
+    ];
+    for (const [what, args, pattern] of usageCases) {
+      it(`2 on usage errors: ${what}`, async function () {
+        const r = await run(args);
+        assert.equal(r.code, 2, r.stderr);
+        assertOneErrorLine(r, pattern);
+      });
+    }
+
+    it("2 when websock refuses an option's value (a reserved -H header, a --cacert that is not PEM)", async function () {
+      const header = await run(["-H", "Sec-WebSocket-Key: x", ws.url("/echo")]);
+      assert.equal(header.code, 2, header.stderr);
+      assertOneErrorLine(header, /-H sets Sec-WebSocket-Key/);
+      const notPem = await run(["--cacert", certs.file("server.ext"), "-n", "0", wss.url("/echo")]);
+      assert.equal(notPem.code, 2, notPem.stderr);
+      assertOneErrorLine(notPem, /--cacert is not a valid certificate/);
+    });
+
+    it("3 when nothing listens", async function () {
+      const port = await closedPort();
+      const r = await run(["-n", "0", `ws://127.0.0.1:${port}/`]);
+      assert.equal(r.code, 3, r.stderr);
+      assertOneErrorLine(r, /ECONNREFUSED/);
+    });
+
+    it("5 when the server answers the upgrade with 404, and the message gives the status", async function () {
+      const r = await run(["-n", "0", ws.url("/404")]);
+      assert.equal(r.code, 5, r.stderr);
+      assertOneErrorLine(r, /HTTP 404/);
+    });
+
+    it("6 when the server breaks RFC 6455 (a frame with RSV1 set)", async function () {
+      const raw = await startRawServer(true, (socket) => {
+        socket.write(Buffer.from([0xc1, 0x02, 0x68, 0x69])); // FIN + RSV1 + text "hi"
+        socket.on("data", () => socket.end()); // our close frame: end TCP as a server should
+      });
+      raws.push(raw);
+      const r = await run(["-q", "-1", `ws://127.0.0.1:${raw.port}/`]);
+      assert.equal(r.code, 6, r.stderr);
+      assertOneErrorLine(r, /protocol error: .*reserved bits.*1002/);
+      assert.equal(r.stdout, "");
+    });
+
+    it("7 when the server closes with a code other than 1000/1001, with the code and reason", async function () {
+      const r = await run(["-q", "-1", ws.url("/close4001")]);
+      assert.equal(r.code, 7, r.stderr);
+      assertOneErrorLine(r, /closed by the server with code 4001: going away now/);
+    });
+
+    it("8 when the handshake does not finish within --timeout", async function () {
+      const raw = await startRawServer(false, () => {});
+      raws.push(raw);
+      const started = Date.now();
+      const r = await run(["--timeout", "0.3", "-n", "0", `ws://127.0.0.1:${raw.port}/`]);
+      assert.equal(r.code, 8, r.stderr);
+      assertOneErrorLine(r, /not open after 300 ms/);
+      assert.ok(Date.now() - started < 5000);
+    });
+
+    it("8 when a ping's pong does not come within --pong-timeout", async function () {
+      const raw = await startRawServer(true, () => {}); // opens, then never answers anything
+      raws.push(raw);
+      const r = await run(["--ping-interval", "0.1", "--pong-timeout", "0.2", "-q", "-1", `ws://127.0.0.1:${raw.port}/`]);
+      assert.equal(r.code, 8, r.stderr);
+      assertOneErrorLine(r, /pong/);
+    });
+
+    it("130 on Ctrl-C (SIGINT), after closing normally (1000)", async function () {
+      const before = ws.closes.length;
+      const child = spawn(process.execPath, [CLI, "-v", ws.url("/echo")], { stdio: ["pipe", "pipe", "pipe"] });
+      let stderr = "";
+      let interrupted = false;
+      child.stderr.on("data", (c: Buffer) => {
+        stderr += c.toString();
+        if (!interrupted && stderr.includes("* connected")) interrupted = child.kill("SIGINT"); // once: a second one leaves at once
+      });
+      const killer = setTimeout(() => child.kill("SIGKILL"), 8000);
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(killer);
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /^websock: interrupted$/m);
+      await eventually(() => ws.closes.length > before);
+      assert.equal(ws.closes[ws.closes.length - 1].code, 1000);
+    });
+
+    it("1 when a stdin line is not UTF-8 (text mode), after closing normally", async function () {
+      const before = ws.closes.length;
+      const r = await run([ws.url("/echo")], Buffer.from([0x6f, 0x6b, 0x0a, 0xff, 0x0a]));
+      assert.equal(r.code, 1, r.stderr);
+      assertOneErrorLine(r, /stdin line 2: .*UTF-8.*--binary/);
+      await eventually(() => ws.closes.length > before);
+      assert.equal(ws.closes[ws.closes.length - 1].code, 1000);
+    });
+  });
+});

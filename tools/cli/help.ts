@@ -1,0 +1,72 @@
+// The --help text: options, what happens when stdin ends, examples, exit codes.
+
+export const HELP = `Usage: websock [options] <ws://host[:port]/path | wss://...>
+
+A WebSocket netcat. Each line of stdin is sent as a text message; each message
+received is printed on stdout (text as a line, binary as hex). Pings are answered.
+
+Sending:
+  -d, --data TEXT          send TEXT as a message before stdin (repeatable: one message each)
+      --binary             send binary messages instead of text
+      --no-split           send all of stdin as one message, when it ends
+                           (lines: a line ends at \\n, a \\r before it is dropped)
+Receiving:
+  -n, --count N            exit after N messages received
+                           (0: right after the handshake and the -d messages; stdin is not read)
+      --raw                write binary messages as raw bytes, not hex (nothing between messages)
+  -q, --quit-after SECS    after stdin ends, keep receiving for SECS, then close
+                           (negative: until the server closes, or -n is reached)
+Connection:
+  -H, --header "Key: value"  add a handshake header (repeatable)
+      --subprotocol NAME   offer a subprotocol (repeatable, most preferred first)
+      --timeout SECS       time allowed for connect + TLS + handshake (default 10)
+      --ping-interval SECS ping the server every SECS (default: never)
+      --pong-timeout SECS  fail when a ping's pong takes longer than SECS (default 10)
+TLS (wss:// only):
+      --cacert FILE        trust the CA certificate(s) in this PEM file instead of the
+                           system store (repeatable)
+      --cert FILE          client certificate (PEM), for mutual TLS; with --key
+      --key FILE           the client certificate's private key (PEM)
+      --servername NAME    the name sent in SNI and verified in the certificate
+                           (default: the URL's host)
+      --pin-sha256 BASE64  accept only a server whose public key (SubjectPublicKeyInfo) has
+                           this SHA-256, base64 (repeatable; "sha256//" prefix allowed)
+  -k, --insecure           do not verify the server's certificate (pins still apply)
+Output:
+      --show-headers       print the 101 response (status line, headers, empty line) on
+                           stdout before any message
+  -v, --verbose            log each frame on stderr: "<" received, ">" sent, opcode,
+                           payload length, fin; and "*" lines for connection events
+  -h, --help               this help
+
+When stdin ends, what is left of it is sent and websock closes normally (1000),
+unless -n N is still waiting for messages (it waits for them) or -q says how long
+to keep receiving. Messages that arrive after websock sent its close are dropped
+(RFC 6455 §7.1.2): use -n or -q to wait for replies to piped input.
+Ctrl-C closes normally too (exit 130).
+
+Examples:
+  echo hello | websock -n 1 ws://127.0.0.1:8080/echo
+      send one line, print the reply, close
+  websock -H "Authorization: Bearer $TOKEN" --subprotocol chat wss://example.com/chat
+      interactive: type lines, read replies; Ctrl-D closes
+  websock -n 0 --show-headers wss://example.com/
+      only check the handshake and print the 101 response
+  websock --cacert ca.pem -d '{"op":"subscribe"}' -q -1 wss://10.0.0.2:8443/feed </dev/null
+      subscribe, then print messages until the server closes
+  websock --binary --no-split --raw -n 1 ws://host/upload <file.bin >reply.bin
+      send a file as one binary message, save the binary reply
+
+Exit codes:
+    0  normal close (by either side; the server's close code 1000, 1001 or none)
+    1  other errors: stdin, stdout, transport I/O
+    2  usage: a bad option or argument, or a --cacert/--cert/--key file that is unreadable
+    3  DNS or TCP connect failure
+    4  TLS failure (untrusted CA, name mismatch, expired, pin mismatch, client certificate...)
+    5  handshake failure: an HTTP status other than 101, or an invalid upgrade response
+    6  protocol error: the server broke RFC 6455 (websock closed with 1002/1007)
+    7  the server closed with another code, or dropped TCP without a close frame (1006)
+    8  timeout: --timeout, --pong-timeout, or the closing handshake
+  130  interrupted (Ctrl-C)
+Errors are one line on stderr: "websock: <why>".
+`;

@@ -34,6 +34,10 @@ export interface ResolvedConfig {
   subprotocols: string[];
   rxBufferSize: number;
   txBufferSize: number;
+  /** The caller's buffers, when given: nothing is allocated for them. */
+  rxBuffer: Uint8Array | null;
+  txBuffer: Uint8Array | null;
+  rawMode: boolean;
   pingInterval: number;
   pongTimeout: number;
   closeTimeout: number;
@@ -58,9 +62,10 @@ function isPrintable(text: string): boolean {
   return /^[\x21-\x7e\u0080-\uffff]+$/.test(text);
 }
 
-export function resolveConfig(cfg: websock_config_t | null | undefined): ConfigResult {
+/** `attached`: for websock_attach_*, where the stream exists and there is no address to check. */
+export function resolveConfig(cfg: websock_config_t | null | undefined, attached = false): ConfigResult {
   if (cfg === null || typeof cfg !== "object") return refuse("cfg must be a websock_config_t object");
-  const { hostname } = cfg;
+  const hostname = attached && cfg.hostname === undefined ? "localhost" : cfg.hostname;
   if (typeof hostname !== "string" || hostname === "") return refuse("hostname is missing");
   if (!isPrintable(hostname) || /[/?#@]/.test(hostname)) return refuse(`hostname is not a host name or IP address: ${JSON.stringify(hostname)}`);
   const secured = cfg.secured === undefined ? false : cfg.secured;
@@ -90,6 +95,15 @@ export function resolveConfig(cfg: websock_config_t | null | undefined): ConfigR
   if (!isWholeNumber(maxMessageSize, 0, Number.MAX_SAFE_INTEGER)) return refuse("max_message_size must be a non-negative integer");
   const autoPong = cfg.auto_pong === undefined ? true : cfg.auto_pong;
   if (typeof autoPong !== "boolean") return refuse("auto_pong must be a boolean");
+  const rawMode = cfg.raw_mode === undefined ? false : cfg.raw_mode;
+  if (typeof rawMode !== "boolean") return refuse("raw_mode must be a boolean");
+  for (const [field, min] of [["rx_buffer", MIN_RX_BUFFER], ["tx_buffer", MIN_TX_BUFFER]] as const) {
+    const buffer = cfg[field];
+    if (buffer !== undefined && (!(buffer instanceof Uint8Array) || buffer.length < min || buffer.length > MAX_BUFFER_SIZE)) {
+      return refuse(`${field} must be a Uint8Array of ${min} to ${MAX_BUFFER_SIZE} bytes`);
+    }
+  }
+  if (cfg.rx_buffer !== undefined && cfg.rx_buffer === cfg.tx_buffer) return refuse("rx_buffer and tx_buffer must be different buffers");
 
   const headers = resolveHeaders(cfg);
   if (typeof headers === "string") return refuse(headers);
@@ -117,8 +131,11 @@ export function resolveConfig(cfg: websock_config_t | null | undefined): ConfigR
       timeOut: n.time_out,
       headers,
       subprotocols: subprotocols.slice(),
-      rxBufferSize: n.rx_buffer_size,
-      txBufferSize: n.tx_buffer_size,
+      rxBufferSize: cfg.rx_buffer?.length ?? n.rx_buffer_size,
+      txBufferSize: cfg.tx_buffer?.length ?? n.tx_buffer_size,
+      rxBuffer: cfg.rx_buffer ?? null,
+      txBuffer: cfg.tx_buffer ?? null,
+      rawMode,
       pingInterval: n.ping_interval,
       pongTimeout: n.pong_timeout,
       closeTimeout: n.close_timeout,

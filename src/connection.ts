@@ -7,9 +7,19 @@
 //   CONNECTING --101 checked--> OPEN --close sent or received--> CLOSING --both / TCP end--> CLOSED
 
 import { CLOSE_ABNORMAL, ERR, type ErrorRow } from "./errors.js";
-import { ResponseParser, acceptFor, buildRequest, checkResponse, type HandshakeRequest } from "./handshake.js";
+import {
+  HeadParser,
+  acceptFor,
+  buildAcceptResponse,
+  buildRefusal,
+  buildRequest,
+  checkRequest,
+  checkResponse,
+  type HandshakeRequest,
+  type UpgradeRequest,
+} from "./handshake.js";
 import { base64Encode } from "./base64.js";
-import { MIN_RX_BUFFER, NOTHING_READY, Receiver, type ReceiverEvents } from "./receiver.js";
+import { NOTHING_READY, Receiver, type ReceiverEvents } from "./receiver.js";
 import { Sender } from "./sender.js";
 import { utf8Encode } from "./utf8.js";
 import type { websock_msg_hdr_t } from "./types.js";
@@ -40,8 +50,11 @@ export interface Failure {
 }
 
 export interface ConnectionOptions {
-  rxBufferSize: number;
-  txBufferSize: number;
+  /** "client" masks what it sends and refuses masked frames; "server" the mirror image (RFC 6455 §5.1). */
+  role: "client" | "server";
+  /** The fixed buffers, allocated by the caller (once, at open). */
+  rxBuffer: Uint8Array;
+  txBuffer: Uint8Array;
   autoPong: boolean;
   maxMessageSize: number;
   /** ms; 0: no heartbeat. */
@@ -64,13 +77,21 @@ export class Connection implements ReceiverEvents {
   readonly receiver: Receiver;
   readonly sender: Sender;
 
-  /** The subprotocol the server chose ("" for none). */
+  /** The subprotocol chosen by the server ("" for none). */
   subprotocol = "";
-  response: ResponseParser | null = null;
+  /** The peer's handshake head: the response (client role) or the request (server role). */
+  response: HeadParser | null = null;
+  /** Server role: what the client asked for. */
+  request: UpgradeRequest | null = null;
+  /** After the handshake, bytes pass through unframed both ways (libcurl's raw mode). */
+  rawMode = false;
 
   private readonly options: ConnectionOptions;
+  private readonly isServer: boolean;
   private expectedAccept = "";
+  /** Client: the subprotocols offered. Server: those it supports, most preferred first. */
   private offered: readonly string[] = [];
+  private rawAfterHandshake = false;
 
   private closeReceived = false;
   private nextPingAt = Infinity;
@@ -81,12 +102,19 @@ export class Connection implements ReceiverEvents {
 
   constructor(options: ConnectionOptions) {
     this.options = options;
+    this.isServer = options.role === "server";
     this.receiver = new Receiver(
-      Math.max(options.rxBufferSize, MIN_RX_BUFFER),
-      { expectMasked: false, deliverPings: !options.autoPong, maxMessageSize: options.maxMessageSize },
+      options.rxBuffer,
+      { expectMasked: this.isServer, deliverPings: !options.autoPong, maxMessageSize: options.maxMessageSize },
       this,
     );
-    this.sender = new Sender(options.txBufferSize, true, options.randomFill);
+    this.sender = new Sender(options.txBuffer, !this.isServer, options.randomFill);
+  }
+
+  /** Raw mode starts once the handshake is done (or now, when already open). */
+  setRawMode(): void {
+    this.rawAfterHandshake = true;
+    if (this.state === STATE_OPEN) this.enterRawMode();
   }
 
   /** Queues the upgrade request; the response is parsed from the bytes that arrive next. */
@@ -97,8 +125,14 @@ export class Connection implements ReceiverEvents {
     const key = base64Encode(nonce);
     this.expectedAccept = acceptFor(key, this.options.sha1);
     this.offered = request.subprotocols;
-    this.response = new ResponseParser();
+    this.response = new HeadParser("response");
     this.sender.queueRaw(buildRequest(request, key));
+  }
+
+  /** Server role: waits for the upgrade request; `supported` subprotocols, most preferred first. */
+  acceptHandshake(supported: readonly string[]): void {
+    this.offered = supported;
+    this.response = new HeadParser("request");
   }
 
   /** Opens without a handshake (tests of the framer; WS_NOHTTP). */
@@ -129,20 +163,49 @@ export class Connection implements ReceiverEvents {
       return;
     }
     r.end += n;
-    const response = this.response!;
-    r.start += response.feed(r.buf, r.start, r.end);
-    if (response.failure !== null) {
-      this.failHandshake(response.failure);
-    } else if (response.done) {
-      const failure = checkResponse(response, this.expectedAccept, this.offered, this);
+    const head = this.response!;
+    r.start += head.feed(r.buf, r.start, r.end);
+    if (head.failure !== null) {
+      if (this.isServer) this.refuseUpgrade({ status: 400, reason: head.failure.detail });
+      else this.failHandshake(head.failure);
+      return;
+    }
+    if (!head.done) return;
+    if (this.isServer) {
+      this.answerUpgrade(head);
+    } else {
+      const failure = checkResponse(head, this.expectedAccept, this.offered, this);
       if (failure !== null) {
         this.failHandshake(failure);
-      } else {
-        this.becomeOpen();
-        // Frames that came in the same segment as the 101 are parsed now, not lost.
-        r.commit(0);
+        return;
       }
+      this.becomeOpen();
     }
+    // Frames that came in the same segment as the handshake are parsed now, not lost.
+    if (this.opened) r.commit(0);
+  }
+
+  /** Server role: answers a complete request with 101, or with 400 / 426 and the reason. */
+  private answerUpgrade(head: HeadParser): void {
+    const checked = checkRequest(head);
+    if (!("key" in checked)) {
+      this.refuseUpgrade(checked);
+      return;
+    }
+    this.request = checked;
+    // §4.2.2: the server picks one of the client's subprotocols, or none; ours by our preference.
+    this.subprotocol = this.offered.find((p) => checked.subprotocols.includes(p)) ?? "";
+    this.sender.queueRaw(buildAcceptResponse(acceptFor(checked.key, this.options.sha1), this.subprotocol));
+    this.becomeOpen();
+  }
+
+  private refuseUpgrade(refusal: { status: 400 | 426; reason: string }): void {
+    this.sender.queueRaw(buildRefusal(refusal));
+    this.ending = { error: ERR.BAD_REQUEST, detail: refusal.reason, httpStatus: refusal.status };
+    this.receiver.stop();
+    this.state = STATE_CLOSED;
+    // The refusal is written first: a graceful end waits for it.
+    this.transportAction = TRANSPORT_CLOSE;
   }
 
   /** Convenience for hosts that push bytes: copies what fits, returns how many were taken. */
@@ -189,7 +252,7 @@ export class Connection implements ReceiverEvents {
    * and describes it in hdr. Returns the count, NOTHING_READY, or the negative
    * code of `ending` once everything before it was delivered.
    */
-  read(hdr: websock_msg_hdr_t, out: Uint8Array, outStart: number, len: number): number {
+  read(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
     const n = this.receiver.read(hdr, out, outStart, len);
     if (n !== NOTHING_READY) return n;
     return this.ending !== null && this.state !== STATE_CONNECTING ? this.ending.error.code : NOTHING_READY;
@@ -235,6 +298,11 @@ export class Connection implements ReceiverEvents {
     this.fail(error, error.message);
   }
 
+  /** Fails the connection from this side (an application fault): sends error.closeCode, stops reading. */
+  abort(error: ErrorRow, detail: string): void {
+    if (this.state === STATE_OPEN || this.state === STATE_CLOSING) this.fail(error, detail);
+  }
+
   // ---- bytes out ----
 
   /** Fills sender.buf with the next bytes to write; returns the count (0: nothing). */
@@ -255,6 +323,13 @@ export class Connection implements ReceiverEvents {
   /** Starts the closing handshake from this side (websock_close). `reason` is UTF-8 bytes, <= 123. */
   close(code: number, reason: Uint8Array): void {
     if (this.state !== STATE_OPEN) return;
+    if (this.rawMode) {
+      // No frames in raw mode: closing is ending the stream.
+      this.ending = { error: ERR.CLOSED_LOCALLY, detail: "closed by this side (raw mode)" };
+      this.state = STATE_CLOSED;
+      this.transportAction = TRANSPORT_CLOSE;
+      return;
+    }
     this.ending = { error: ERR.CLOSED_LOCALLY, detail: `closed by this side with ${code}`, closeCode: code };
     this.sender.dropUnstarted();
     this.sender.queueClose(code, reason);
@@ -307,7 +382,19 @@ export class Connection implements ReceiverEvents {
   private becomeOpen(): void {
     this.state = STATE_OPEN;
     this.opened = true;
-    if (this.options.pingInterval > 0) this.nextPingAt = this.options.now() + this.options.pingInterval;
+    if (this.rawAfterHandshake) this.enterRawMode();
+    else if (this.options.pingInterval > 0) this.nextPingAt = this.options.now() + this.options.pingInterval;
+  }
+
+  private enterRawMode(): void {
+    this.rawMode = true;
+    this.stopHeartbeat();
+    this.receiver.passThrough();
+  }
+
+  /** Raw mode: queues bytes to go out untouched. */
+  queueRaw(bytes: Uint8Array): void {
+    this.sender.queueRaw(bytes);
   }
 
   private failHandshake(failure: Failure): void {
@@ -345,6 +432,8 @@ export class Connection implements ReceiverEvents {
     if (this.state !== STATE_CLOSING || !this.sender.closeSent) return;
     if (this.closeReceived || this.receiver.stopped) {
       this.state = STATE_CLOSED;
+      // §7.1.1: the server closes the TCP connection first; the client waits for it.
+      if (this.isServer) this.transportAction = TRANSPORT_CLOSE;
     }
   }
 

@@ -22,6 +22,7 @@ export const ERR = Object.freeze({
   INVALID_ARG: row(-1, "INVALID_ARG", 0, "invalid argument"),
   NOT_OPEN: row(-2, "NOT_OPEN", 0, "the connection is not open"),
   BUSY: row(-3, "BUSY", 0, "another websock_recv is already waiting on this handle"),
+  CALLBACK: row(-4, "CALLBACK", 1011, "the frame callback threw"),
 
   // Opening: network, TLS, time.
   DNS: row(-10, "DNS", 0, "the host name could not be resolved"),
@@ -39,7 +40,8 @@ export const ERR = Object.freeze({
   BAD_ACCEPT: row(-25, "BAD_ACCEPT", 0, "the response's Sec-WebSocket-Accept does not match the key sent"),
   BAD_SUBPROTOCOL: row(-26, "BAD_SUBPROTOCOL", 0, "the server chose a subprotocol the client did not offer"),
   BAD_EXTENSION: row(-27, "BAD_EXTENSION", 0, "the server chose an extension the client did not offer"),
-  HANDSHAKE_EOF: row(-28, "HANDSHAKE_EOF", 0, "the server closed the connection during the handshake"),
+  HANDSHAKE_EOF: row(-28, "HANDSHAKE_EOF", 0, "the peer closed the connection during the handshake"),
+  BAD_REQUEST: row(-29, "BAD_REQUEST", 0, "the client's upgrade request is not valid"),
 
   // Framing (RFC 6455 §5): each fails the connection with 1002 unless noted.
   RSV_BITS: row(-40, "RSV_BITS", 1002, "a frame has reserved bits set and no extension was negotiated"),

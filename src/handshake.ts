@@ -51,19 +51,29 @@ export function isToken(text: string): boolean {
 }
 
 /**
- * Parses the response a byte run at a time. feed() returns how many bytes
- * belong to the response; what follows them is WebSocket frames.
+ * Parses an HTTP/1.1 head (a response's or a request's) a byte run at a
+ * time. feed() returns how many bytes belong to the head; what follows them
+ * is WebSocket frames.
  */
-export class ResponseParser {
+export class HeadParser {
+  /** The status line or request line, as sent. */
+  firstLine = "";
+  /** A response's status code (0 for a request). */
   status = 0;
   readonly headers: Array<[string, string]> = [];
   done = false;
   failure: HandshakeFailure | null = null;
 
+  private readonly isResponse: boolean;
   private line = "";
   private total = 0;
+  private sawFirstLine = false;
 
-  /** Consumes bytes of buf[start, end) up to the end of the headers; returns the count consumed. */
+  constructor(kind: "response" | "request") {
+    this.isResponse = kind === "response";
+  }
+
+  /** Consumes bytes of buf[start, end) up to the end of the head; returns the count consumed. */
   feed(buf: Uint8Array, start: number, end: number): number {
     let i = start;
     while (i < end && !this.done && this.failure === null) {
@@ -71,7 +81,7 @@ export class ResponseParser {
       while (lf < end && buf[lf] !== 0x0a) lf++;
       const stop = lf < end ? lf + 1 : end;
       if (this.total + (stop - i) > MAX_RESPONSE_HEADER_BYTES) {
-        this.fail(ERR.RESPONSE_TOO_LARGE, `more than ${MAX_RESPONSE_HEADER_BYTES} bytes of headers`);
+        this.fail(this.isResponse ? ERR.RESPONSE_TOO_LARGE : ERR.BAD_REQUEST, `more than ${MAX_RESPONSE_HEADER_BYTES} bytes of headers`);
         return stop - start;
       }
       this.total += stop - i;
@@ -86,13 +96,23 @@ export class ResponseParser {
     return i - start;
   }
 
+  /** All values of a header, by case-insensitive name. */
+  values(name: string): string[] {
+    return this.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  }
+
   private takeLine(line: string): void {
-    if (line.includes("\r")) return this.fail(ERR.BAD_RESPONSE, "a bare CR in the response headers");
-    if (this.status === 0) {
-      // §4.1: the response is an HTTP/1.1 status line.
-      const match = /^HTTP\/1\.1 (\d\d\d)(?: .*)?$/.exec(line);
-      if (match === null) return this.fail(ERR.BAD_RESPONSE, `not an HTTP/1.1 status line: ${JSON.stringify(line.slice(0, 60))}`);
-      this.status = Number(match[1]);
+    const malformed = this.isResponse ? ERR.BAD_RESPONSE : ERR.BAD_REQUEST;
+    if (line.includes("\r")) return this.fail(malformed, "a bare CR in the headers");
+    if (!this.sawFirstLine) {
+      this.sawFirstLine = true;
+      this.firstLine = line;
+      if (this.isResponse) {
+        // §4.1: the response is an HTTP/1.1 status line.
+        const match = /^HTTP\/1\.1 (\d\d\d)(?: .*)?$/.exec(line);
+        if (match === null) return this.fail(malformed, `not an HTTP/1.1 status line: ${JSON.stringify(line.slice(0, 60))}`);
+        this.status = Number(match[1]);
+      }
       return;
     }
     if (line === "") {
@@ -101,12 +121,12 @@ export class ResponseParser {
     }
     const colon = line.indexOf(":");
     const name = colon > 0 ? line.slice(0, colon) : "";
-    if (!isToken(name)) return this.fail(ERR.BAD_RESPONSE, `not a header line: ${JSON.stringify(line.slice(0, 60))}`);
+    if (!isToken(name)) return this.fail(malformed, `not a header line: ${JSON.stringify(line.slice(0, 60))}`);
     this.headers.push([name, line.slice(colon + 1).trim()]);
   }
 
   private fail(error: ErrorRow, detail: string): void {
-    this.failure = { error, detail };
+    this.failure = { error, detail, httpStatus: this.isResponse ? undefined : 400 };
   }
 }
 
@@ -115,7 +135,7 @@ export class ResponseParser {
  * with the chosen subprotocol ("" for none) in `chosen`.
  */
 export function checkResponse(
-  response: ResponseParser,
+  response: HeadParser,
   expectedAccept: string,
   offered: readonly string[],
   chosen: { subprotocol: string },
@@ -123,8 +143,7 @@ export function checkResponse(
   if (response.status !== 101) {
     return { error: ERR.HTTP_STATUS, detail: `the server answered ${response.status}`, httpStatus: response.status };
   }
-  const values = (name: string): string[] =>
-    response.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  const values = (name: string): string[] => response.values(name);
 
   const upgrade = values("upgrade");
   // §4.1 (2): Upgrade must be an ASCII case-insensitive match for "websocket".
@@ -153,4 +172,67 @@ export function checkResponse(
   }
   chosen.subprotocol = protocol.length === 1 ? protocol[0] : "";
   return null;
+}
+
+/** What a valid upgrade request asked for (RFC 6455 §4.2.1). */
+export interface UpgradeRequest {
+  resource: string;
+  host: string;
+  key: string;
+  /** Subprotocols the client offered, in its order. */
+  subprotocols: string[];
+}
+
+/** A refusal: the HTTP status to answer with, and why. */
+export interface UpgradeRefusal {
+  status: 400 | 426;
+  reason: string;
+}
+
+/** Applies §4.2.1's checks to a complete request. */
+export function checkRequest(request: HeadParser): UpgradeRequest | UpgradeRefusal {
+  const match = /^([A-Z]+) (\S+) HTTP\/(\d\.\d)$/.exec(request.firstLine);
+  if (match === null) return { status: 400, reason: "not an HTTP request line" };
+  // §4.2.1 (1): "An HTTP/1.1 or higher GET request".
+  if (match[1] !== "GET") return { status: 400, reason: `the method must be GET, not ${match[1]}` };
+  if (match[3] !== "1.1") return { status: 400, reason: "the request must be HTTP/1.1" };
+  const one = (name: string): string | null => {
+    const v = request.values(name);
+    return v.length === 1 ? v[0] : null;
+  };
+  const host = one("host");
+  if (host === null || host === "") return { status: 400, reason: "exactly one Host header is required" };
+  const upgrade = one("upgrade");
+  if (upgrade === null || upgrade.toLowerCase() !== "websocket") return { status: 400, reason: "Upgrade must be websocket" };
+  const connection = request.values("connection").join(",").split(",").map((t) => t.trim().toLowerCase());
+  if (!connection.includes("upgrade")) return { status: 400, reason: "Connection must contain Upgrade" };
+  // §4.2.2: a version other than 13 is answered 426 with the versions supported.
+  if (one("sec-websocket-version") !== "13") return { status: 426, reason: "Sec-WebSocket-Version must be 13" };
+  const key = one("sec-websocket-key");
+  // §4.2.1 (5): the key is 16 bytes, base64-encoded.
+  if (key === null || !/^[A-Za-z0-9+/]{21}[AQgw]==$/.test(key)) return { status: 400, reason: "Sec-WebSocket-Key must be 16 bytes in base64" };
+  const offered = request.values("sec-websocket-protocol").join(",").split(",").map((p) => p.trim()).filter((p) => p !== "");
+  if (!offered.every(isToken)) return { status: 400, reason: "Sec-WebSocket-Protocol must be a list of tokens" };
+  return { resource: match[2], host, key, subprotocols: offered };
+}
+
+/** The 101 answer to a valid request. */
+export function buildAcceptResponse(accept: string, subprotocol: string): Uint8Array {
+  return utf8Encode(
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      `Sec-WebSocket-Accept: ${accept}\r\n` +
+      (subprotocol !== "" ? `Sec-WebSocket-Protocol: ${subprotocol}\r\n` : "") +
+      "\r\n",
+  );
+}
+
+/** The 400 or 426 answer to an invalid request, with the reason as its body. */
+export function buildRefusal(refusal: UpgradeRefusal): Uint8Array {
+  const body = refusal.reason + "\n";
+  return utf8Encode(
+    `HTTP/1.1 ${refusal.status} ${refusal.status === 426 ? "Upgrade Required" : "Bad Request"}\r\n` +
+      "Connection: close\r\nContent-Type: text/plain\r\n" +
+      (refusal.status === 426 ? "Sec-WebSocket-Version: 13\r\n" : "") +
+      `Content-Length: ${body.length}\r\n\r\n${body}`,
+  );
 }

@@ -48,11 +48,21 @@ export interface Transport {
   tlsInfo?(): { version: string; cipher: string; alpn: string } | null;
   /** True while TCP is up and the TLS handshake is not finished (names the open timeout "handshake_timeout"). */
   tlsHandshaking?(): boolean;
+  /**
+   * Stops using the stream without closing it and gives it back, with any
+   * bytes read from it but not consumed put back in front (websock_detach).
+   */
+  detach?(): unknown;
 }
 
 export interface Host {
   /** Starts connecting; callbacks report progress. Never throws for network errors. */
   connect(target: ConnectTarget, handlers: TransportHandlers): Transport;
+  /**
+   * Wraps a stream the application already has (websock_attach_*): a Transport,
+   * or a message saying why `stream` cannot be used. onConnect follows at once.
+   */
+  adopt?(stream: unknown, handlers: TransportHandlers): Transport | string;
   /**
    * Checks ssl_config before anything is allocated: returns null when the host
    * can honour it, or a message naming the field it cannot.

@@ -40,6 +40,10 @@ export const MIN_RX_BUFFER = 256;
 const WAIT_HEADER = 0; // the next frame header (and, for a control frame, its whole payload)
 const WAIT_READ = 1; // the caller to read the current frame's payload
 const STOPPED = 2; // a close frame arrived or the connection failed: input is ignored
+const PASS_THROUGH = 3; // raw mode: the caller to read whatever bytes came
+
+/** hdr.opcode of a raw-mode piece: bytes as they came off the stream, not a frame. */
+export const OPCODE_RAW = 0x10;
 
 export interface ReceiverEvents {
   /** A ping to answer (auto_pong). The payload view is valid during the call only. */
@@ -96,8 +100,9 @@ export class Receiver {
   private messageBytes = 0;
   private utf8State = UTF8_ACCEPT;
 
-  constructor(size: number, options: ReceiverOptions, events: ReceiverEvents) {
-    this.buf = new Uint8Array(size);
+  /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
+  constructor(buf: Uint8Array, options: ReceiverOptions, events: ReceiverEvents) {
+    this.buf = buf;
     this.options = options;
     this.events = events;
   }
@@ -136,6 +141,11 @@ export class Receiver {
     this.parse();
   }
 
+  /** Raw mode: from now on every byte is delivered as it is, unframed. */
+  passThrough(): void {
+    this.state = PASS_THROUGH;
+  }
+
   /** Stops parsing for good (a close was received or the connection failed). */
   stop(): void {
     this.state = STOPPED;
@@ -146,12 +156,14 @@ export class Receiver {
    * out[outStart...] and describes it in `hdr`. Returns the byte count, or
    * NOTHING_READY when no piece is ready.
    */
-  read(hdr: websock_msg_hdr_t, out: Uint8Array, outStart: number, len: number): number {
+  read(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
+    if (this.state === PASS_THROUGH) return this.readRaw(hdr, out, outStart, len);
     if (this.state !== WAIT_READ || this.discarding) return NOTHING_READY;
     const ready = this.checked - this.start;
     if (ready === 0 && (this.remaining > 0 || this.announced)) return NOTHING_READY;
     const n = ready < len ? ready : len;
-    if (n > 0) out.set(this.buf.subarray(this.start, this.start + n), outStart);
+    this.pieceStart = this.start;
+    if (n > 0 && out !== null) out.set(this.buf.subarray(this.start, this.start + n), outStart);
     hdr.fin = this.fin;
     hdr.opcode = this.opcode;
     hdr.payload_len = this.payloadLen;
@@ -168,8 +180,27 @@ export class Receiver {
     return n;
   }
 
+  /** Where in `buf` the last piece read() gave began: with `out` null, the piece is read in place. */
+  pieceStart = 0;
+
+  private readRaw(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
+    const ready = this.end - this.start;
+    if (ready === 0) return NOTHING_READY;
+    const n = ready < len ? ready : len;
+    this.pieceStart = this.start;
+    if (out !== null) out.set(this.buf.subarray(this.start, this.start + n), outStart);
+    this.start += n;
+    hdr.fin = false;
+    hdr.opcode = OPCODE_RAW;
+    hdr.payload_len = n;
+    hdr.offset = 0;
+    hdr.bytesleft = 0;
+    return n;
+  }
+
   /** Whether read() has a piece to give. */
   hasPiece(): boolean {
+    if (this.state === PASS_THROUGH) return this.end > this.start;
     if (this.state !== WAIT_READ || this.discarding) return false;
     return this.checked > this.start || (this.remaining === 0 && !this.announced);
   }

@@ -49,11 +49,12 @@ export class Sender {
   private readonly encoder = new Utf8StreamEncoder();
   private dataLength = 0;
   private dataPos = 0;
-  /** Counts data frames fully produced, so a caller can tell when its frame is out. */
+  /** Counts queued items (data frames and raw byte runs) fully produced, so a caller can tell when its own is out. */
   framesProduced = 0;
 
-  constructor(size: number, masking: boolean, randomFill: (out: Uint8Array) => void) {
-    this.buf = new Uint8Array(size);
+  /** `buf` is the caller's fixed tx buffer (at least MIN_TX_BUFFER bytes). `masking`: the client role. */
+  constructor(buf: Uint8Array, masking: boolean, randomFill: (out: Uint8Array) => void) {
+    this.buf = buf;
     this.masking = masking;
     this.randomFill = randomFill;
   }
@@ -135,7 +136,7 @@ export class Sender {
         this.dataStarted = false;
         this.dataQueued = false;
         this.dataBytes = null;
-        if (!this.dataRaw) this.framesProduced++;
+        this.framesProduced++;
         continue;
       }
       const slot = this.pong.pending ? this.pong : this.ping.pending ? this.ping : this.close.pending ? this.close : null;

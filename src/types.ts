@@ -53,7 +53,19 @@ export interface websock_config_t {
   auto_pong?: boolean;
   /** Fail a message longer than this with 1009 (bytes; 0: no limit, the default). */
   max_message_size?: number;
+  /** A receive buffer of the caller's (libdill's _mem variants): used instead of allocating rx_buffer_size. */
+  rx_buffer?: Uint8Array;
+  /** A transmit buffer of the caller's: used instead of allocating tx_buffer_size. */
+  tx_buffer?: Uint8Array;
+  /** After the handshake, pass bytes through untouched both ways (libcurl's CURLWS_RAW_MODE). */
+  raw_mode?: boolean;
 }
+
+/** Settings for websock_attach_client / websock_attach_server: the config without the address. */
+export type websock_attach_config_t = Omit<websock_config_t, "hostname" | "port" | "uri" | "secured" | "ssl_config">;
+
+/** Called with each frame piece instead of websock_recv; `data` is valid only during the call. */
+export type websock_callback_t = (h: websock_handle_t, hdr: websock_msg_hdr_t, data: Uint8Array) => void;
 
 /** Where a piece returned by websock_recv sits in its frame. */
 export interface websock_msg_hdr_t {
@@ -95,6 +107,10 @@ export interface websock_info_t {
   headers: Array<[string, string]>;
   /** TLS details when secured. */
   tls?: { version: string; cipher: string; alpn: string };
+  /** Server side: the resource and Host the client asked for, and the subprotocols it offered. */
+  resource?: string;
+  host?: string;
+  offered_subprotocols?: string[];
 }
 
 /** An opaque connection handle. */

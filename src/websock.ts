@@ -21,7 +21,8 @@ import {
 } from "./connection.js";
 import { resolveConfig, type ResolvedConfig } from "./config.js";
 import { ERR, WEBSOCK_OK, type ErrorRow } from "./errors.js";
-import type { Host, Transport, TransportFailure } from "./host.js";
+import type { Host, Transport, TransportFailure, TransportHandlers } from "./host.js";
+import { OPCODE_RAW } from "./receiver.js";
 import {
   MAX_CONTROL_PAYLOAD,
   OPCODE_BINARY,
@@ -34,6 +35,8 @@ import {
 } from "./opcodes.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Encode, utf8Length, utf8Validate } from "./utf8.js";
 import type {
+  websock_attach_config_t,
+  websock_callback_t,
   websock_config_t,
   websock_error_t,
   websock_handle_t,
@@ -51,7 +54,14 @@ export const WEBSOCK_OP = Object.freeze({
   CLOSE: OPCODE_CLOSE,
   PING: OPCODE_PING,
   PONG: OPCODE_PONG,
+  /** Raw mode: bytes as they came off the stream. */
+  RAW: OPCODE_RAW,
 });
+
+/** websock_attach_* flags, after libdill: the default message type of websock_send, and no HTTP handshake. */
+export const WS_BINARY = 0;
+export const WS_TEXT = 1;
+export const WS_NOHTTP = 2;
 
 /** The WEBSOCK_ERR_* codes by short name: WEBSOCK_ERR.CLOSED_BY_PEER === -60. */
 export const WEBSOCK_ERR: Readonly<Record<keyof typeof ERR, number>> = Object.freeze(
@@ -73,6 +83,12 @@ export interface WebsockApi {
   websock_ping(h: websock_handle_t, payload?: string | Uint8Array): Promise<number>;
   websock_recv(h: websock_handle_t, hdr: websock_msg_hdr_t, buf: Uint8Array, len: number, timeout: number): Promise<number>;
   websock_close(h: websock_handle_t): Promise<void>;
+  websock_attach_client(stream: unknown, flags: number, resource: string, host: string, cfg?: websock_attach_config_t): Promise<websock_handle_t | null>;
+  websock_attach_server(stream: unknown, flags: number, cfg?: websock_attach_config_t): Promise<websock_handle_t | null>;
+  websock_detach(h: websock_handle_t): Promise<unknown>;
+  websock_send(h: websock_handle_t, payload: string | Uint8Array, len?: number): Promise<number>;
+  websock_send_raw(h: websock_handle_t, bytes: Uint8Array, len?: number): Promise<number>;
+  websock_set_callback(h: websock_handle_t, callback: websock_callback_t | null): number;
   websock_close_with_code(h: websock_handle_t, code: number, reason?: string): Promise<number>;
   websock_last_error(h?: websock_handle_t | null): websock_error_t;
   websock_get_info(h: websock_handle_t): websock_info_t | null;
@@ -132,6 +148,17 @@ class Session {
 
   openDone: ((ok: boolean) => void) | null = null;
   closeWaiters: Array<() => void> = [];
+
+  /** The handle given out once open (callbacks receive it). */
+  handle: websock_handle_t | null = null;
+  /** websock_send's message type (WS_TEXT / WS_BINARY). */
+  defaultOpcode = OPCODE_BINARY;
+  /** The callback model: pieces are pushed to this instead of pulled with websock_recv. */
+  callback: websock_callback_t | null = null;
+  inCallback = false;
+  readonly callbackHdr: websock_msg_hdr_t = { fin: false, opcode: -1, payload_len: 0, offset: 0, bytesleft: 0 };
+  /** websock_detach: the stream is handed back after the close handshake instead of being ended. */
+  detaching = false;
 
   constructor(conn: Connection, config: ResolvedConfig) {
     this.conn = conn;
@@ -215,9 +242,11 @@ export function createWebsock(host: Host): WebsockApi {
   /** After anything happened: write, end the transport if asked, wake whoever waits, re-arm the timer. */
   function sync(s: Session): void {
     const conn = s.conn;
+    // Callbacks first: what they cause (a pong, a failure's close frame) is written below.
+    if (s.callback !== null && !s.inCallback && conn.readable) deliverToCallback(s);
     pump(s);
     const action = conn.transportAction;
-    if (action !== TRANSPORT_KEEP && !s.transportEnded) {
+    if (action !== TRANSPORT_KEEP && !s.transportEnded && !s.detaching) {
       // A graceful end waits until the close frame has been taken by the transport.
       if (action !== TRANSPORT_CLOSE || s.txOff >= s.txLen || !s.connected) endTransport(s, action === TRANSPORT_CLOSE && s.connected);
     }
@@ -230,7 +259,7 @@ export function createWebsock(host: Host): WebsockApi {
       else if (s.transportEnded || (!produced && !conn.sender.busy)) s.sendDone(ERR.NOT_OPEN.code);
     }
     if (s.openDone !== null && conn.state !== STATE_CONNECTING) s.openDone(conn.opened);
-    if (s.closeWaiters.length > 0 && conn.state === STATE_CLOSED && s.transportEnded) {
+    if (s.closeWaiters.length > 0 && conn.state === STATE_CLOSED && (s.transportEnded || s.detaching)) {
       for (const wake of s.closeWaiters.splice(0)) wake();
     }
     armDeadline(s);
@@ -249,6 +278,40 @@ export function createWebsock(host: Host): WebsockApi {
       s.conn.tick();
       sync(s);
     });
+  }
+
+  /**
+   * The callback model: every piece that is ready goes to the callback, read
+   * in place (the view is valid during the call only); the end of the
+   * connection is one last call with opcode -1 and no data.
+   */
+  function deliverToCallback(s: Session): void {
+    const conn = s.conn;
+    const hdr = s.callbackHdr;
+    s.inCallback = true;
+    try {
+      while (s.callback !== null) {
+        const n = conn.read(hdr, null, 0, conn.rx.length);
+        if (n === NOTHING_READY) break;
+        const callback = s.callback;
+        if (n < 0) {
+          setError(s, errorFrom(conn.ending!));
+          clearHeader(hdr);
+          s.callback = null;
+          callback(s.handle!, hdr, EMPTY);
+          break;
+        }
+        const at = conn.receiver.pieceStart;
+        callback(s.handle!, hdr, conn.rx.subarray(at, at + n));
+        readIn(s);
+      }
+    } catch (e) {
+      s.callback = null;
+      conn.abort(ERR.CALLBACK, `the frame callback threw: ${String(e)}`);
+      if (conn.ending !== null) setError(s, errorFrom(conn.ending));
+    } finally {
+      s.inCallback = false;
+    }
   }
 
   /** Runs a host callback; a throw inside the core or the host fails the connection instead of escaping. */
@@ -278,6 +341,95 @@ export function createWebsock(host: Host): WebsockApi {
 
   // ---- open ----
 
+  /** The transport callbacks of one session: each runs guarded, then sync. */
+  function handlersFor(s: Session): TransportHandlers {
+    const conn = s.conn;
+    return {
+      onConnect: () => guarded(s, () => {
+        s.connected = true;
+      }),
+      onReadable: () => guarded(s, () => readIn(s)),
+      onWritable: () => guarded(s, () => {
+        s.writeBlocked = false;
+      }),
+      onEnd: () => guarded(s, () => {
+        readIn(s);
+        conn.receiveEof();
+      }),
+      onError: (f) => guarded(s, () => {
+        s.transportEnded = true;
+        conn.transportFailed({ error: TRANSPORT_ERRORS[f.kind] ?? ERR.IO, detail: f.message, tlsReason: f.tlsReason, closeCode: conn.state === STATE_CONNECTING ? undefined : 1006 });
+      }),
+    };
+  }
+
+  /**
+   * Builds the connection on the config's buffers, starts its handshake (or
+   * none), lets `makeTransport` connect or adopt a stream, and resolves with
+   * a handle once open, or null with the reason in websock_last_error().
+   */
+  async function startSession(
+    config: ResolvedConfig,
+    role: "client" | "server",
+    startHandshake: (conn: Connection) => void,
+    makeTransport: (handlers: TransportHandlers) => Transport | string,
+    flags: number,
+  ): Promise<websock_handle_t | null> {
+    const conn = new Connection({
+      role,
+      // The only allocations of the connection's life, unless the caller supplied them.
+      rxBuffer: config.rxBuffer ?? new Uint8Array(config.rxBufferSize),
+      txBuffer: config.txBuffer ?? new Uint8Array(config.txBufferSize),
+      autoPong: config.autoPong,
+      maxMessageSize: config.maxMessageSize,
+      pingInterval: config.pingInterval,
+      pongTimeout: config.pongTimeout,
+      closeTimeout: config.closeTimeout,
+      randomFill: (out) => host.randomFill(out),
+      sha1: (data) => host.sha1(data),
+      now: () => host.now(),
+    });
+    if (config.rawMode) conn.setRawMode();
+    startHandshake(conn);
+    const s = new Session(conn, config);
+    s.defaultOpcode = (flags & WS_TEXT) !== 0 ? OPCODE_TEXT : OPCODE_BINARY;
+
+    const opened = new Promise<boolean>((resolve) => {
+      s.openDone = (ok) => {
+        s.openDone = null;
+        resolve(ok);
+      };
+    });
+    const openTimer = host.setTimer(config.timeOut, () => {
+      if (s.openDone === null) return;
+      const inTls = !s.connected && s.transport?.tlsHandshaking?.() === true;
+      const where = s.connected ? "waiting for the handshake" : inTls ? "in the TLS handshake" : "connecting";
+      conn.transportFailed({ error: ERR.TIMEOUT, detail: `not open after ${config.timeOut} ms (${where})`, tlsReason: inTls ? "handshake_timeout" : undefined });
+      sync(s);
+    });
+    try {
+      const made = makeTransport(handlersFor(s));
+      if (typeof made === "string") conn.transportFailed({ error: ERR.INVALID_ARG, detail: made });
+      else s.transport = made;
+    } catch (e) {
+      conn.transportFailed({ error: ERR.CONNECT, detail: String(e) });
+    }
+    sync(s);
+    const ok = await opened;
+    host.clearTimer(openTimer);
+    if (!ok) {
+      setError(null, errorFrom(conn.ending ?? { error: ERR.IO, detail: "the connection failed" }));
+      // A refusal (400 / 426) is written before the stream ends.
+      if (!s.transportEnded && conn.transportAction === TRANSPORT_CLOSE) await waitClosed(s);
+      release(s);
+      return null;
+    }
+    const handle: websock_handle_t = Object.freeze({ __websock_handle: true as const });
+    s.handle = handle;
+    sessions.set(handle, s);
+    return handle;
+  }
+
   async function websock_open(cfg: websock_config_t): Promise<websock_handle_t | null> {
     const resolved = resolveConfig(cfg);
     if (!resolved.ok) {
@@ -292,69 +444,80 @@ export function createWebsock(host: Host): WebsockApi {
         return null;
       }
     }
-    const conn = new Connection({
-      rxBufferSize: config.rxBufferSize,
-      txBufferSize: config.txBufferSize,
-      autoPong: config.autoPong,
-      maxMessageSize: config.maxMessageSize,
-      pingInterval: config.pingInterval,
-      pongTimeout: config.pongTimeout,
-      closeTimeout: config.closeTimeout,
-      randomFill: (out) => host.randomFill(out),
-      sha1: (data) => host.sha1(data),
-      now: () => host.now(),
-    });
-    conn.startHandshake({ host: config.hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: config.headers });
-    const s = new Session(conn, config);
+    return startSession(
+      config,
+      "client",
+      (conn) => conn.startHandshake({ host: config.hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: config.headers }),
+      (handlers) => host.connect({ hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl }, handlers),
+      WS_BINARY,
+    );
+  }
 
-    const opened = new Promise<boolean>((resolve) => {
-      s.openDone = (ok) => {
-        s.openDone = null;
-        resolve(ok);
-      };
-    });
-    const openTimer = host.setTimer(config.timeOut, () => {
-      if (s.openDone === null) return;
-      const inTls = !s.connected && s.transport?.tlsHandshaking?.() === true;
-      const where = s.connected ? "waiting for the handshake response" : inTls ? "in the TLS handshake" : "connecting";
-      conn.transportFailed({ error: ERR.TIMEOUT, detail: `not open after ${config.timeOut} ms (${where})`, tlsReason: inTls ? "handshake_timeout" : undefined });
-      sync(s);
-    });
-    try {
-      s.transport = host.connect(
-        { hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl },
-        {
-          onConnect: () => guarded(s, () => {
-            s.connected = true;
-          }),
-          onReadable: () => guarded(s, () => readIn(s)),
-          onWritable: () => guarded(s, () => {
-            s.writeBlocked = false;
-          }),
-          onEnd: () => guarded(s, () => {
-            readIn(s);
-            conn.receiveEof();
-          }),
-          onError: (f) => guarded(s, () => {
-            s.transportEnded = true;
-            conn.transportFailed({ error: TRANSPORT_ERRORS[f.kind] ?? ERR.IO, detail: f.message, tlsReason: f.tlsReason, closeCode: conn.state === STATE_CONNECTING ? undefined : 1006 });
-          }),
-        },
-      );
-    } catch (e) {
-      conn.transportFailed({ error: ERR.CONNECT, detail: String(e) });
-    }
-    sync(s);
-    const ok = await opened;
-    host.clearTimer(openTimer);
-    if (!ok) {
-      setError(null, errorFrom(conn.ending ?? { error: ERR.IO, detail: "the connection failed" }));
-      release(s);
+  /** Checks the shared arguments of websock_attach_*; returns the config or null (error set). */
+  function attachConfig(stream: unknown, flags: number, cfg: websock_attach_config_t | undefined, extra: Partial<websock_config_t>): ResolvedConfig | null {
+    if (host.adopt === undefined) {
+      invalid(null, "this host cannot attach to an existing stream");
       return null;
     }
-    const handle: websock_handle_t = Object.freeze({ __websock_handle: true as const });
-    sessions.set(handle, s);
-    return handle;
+    if (stream === null || typeof stream !== "object") {
+      invalid(null, "stream must be the host's stream object (on Node, a net.Socket or a Duplex)");
+      return null;
+    }
+    if (!Number.isInteger(flags) || (flags & ~(WS_TEXT | WS_NOHTTP)) !== 0) {
+      invalid(null, "flags must be WS_BINARY or WS_TEXT, optionally | WS_NOHTTP");
+      return null;
+    }
+    if (cfg !== undefined && (cfg === null || typeof cfg !== "object")) {
+      invalid(null, "cfg must be a websock_attach_config_t object");
+      return null;
+    }
+    const resolved = resolveConfig({ ...(cfg ?? {}), ...extra } as websock_config_t, true);
+    if (!resolved.ok) {
+      invalid(null, resolved.message);
+      return null;
+    }
+    return resolved.config;
+  }
+
+  /**
+   * libdill's ws_attach_client: the client side of the protocol on a stream
+   * the application already has. `resource` is the request target and `host`
+   * the Host header (both unused with WS_NOHTTP).
+   */
+  async function websock_attach_client(stream: unknown, flags: number, resource: string, hostHeader: string, cfg?: websock_attach_config_t): Promise<websock_handle_t | null> {
+    const noHttp = (flags & WS_NOHTTP) !== 0;
+    if (!noHttp && (typeof hostHeader !== "string" || hostHeader === "" || /[\r\n\s]/.test(hostHeader))) {
+      invalid(null, "host must be the Host header's value (no spaces or line breaks)");
+      return null;
+    }
+    const config = attachConfig(stream, flags, cfg, noHttp ? {} : { uri: resource });
+    if (config === null) return null;
+    return startSession(
+      config,
+      "client",
+      (conn) => (noHttp ? conn.startOpen() : conn.startHandshake({ host: hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: config.headers })),
+      (handlers) => host.adopt!(stream, handlers),
+      flags,
+    );
+  }
+
+  /**
+   * libdill's ws_attach_server: the server side on an accepted stream. It
+   * reads and checks the upgrade request, answers 101 (or 400 / 426 with the
+   * reason) and then applies the mirrored framing rules. `cfg.subprotocols`
+   * are those the server supports, most preferred first; websock_get_info
+   * gives the resource, Host and subprotocols the client asked for.
+   */
+  async function websock_attach_server(stream: unknown, flags: number, cfg?: websock_attach_config_t): Promise<websock_handle_t | null> {
+    const config = attachConfig(stream, flags, cfg, {});
+    if (config === null) return null;
+    return startSession(
+      config,
+      "server",
+      (conn) => ((flags & WS_NOHTTP) !== 0 ? conn.startOpen() : conn.acceptHandshake(config.subprotocols)),
+      (handlers) => host.adopt!(stream, handlers),
+      flags,
+    );
   }
 
   // ---- send ----
@@ -378,6 +541,7 @@ export function createWebsock(host: Host): WebsockApi {
     const units = payloadLength(s, payload, len, opcode !== OPCODE_BINARY || viaFrame);
     if (units < 0) return Promise.resolve(units);
     if (s.conn.state !== STATE_OPEN) return Promise.resolve(failWith(s, ERR.NOT_OPEN, `the connection is ${STATE_NAMES[s.conn.state]}`));
+    if (s.conn.rawMode) return Promise.resolve(invalid(s, "raw mode: send bytes with websock_send_raw"));
 
     // RFC 6455 §5.4: a message's fragments are continuations of its first frame, in order.
     if (opcode === OPCODE_CONTINUATION && !s.sendingFragmented) return Promise.resolve(invalid(s, "opcode 0 (continuation) with no fragmented message started"));
@@ -399,20 +563,25 @@ export function createWebsock(host: Host): WebsockApi {
       const sender = s.conn.sender;
       if (typeof payload === "string") sender.queueString(opcode, fin, payload, units, utf8Length(payload, units));
       else sender.queueBytes(opcode, fin, payload, 0, units);
-      s.sendTarget = sender.framesProduced + 1;
-      const done = new Promise<number>((resolve) => {
-        s.sendDone = (code) => {
-          s.sendDone = null;
-          if (code < 0 && code !== WEBSOCK_OK) failWith(s, ERR.NOT_OPEN, "the connection ended before this message was sent");
-          resolve(code < 0 ? ERR.NOT_OPEN.code : code);
-        };
-      });
-      guarded(s, () => {});
-      return done;
+      return waitSent(s);
     };
     const result = s.sendChain.then(run);
     s.sendChain = result;
     return result;
+  }
+
+  /** Resolves once the item just queued in the sender has been produced and taken by the transport. */
+  function waitSent(s: Session): Promise<number> {
+    s.sendTarget = s.conn.sender.framesProduced + 1;
+    const done = new Promise<number>((resolve) => {
+      s.sendDone = (code) => {
+        s.sendDone = null;
+        if (code < 0) failWith(s, ERR.NOT_OPEN, "the connection ended before this message was sent");
+        resolve(code);
+      };
+    });
+    guarded(s, () => {});
+    return done;
   }
 
   function websock_send_text(h: websock_handle_t, payload: string | Uint8Array, len?: number): Promise<number> {
@@ -432,6 +601,68 @@ export function createWebsock(host: Host): WebsockApi {
       return Promise.resolve(invalid(s, "opcode must be 0 (continuation), 1 (text), 2 (binary) or 9 (ping); close with websock_close_with_code"));
     }
     return sendData(h, opcode, payload, len, fin, true);
+  }
+
+  /** Sends a message of the handle's default type (WS_TEXT or WS_BINARY at attach; binary for websock_open). */
+  function websock_send(h: websock_handle_t, payload: string | Uint8Array, len?: number): Promise<number> {
+    const s = sessionOf(h);
+    if (s === null) return Promise.resolve(ERR.INVALID_ARG.code);
+    return sendData(h, s.defaultOpcode, payload, len, true, true);
+  }
+
+  /** Raw mode: writes bytes to the stream as they are, after the handshake. */
+  function websock_send_raw(h: websock_handle_t, bytes: Uint8Array, len?: number): Promise<number> {
+    const s = sessionOf(h);
+    if (s === null) return Promise.resolve(ERR.INVALID_ARG.code);
+    if (!s.conn.rawMode) return Promise.resolve(invalid(s, "websock_send_raw needs raw_mode"));
+    const n = payloadLength(s, bytes, len, false);
+    if (n < 0) return Promise.resolve(n);
+    const run = (): Promise<number> => {
+      if (s.released || s.conn.state !== STATE_OPEN) return Promise.resolve(failWith(s, ERR.NOT_OPEN, "the connection closed before these bytes were sent"));
+      s.conn.queueRaw(n === bytes.length ? bytes : bytes.subarray(0, n));
+      return waitSent(s);
+    };
+    const result = s.sendChain.then(run);
+    s.sendChain = result;
+    return result;
+  }
+
+  /** Registers (or, with null, removes) the callback that receives every piece instead of websock_recv. */
+  function websock_set_callback(h: websock_handle_t, callback: websock_callback_t | null): number {
+    const s = sessionOf(h);
+    if (s === null) return ERR.INVALID_ARG.code;
+    if (callback !== null && typeof callback !== "function") return invalid(s, "callback must be a function or null");
+    if (callback !== null && s.recvWake !== null) return failWith(s, ERR.BUSY, "a websock_recv is waiting on this handle");
+    s.callback = callback;
+    // Pieces already waiting are delivered on the next turn, not inside this call.
+    if (callback !== null) Promise.resolve().then(() => guarded(s, () => {}));
+    return WEBSOCK_OK;
+  }
+
+  /**
+   * libdill's ws_detach: runs the close handshake (1000; in raw mode there is
+   * none) and returns the underlying stream without closing it, or null when
+   * the stream ended first.
+   */
+  async function websock_detach(h: websock_handle_t): Promise<unknown> {
+    const s = sessionOf(h);
+    if (s === null) return null;
+    s.detaching = true;
+    if (!s.conn.rawMode) {
+      s.conn.close(1000, EMPTY);
+      guarded(s, () => {});
+      await waitClosed(s);
+    }
+    const t = s.transport;
+    if (s.transportEnded || t === null || t.detach === undefined) {
+      failWith(s, ERR.NOT_OPEN, "the stream ended before it could be detached");
+      release(s);
+      return null;
+    }
+    const stream = t.detach();
+    s.transportEnded = true;
+    release(s);
+    return stream;
   }
 
   async function websock_ping(h: websock_handle_t, payload?: string | Uint8Array): Promise<number> {
@@ -458,6 +689,7 @@ export function createWebsock(host: Host): WebsockApi {
       return invalid(s, "timeout must be a whole number of milliseconds >= 0, or -1 to wait forever");
     }
     if (s.recvWake !== null) return failWith(s, ERR.BUSY);
+    if (s.callback !== null) return invalid(s, "a callback is set (websock_set_callback): pieces go to it, not to websock_recv");
 
     let timedOut = false;
     let timer: unknown = null;
@@ -548,11 +780,24 @@ export function createWebsock(host: Host): WebsockApi {
     };
     const tls = s.transport?.tlsInfo?.();
     if (tls) info.tls = tls;
+    const request = s.conn.request;
+    if (request !== null) {
+      info.http_status = 101;
+      info.resource = request.resource;
+      info.host = request.host;
+      info.offered_subprotocols = request.subprotocols.slice();
+    }
     return info;
   }
 
   return Object.freeze({
     websock_open,
+    websock_attach_client,
+    websock_attach_server,
+    websock_detach,
+    websock_send,
+    websock_send_raw,
+    websock_set_callback,
     websock_send_text,
     websock_send_binary,
     websock_send_frame,

@@ -14,11 +14,28 @@ export const {
   websock_close_with_code,
   websock_last_error,
   websock_get_info,
+  websock_attach_client,
+  websock_attach_server,
+  websock_detach,
+  websock_send,
+  websock_send_raw,
+  websock_set_callback,
 } = createWebsock(nodeHost);
 
-export { WEBSOCK_ERR, WEBSOCK_OK, WEBSOCK_OP, WEBSOCK_WAIT_FOREVER, websock_msg_hdr_init } from "../../src/websock.js";
+export {
+  WEBSOCK_ERR,
+  WEBSOCK_OK,
+  WEBSOCK_OP,
+  WEBSOCK_WAIT_FOREVER,
+  WS_BINARY,
+  WS_NOHTTP,
+  WS_TEXT,
+  websock_msg_hdr_init,
+} from "../../src/websock.js";
 export { websock_parse_url } from "../../src/url.js";
 export type {
+  websock_attach_config_t,
+  websock_callback_t,
   websock_config_t,
   websock_error_t,
   websock_handle_t,

@@ -3,6 +3,7 @@
 
 import { createHash, randomFillSync } from "node:crypto";
 import net from "node:net";
+import { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { ConnectTarget, Host, Transport, TransportFailure, TransportHandlers } from "../../src/host.js";
 import { TLS_REASON, checkPins, checkSsl, isTlsErrorCode, tlsConnectOptions, tlsReason } from "./tls-options.js";
@@ -13,7 +14,9 @@ import { TLS_REASON, checkPins, checkSsl, isTlsErrorCode, tlsConnectOptions, tls
  * slow reader holds back the sender (TCP backpressure) instead of growing memory.
  */
 class NodeTransport implements Transport {
-  private readonly socket: net.Socket;
+  private readonly socket: Duplex;
+  /** Our listeners, removed again by detach(). */
+  private readonly listeners: Array<[string, (...args: never[]) => void]> = [];
   private readonly handlers: TransportHandlers;
   private readonly target: ConnectTarget;
   private readonly chunks: Buffer[] = [];
@@ -34,16 +37,47 @@ class NodeTransport implements Transport {
   /** Captured when the handshake finished, so it outlives the socket. */
   private tlsDetails: { version: string; cipher: string; alpn: string } | null = null;
 
-  constructor(target: ConnectTarget, handlers: TransportHandlers) {
-    this.handlers = handlers;
-    this.target = target;
-    // Snapshots: the caller may change its ssl_config object while we connect.
-    const pins = target.ssl.pin_sha256?.slice();
+  /** Connects to `target`. */
+  static connect(target: ConnectTarget, handlers: TransportHandlers): NodeTransport {
     const socket = target.secured
       ? tls.connect(tlsConnectOptions(target.hostname, target.port, target.ssl))
       : net.connect({ host: target.hostname, port: target.port });
-    this.socket = socket;
-    socket.setNoDelay(true);
+    return new NodeTransport(socket, target, handlers, false);
+  }
+
+  /** Wraps a socket or Duplex the application already has (websock_attach_*). */
+  static adopt(stream: Duplex, handlers: TransportHandlers): NodeTransport {
+    const socket = stream instanceof net.Socket ? stream : null;
+    const target = { hostname: socket?.remoteAddress ?? "stream", port: socket?.remotePort ?? 0, secured: false, ssl: {} };
+    return new NodeTransport(stream, target, handlers, true);
+  }
+
+  private constructor(stream: Duplex, target: ConnectTarget, handlers: TransportHandlers, adopted: boolean) {
+    this.handlers = handlers;
+    this.target = target;
+    this.socket = stream;
+    this.listen("data", (chunk: Buffer) => {
+      this.gotData = true;
+      this.chunks.push(chunk);
+      if (!this.released) handlers.onReadable();
+      if (this.chunks.length > 0) stream.pause();
+    });
+    this.listen("end", () => this.ended());
+    this.listen("drain", () => {
+      this.needDrain = false;
+      if (!this.released) handlers.onWritable();
+    });
+    this.listen("error", (err: NodeJS.ErrnoException) => this.fail(this.describe(err)));
+    // A close with no 'end' or 'error' before it (a reset we were not told of) still ends the stream.
+    this.listen("close", () => this.ended());
+    if (stream instanceof net.Socket) stream.setNoDelay(true);
+    if (adopted) {
+      this.adopted(stream);
+      return;
+    }
+    const socket = stream as net.Socket;
+    // Snapshots: the caller may change its ssl_config object while we connect.
+    const pins = target.ssl.pin_sha256?.slice();
     socket.once("connect", () => {
       this.tcpConnected = true;
     });
@@ -74,20 +108,34 @@ class NodeTransport implements Transport {
       this.connected = true;
       handlers.onConnect();
     });
-    socket.on("data", (chunk: Buffer) => {
-      this.gotData = true;
-      this.chunks.push(chunk);
-      if (!this.released) handlers.onReadable();
-      if (this.chunks.length > 0) socket.pause();
-    });
-    socket.on("end", () => this.ended());
-    socket.on("drain", () => {
-      this.needDrain = false;
-      if (!this.released) handlers.onWritable();
-    });
-    socket.on("error", (err: NodeJS.ErrnoException) => this.fail(this.describe(err)));
-    // A close with no 'end' or 'error' before it (a reset we were not told of) still ends the stream.
-    socket.on("close", () => this.ended());
+  }
+
+  /** An adopted stream is connected already (or about to be): onConnect follows, never from inside adopt(). */
+  private adopted(stream: Duplex): void {
+    this.tcpConnected = true;
+    const ready = (): void => {
+      if (this.released) return;
+      this.connected = true;
+      this.handlers.onConnect();
+    };
+    if (stream instanceof net.Socket && stream.connecting) stream.once("connect", ready);
+    else setImmediate(ready);
+  }
+
+  private listen(event: string, fn: (...args: never[]) => void): void {
+    this.listeners.push([event, fn]);
+    this.socket.on(event, fn as (...args: unknown[]) => void);
+  }
+
+  /** Hands the stream back, paused, with the bytes read but not consumed put back in front. */
+  detach(): unknown {
+    this.released = true;
+    const stream = this.socket;
+    stream.pause();
+    for (const [event, fn] of this.listeners) stream.off(event, fn as (...args: unknown[]) => void);
+    for (let i = this.chunks.length - 1; i >= 0; i--) stream.unshift(i === 0 ? this.chunks[0].subarray(this.headOffset) : this.chunks[i]);
+    this.chunks.length = 0;
+    return stream;
   }
 
   /** True while TCP is up and the TLS handshake is not finished (the open timer asks, to say where time ran out). */
@@ -244,7 +292,11 @@ let randomPoolPos = randomPool.length;
 
 export const nodeHost: Host = Object.freeze({
   connect(target: ConnectTarget, handlers: TransportHandlers): Transport {
-    return new NodeTransport(target, handlers);
+    return NodeTransport.connect(target, handlers);
+  },
+  adopt(stream: unknown, handlers: TransportHandlers): Transport | string {
+    if (!(stream instanceof Duplex) || stream.destroyed) return "stream must be an open net.Socket or stream.Duplex";
+    return NodeTransport.adopt(stream, handlers);
   },
   checkSsl,
   randomFill(out: Uint8Array): void {

@@ -198,8 +198,9 @@ const RFC_NONCE = bytesToHex(textBytes("the sample nonce"));
 function newConnection(env: CoreEnv, random: string, options: FrameVector["options"] = {}, rxBufferSize = 256, txBufferSize = 256): Connection {
   let clock = 0;
   return new Connection({
-    rxBufferSize,
-    txBufferSize,
+    role: "client",
+    rxBuffer: new Uint8Array(rxBufferSize),
+    txBuffer: new Uint8Array(txBufferSize),
     autoPong: options.autoPong ?? true,
     maxMessageSize: options.maxMessageSize ?? 0,
     pingInterval: 0,

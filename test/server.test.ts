@@ -160,7 +160,7 @@ describe("websock_attach_server: our server side", () => {
     const socket = net.connect(echo.port, "127.0.0.1");
     socket.write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     const chunks: Buffer[] = [];
-    socket.on("data", (d) => chunks.push(d));
+    socket.on("data", (d: Buffer) => chunks.push(d));
     await eventually(() => Buffer.concat(chunks).includes("\r\n\r\n"));
     socket.write(serverFrame(1, "not masked"));
     await new Promise((r) => socket.once("close", r));

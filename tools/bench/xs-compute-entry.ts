@@ -1,0 +1,116 @@
+// Bundled and evaluated inside the xsnap worker by xs-compute.ts: drives the
+// core (Connection) directly, with a fixed mask key and no I/O, so that the
+// worker's compute meter counts the hot path alone. prepare() builds a
+// connection and the bytes of one case; run(), in a delivery of its own,
+// receives or sends `count` identical messages and checks what came out.
+
+import { Connection, NOTHING_READY } from "../../src/connection.js";
+import { utf8Length } from "../../src/utf8.js";
+import type { websock_msg_hdr_t } from "../../src/types.js";
+
+/** The default rx_buffer_size and tx_buffer_size (src/config.ts), and the application's read size. */
+const BUFFER = 4096;
+const OPCODE_TEXT = 1;
+const OPCODE_BINARY = 2;
+/** RFC 6455 §5.7's mask key, every time: the bench measures work, not entropy. */
+const MASK_KEY = Object.freeze([0x37, 0xfa, 0x21, 0x3d]);
+
+function newConnection(): Connection {
+  const conn = new Connection({
+    role: "client",
+    rxBuffer: new Uint8Array(BUFFER),
+    txBuffer: new Uint8Array(BUFFER),
+    autoPong: true,
+    maxMessageSize: 0,
+    pingInterval: 0,
+    pongTimeout: 1000,
+    closeTimeout: 1000,
+    randomFill: (out) => {
+      for (let i = 0; i < out.length; i++) out[i] = MASK_KEY[i & 3];
+    },
+    sha1: () => new Uint8Array(20),
+    now: () => 0,
+  });
+  conn.startOpen();
+  return conn;
+}
+
+/** Printable ASCII for text (1 byte per character), the byte pattern of the vectors for binary. */
+function payload(kind: "text" | "binary", size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = kind === "text" ? 0x20 + ((i * 31 + 7) % 95) : (i * 31 + 7) & 0xff;
+  return out;
+}
+
+/** An unmasked frame, as a server sends it. */
+function serverFrame(opcode: number, body: Uint8Array): Uint8Array {
+  const n = body.length;
+  const head = n < 126 ? [0x80 | opcode, n] : n < 0x10000 ? [0x80 | opcode, 126, n >> 8, n & 255] : [0x80 | opcode, 127, 0, 0, 0, 0, n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255];
+  const out = new Uint8Array(head.length + n);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
+}
+
+let job: (() => number) | null = null;
+let expected = 0;
+
+/** Sets up one case: a fresh connection and its input, outside the measured delivery. */
+export function prepare(direction: "receive" | "send", kind: "text" | "binary", size: number, count: number): void {
+  const conn = newConnection();
+  const opcode = kind === "text" ? OPCODE_TEXT : OPCODE_BINARY;
+  const body = payload(kind, size);
+  if (direction === "receive") {
+    const frame = serverFrame(opcode, body);
+    const hdr: websock_msg_hdr_t = { fin: false, opcode: -1, payload_len: 0, offset: 0, bytesleft: 0 };
+    const out = new Uint8Array(BUFFER);
+    expected = count * size;
+    job = () => {
+      let delivered = 0;
+      for (let m = 0; m < count; m++) {
+        // As a host does: copy what fits into the rx buffer, read every piece out, repeat.
+        let at = 0;
+        while (at < frame.length) {
+          at += conn.receiveData(frame, at, frame.length);
+          for (;;) {
+            const n = conn.read(hdr, out, 0, BUFFER);
+            if (n === NOTHING_READY) break;
+            if (n < 0) throw new Error(`the core failed: ${conn.ending?.error.name}`);
+            delivered += n;
+          }
+        }
+      }
+      return delivered;
+    };
+  } else {
+    // A string for text, as websock_send_text(h, "...") queues it; bytes for binary.
+    // Joined once, not concatenated char by char (XS strings are flat: that would copy O(n²)).
+    const chars: string[] = [];
+    if (kind === "text") for (let i = 0; i < size; i++) chars.push(String.fromCharCode(body[i]));
+    const text = chars.join("");
+    const header = size < 126 ? 6 : size < 0x10000 ? 8 : 14;
+    expected = count * (size + header);
+    job = () => {
+      let produced = 0;
+      for (let m = 0; m < count; m++) {
+        if (kind === "text") conn.sender.queueString(opcode, true, text, text.length, utf8Length(text, text.length));
+        else conn.sender.queueBytes(opcode, true, body, 0, size);
+        for (;;) {
+          const n = conn.produce();
+          if (n === 0) break;
+          produced += n;
+        }
+      }
+      return produced;
+    };
+  }
+}
+
+/** Runs the prepared case; answers the byte count (payload received, or frame bytes produced). */
+export function run(): number {
+  if (job === null) throw new Error("prepare() first");
+  const got = job();
+  job = null;
+  if (got !== expected) throw new Error(`moved ${got} bytes, expected ${expected}`);
+  return got;
+}

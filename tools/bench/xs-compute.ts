@@ -1,0 +1,75 @@
+// `npm run bench` (via run.mjs): the XS engine's compute count per message
+// on the core's hot path, receiving and sending 16 B, 1 KiB and 64 KiB text
+// and binary messages. xsnap's meter is deterministic for the same work, so
+// a change to the hot path shows as an exact difference in this table.
+//
+// Each case runs in its own deliveries: one message, then 1 + REPEAT
+// messages on a fresh connection; the difference over REPEAT is the steady
+// state cost of one message (setup and the delivery itself cancel out).
+// Every case is measured twice, and the two must agree.
+
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { bundleForXs, startXsWorker, xsEngineVersion, type XsWorker } from "../../test/xs/xsnap-driver.js";
+
+const SIZES: Array<[string, number]> = [
+  ["16 B", 16],
+  ["1 KiB", 1024],
+  ["64 KiB", 65536],
+];
+const REPEAT = 8;
+
+async function measure(worker: XsWorker, direction: string, kind: string, size: number, count: number): Promise<{ compute: number; ms: number }> {
+  await worker.evaluate(`XsBench.prepare(${JSON.stringify(direction)}, ${JSON.stringify(kind)}, ${size}, ${count})`);
+  const started = performance.now();
+  const { meter } = await worker.evaluate("XsBench.run()");
+  return { compute: meter.compute, ms: performance.now() - started };
+}
+
+/** The compute of one message (exact), and its wall time (indicative only). */
+async function perMessage(worker: XsWorker, direction: string, kind: string, size: number): Promise<{ compute: number; ms: number }> {
+  const results: number[] = [];
+  let ms = Infinity;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const one = await measure(worker, direction, kind, size, 1);
+    const many = await measure(worker, direction, kind, size, 1 + REPEAT);
+    results.push((many.compute - one.compute) / REPEAT);
+    ms = Math.min(ms, many.ms / (1 + REPEAT));
+  }
+  if (results[0] !== results[1]) throw new Error(`${direction} ${kind} ${size}: the meter gave ${results[0]} then ${results[1]}: not deterministic`);
+  return { compute: results[0], ms };
+}
+
+function format(n: number): string {
+  const fixed = Number.isInteger(n) ? String(n) : n.toFixed(1);
+  return fixed.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+const started = Date.now();
+const worker = startXsWorker();
+try {
+  await worker.evaluate(await bundleForXs(fileURLToPath(new URL("./xs-compute-entry.ts", import.meta.url)), "XsBench"));
+  const rows: string[][] = [];
+  for (const direction of ["receive", "send"]) {
+    for (const kind of ["text", "binary"]) {
+      for (const [label, size] of SIZES) {
+        const { compute, ms } = await perMessage(worker, direction, kind, size);
+        rows.push([direction, kind, label, format(compute), (compute / size).toFixed(2), ms < 1 ? ms.toFixed(3) : ms.toFixed(1)]);
+      }
+    }
+  }
+  const header = ["direction", "type", "payload", "XS compute / message", "per payload byte", "wall ms / message"];
+  console.log(`XS compute per message on the core's hot path (${xsEngineVersion()}; rx and tx buffers 4096 B, reads of 4096 B; text is ASCII)\n`);
+  console.log(`| ${header.join(" | ")} |`);
+  console.log(`|${header.map((h, i) => (i >= 3 ? ` ${"-".repeat(h.length - 1)}: ` : ` ${"-".repeat(h.length)} `)).join("|")}|`);
+  for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+  console.log(`\n(compute: (compute of ${1 + REPEAT} messages - compute of 1) / ${REPEAT}, measured twice and identical.\n` +
+      ` The meter counts XS byte code, not the work of native built-ins (string indexing, copies): the wall time, which varies` +
+      ` from run to run and machine to machine, is there to catch costs the meter cannot see. ${((Date.now() - started) / 1000).toFixed(1)} s in all)`);
+} finally {
+  const exit = await worker.close();
+  if (exit.code !== 0) {
+    console.error(`xsnap-worker exited with ${exit.code}`);
+    process.exitCode = 1;
+  }
+}

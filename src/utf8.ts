@@ -59,21 +59,24 @@ export function isValidUtf8(bytes: Uint8Array, start = 0, end = bytes.length): b
  * A lone surrogate counts as U+FFFD (3 bytes), as TextEncoder encodes it.
  */
 export function utf8Length(text: string, units = text.length): number {
+  // The string iterator walks the string once. Not text.charCodeAt(i): XS keeps
+  // strings as UTF-8, so finding unit i costs O(i) and a loop over them O(n²).
   let bytes = 0;
-  for (let i = 0; i < units; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < units && isLowSurrogate(text.charCodeAt(i + 1))) {
+  let seen = 0;
+  for (const ch of text) {
+    if (seen >= units) break;
+    const c = ch.charCodeAt(0);
+    if (ch.length === 2) {
+      // A surrogate pair; cut by `units` after its first half, that half is lone.
+      if (seen + 2 > units) return bytes + 3;
       bytes += 4;
-      i++;
-    } else bytes += 3;
+      seen += 2;
+    } else {
+      bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+      seen++;
+    }
   }
   return bytes;
-}
-
-function isLowSurrogate(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
 }
 
 /**
@@ -82,8 +85,10 @@ function isLowSurrogate(c: number): boolean {
  * The encoder remembers where it stopped, including inside a character.
  */
 export class Utf8StreamEncoder {
-  private text = "";
+  // The string is walked with its iterator (see utf8Length for why not charCodeAt(i)).
+  private chars: Iterator<string> | null = null;
   private units = 0;
+  /** UTF-16 units consumed so far. */
   private index = 0;
   // Bytes of a character that did not fit in the previous call's output.
   private readonly spill = new Uint8Array(4);
@@ -91,7 +96,7 @@ export class Utf8StreamEncoder {
   private spillEnd = 0;
 
   reset(text: string, units: number): void {
-    this.text = text;
+    this.chars = text[Symbol.iterator]();
     this.units = units;
     this.index = 0;
     this.spillStart = 0;
@@ -102,11 +107,15 @@ export class Utf8StreamEncoder {
   encodeInto(out: Uint8Array, start: number, end: number): number {
     let o = start;
     while (this.spillStart < this.spillEnd && o < end) out[o++] = this.spill[this.spillStart++];
-    const text = this.text;
+    const chars = this.chars;
     const units = this.units;
     let i = this.index;
-    while (i < units && o < end) {
-      let c = text.charCodeAt(i++);
+    while (chars !== null && i < units && o < end) {
+      const next = chars.next();
+      if (next.done === true) break;
+      const ch = next.value;
+      let c = ch.charCodeAt(0);
+      i++;
       if (c < 0x80) {
         out[o++] = c;
         continue;
@@ -119,9 +128,9 @@ export class Utf8StreamEncoder {
         n = 2;
       } else {
         if (c >= 0xd800 && c <= 0xdfff) {
-          const next = i < units ? text.charCodeAt(i) : 0;
-          if (c <= 0xdbff && isLowSurrogate(next)) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+          // The iterator pairs surrogates; a lone one (or a pair cut by `units`) is U+FFFD.
+          if (ch.length === 2 && i < units) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (ch.charCodeAt(1) - 0xdc00);
             i++;
           } else {
             c = 0xfffd;

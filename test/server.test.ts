@@ -32,7 +32,7 @@ import {
   type websock_handle_t,
   type websock_msg_hdr_t,
 } from "websock";
-import { startEchoServer, type EchoServer } from "../tools/echo-server.js";
+import { startEchoServer, type EchoServer } from "../tools/lib/echo-server.js";
 import { serverFrame, startRawServer, switchingProtocols } from "./support/raw-server.js";
 import { eventually } from "./support/ws-server.js";
 import { decodeClientFrames } from "./vectors/runner.js";

@@ -1,8 +1,7 @@
 // `npm start`: a tour of the websock_* API against a local echo server on
-// 127.0.0.1. It prints every call and what came back.
+// 127.0.0.1 that runs on websock's own server side (tools/echo-server.ts).
+// It prints every call and what came back.
 
-import { WebSocketServer } from "ws";
-import type { AddressInfo } from "node:net";
 import {
   WEBSOCK_OP,
   websock_close,
@@ -16,6 +15,7 @@ import {
   websock_send_text,
   type websock_handle_t,
 } from "websock";
+import { startEchoServer } from "./lib/echo-server.js";
 
 const OPCODE_NAMES: Record<number, string> = { 0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong" };
 
@@ -49,24 +49,15 @@ async function receiveMessage(h: websock_handle_t, bufferSize: number): Promise<
 }
 
 async function main(): Promise<void> {
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-  await new Promise<void>((resolve) => server.on("listening", resolve));
-  const pongsSeen: string[] = [];
-  let serverSawClose: (code: number) => void = () => {};
-  const closedOnServer = new Promise<number>((resolve) => (serverSawClose = resolve));
-  server.on("connection", (ws) => {
-    ws.on("message", (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
-    ws.on("ping", (data) => pongsSeen.push(data.toString()));
-    ws.on("close", (code) => serverSawClose(code));
-  });
-  const port = (server.address() as AddressInfo).port;
-  console.log(`websock demo: an echo server (the ws package) listens on 127.0.0.1:${port}\n`);
+  const server = await startEchoServer(0, { subprotocols: ["demo"] });
+  const port = server.port;
+  console.log(`websock demo: an echo server (websock_attach_server) listens on 127.0.0.1:${port}\n`);
 
-  const h = await websock_open({ hostname: "127.0.0.1", port, uri: "/demo", rx_buffer_size: 256, tx_buffer_size: 256 });
+  const h = await websock_open({ hostname: "127.0.0.1", port, uri: "/demo", subprotocols: ["demo"], rx_buffer_size: 256, tx_buffer_size: 256 });
   show(`websock_open(127.0.0.1:${port}/demo, rx 256 B)`, h ? "handle" : websock_last_error());
   if (!h) process.exit(1);
   const info = websock_get_info(h)!;
-  show("websock_get_info", { state: info.state, http_status: info.http_status });
+  show("websock_get_info", { state: info.state, http_status: info.http_status, subprotocol: info.subprotocol });
 
   show('websock_send_text("Hello from websock ☃")', await websock_send_text(h, "Hello from websock ☃"));
   const text = await receiveMessage(h, 8);
@@ -78,16 +69,16 @@ async function main(): Promise<void> {
   show("received binary (256-byte buffer)", echoed.every((b, i) => b === binary[i]) ? `${echoed.length} bytes, identical` : "DIFFERENT");
 
   show('websock_ping(h, "are you there?")', await websock_ping(h, "are you there?"));
-  // The pong is consumed inside recv; a short recv lets it arrive.
+  // The server's pong is consumed inside recv: a short recv lets it arrive.
   const hdr = websock_msg_hdr_init();
-  await websock_recv(h, hdr, new Uint8Array(16), 16, 100);
-  show("the server saw pings", pongsSeen);
+  show("websock_recv for 100 ms (the pong is consumed inside)", await websock_recv(h, hdr, new Uint8Array(16), 16, 100));
 
   await websock_close(h);
-  show("websock_close(h); the server saw close code", await closedOnServer);
+  show("websock_close(h)", "closed with 1000; the server answered");
+  show("what the server saw", server.sessions[0]);
   show("websock_send_text after close", await websock_send_text(h, "late"));
   show("websock_last_error()", websock_last_error().name);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.stop();
   console.log(`\nopcodes: ${JSON.stringify(WEBSOCK_OP)}`);
 }
 

@@ -1,0 +1,88 @@
+// The Host interface on Moddable (ESP32, and the simulator): ECMA-419 TCP
+// sockets with DNS, Moddable's TLS session, the timer module, crypt's SHA-1
+// Digest and the hardware RNG behind Math.random. Nothing else lives here.
+//
+// Module state is created on first use, never while the module loads
+// (STYLE rule 6): this module may be preloaded.
+
+import { Digest } from "crypt";
+import Time from "time";
+import Timer from "timer";
+import type { ConnectTarget, Host, Transport, TransportHandlers } from "websock/src/host";
+import type { websock_ssl_config_t } from "websock/src/types";
+import { checkSsl, sessionOptions } from "websock/hosts/moddable/ssl-options";
+import { TcpTransport } from "websock/hosts/moddable/tcp-transport";
+import { TlsTransport } from "websock/hosts/moddable/tls-transport";
+import { later } from "websock/hosts/moddable/socket";
+
+/** Math.random() is c_rand()/C_RAND_MAX; c_rand() is 31 bits: esp_random() & 0x7fffffff on ESP32. */
+const RAND_MAX = 0x7fffffff;
+
+/** A Transport that has already failed: what connect() returns when the ssl_config cannot be mapped after all. */
+function failedTransport(handlers: TransportHandlers, message: string): Transport {
+  let released = false;
+  later(() => {
+    if (!released) handlers.onError({ kind: "tls", message, tlsReason: "handshake" });
+  });
+  return {
+    read: () => 0,
+    write: (bytes) => bytes.length,
+    close: () => {
+      released = true;
+    },
+    destroy: () => {
+      released = true;
+    },
+  };
+}
+
+function toArrayBuffer(data: Uint8Array): ArrayBuffer {
+  // crypt's Digest takes an ArrayBuffer (or a string): a view of part of one is copied.
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
+}
+
+export const moddableHost: Host = Object.freeze({
+  connect(target: ConnectTarget, handlers: TransportHandlers): Transport {
+    if (!target.secured) return new TcpTransport(target.hostname, target.port, handlers);
+    const options = sessionOptions(target.ssl, target.hostname);
+    if (typeof options === "string") return failedTransport(handlers, options);
+    return new TlsTransport(target.hostname, target.port, options, handlers);
+  },
+  checkSsl(ssl: websock_ssl_config_t): string | null {
+    return checkSsl(ssl);
+  },
+  /**
+   * ESP32: Math.random() is the hardware RNG (esp_random(), truly random
+   * while Wi-Fi or Bluetooth runs). The simulator: glibc rand(), never
+   * seeded, so the same sequence every run (README, "Moddable").
+   */
+  randomFill(out: Uint8Array): void {
+    let bits = 0;
+    let have = 0;
+    for (let i = 0; i < out.length; i++) {
+      if (have < 8) {
+        // Exact: the double holds r / RAND_MAX for an integer r < 2^31.
+        bits = Math.round(Math.random() * RAND_MAX);
+        have = 24;
+      }
+      out[i] = bits & 0xff;
+      bits >>>= 8;
+      have -= 8;
+    }
+  },
+  sha1(data: Uint8Array): Uint8Array {
+    const digest = new Digest("SHA1");
+    digest.write(toArrayBuffer(data));
+    return new Uint8Array(digest.close());
+  },
+  /** Milliseconds since boot (a 32-bit counter on ESP32: it wraps after 49.7 days). */
+  now(): number {
+    return Time.ticks;
+  },
+  setTimer(ms: number, callback: () => void): unknown {
+    return Timer.set(callback, Math.max(0, Math.ceil(ms)));
+  },
+  clearTimer(timer: unknown): void {
+    Timer.clear(timer as ReturnType<typeof Timer.set>);
+  },
+});

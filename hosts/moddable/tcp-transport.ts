@@ -1,0 +1,112 @@
+// ws:// on Moddable: the Transport over an ECMA-419 TCP socket, reading
+// straight into the core's rx buffer (no copy, no queue: what the core does
+// not read stays in the socket, which then stops reading from the network).
+
+import type { Transport, TransportHandlers } from "websock/src/host";
+import { later, openSocket } from "websock/hosts/moddable/socket";
+
+export class TcpTransport implements Transport {
+  private readonly handlers: TransportHandlers;
+  private readonly where: string;
+  private readonly sock: ReturnType<typeof openSocket>;
+  private connected = false;
+  private released = false;
+  /** Bytes waiting in the socket. */
+  private readable = 0;
+  /** Bytes the socket takes now. */
+  private writable = 0;
+  /** A write came up short: onWritable is owed. */
+  private blocked = false;
+
+  constructor(hostname: string, port: number, handlers: TransportHandlers) {
+    this.handlers = handlers;
+    this.where = `${hostname}:${port}`;
+    this.sock = openSocket(hostname, port, {
+      onWritable: (count) => {
+        this.writable = count;
+        if (this.released) return;
+        if (!this.connected) {
+          this.connected = true;
+          handlers.onConnect();
+        } else if (this.blocked) {
+          this.blocked = false;
+          handlers.onWritable();
+        }
+      },
+      onReadable: (count) => {
+        this.readable = count;
+        if (!this.released) handlers.onReadable();
+      },
+      onError: () => this.ended(),
+      onFailure: (kind, message) => this.fail(kind, message),
+    });
+  }
+
+  read(into: Uint8Array, start: number, end: number): number {
+    const socket = this.sock.socket();
+    const n = Math.min(end - start, this.readable);
+    if (n <= 0 || socket === null || this.released) return 0;
+    try {
+      socket.read(into.subarray(start, start + n));
+    } catch (e) {
+      this.failLater(`${this.where}: read failed: ${String(e)}`);
+      return 0;
+    }
+    this.readable -= n;
+    return n;
+  }
+
+  write(bytes: Uint8Array): number {
+    const socket = this.sock.socket();
+    if (this.released || socket === null) return bytes.length;
+    const n = Math.min(bytes.length, this.writable);
+    if (n > 0) {
+      try {
+        // The socket copies (lwIP's TCP_WRITE_FLAG_COPY; write(2) in the simulator).
+        this.writable = socket.write(n === bytes.length ? bytes : bytes.subarray(0, n));
+      } catch (e) {
+        this.failLater(`${this.where}: write failed: ${String(e)}`);
+        return bytes.length;
+      }
+    }
+    if (n < bytes.length) this.blocked = true;
+    return n;
+  }
+
+  close(): void {
+    // ECMA-419 close() sends what was written, then FIN (lwIP tcp_close; close(2) in the simulator).
+    this.release();
+  }
+
+  destroy(): void {
+    this.release();
+  }
+
+  private release(): void {
+    this.released = true;
+    this.sock.cancel();
+  }
+
+  /** The socket's onError: before onWritable a failure to connect, after it the end of the stream. */
+  private ended(): void {
+    if (this.released) return;
+    if (!this.connected) {
+      this.fail("connect", `${this.where}: the connection was refused or could not be established`);
+      return;
+    }
+    this.release();
+    this.handlers.onEnd();
+  }
+
+  private fail(kind: "dns" | "connect" | "io", message: string): void {
+    if (this.released) return;
+    this.release();
+    this.handlers.onError({ kind, message });
+  }
+
+  /** A failure found inside read() or write(): reported on a later turn, never inside the core's call. */
+  private failLater(message: string): void {
+    this.release();
+    later(() => this.handlers.onError({ kind: this.connected ? "io" : "connect", message }));
+  }
+}

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { eventually, startWsServer, type WsTestServer } from "../support/ws-server.js";
 import { Relay } from "./relay.js";
 import type { SessionReport } from "./xs-session-entry.js";
+import { xsTally } from "./xs-tally.js";
 import { bundleForXs, startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js";
 
 describe(`inside XS (${xsEngineVersion()}): a whole session against a ws server`, function () {
@@ -50,6 +51,8 @@ describe(`inside XS (${xsEngineVersion()}): a whole session against a ws server`
     const mib = report.messages.find((m) => m.length === 1 << 20);
     assert.ok(mib !== undefined && mib.pieces >= 1024, "the 1 MiB message came through the 1 KiB buffer in pieces");
 
+    xsTally.assertions += report.assertions;
+    xsTally.suites++;
     const s = relay.stats;
     console.log(
       `\n      ${report.assertions} assertions ran inside XS; ${report.messages.length} messages echoed, ` +

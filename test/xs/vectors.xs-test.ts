@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { planFor, type VectorKind, type Vectors } from "./vector-plan.js";
 import type { VectorResult } from "./xs-vectors-entry.js";
+import { xsTally } from "./xs-tally.js";
 import { bundleForXs, decodeJson, startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js";
 
 const vectorsText = readFileSync(new URL("../vectors/vectors.json", import.meta.url), "utf8");
@@ -34,6 +35,8 @@ describe(`inside XS (${xsEngineVersion()}): the core's test vectors (test/vector
 
   after(async () => {
     const exit = await worker.close();
+    xsTally.assertions += assertions;
+    xsTally.suites++;
     console.log(`\n      ${assertions} assertions ran inside XS (${compute} XS compute units, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
     assert.deepEqual(exit, { code: 0, signal: null }, "the xsnap worker did not exit cleanly");
   });

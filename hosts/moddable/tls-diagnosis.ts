@@ -107,11 +107,16 @@ export class CertificateCheck {
     } catch {
       return { kind: "tls", message: `${where}: the server's certificate could not be decoded`, tlsReason: TLS_REASON.BAD_CERTIFICATE };
     }
-    // ssl_cert.js checks the names inside its loop over the chain, which a chain of one certificate never enters.
-    const alone = certs.length === 1
-      ? " (the server sent its certificate alone: Moddable's TLS accepts a chain only when the server also sends the certificate of its issuer)"
-      : "";
-    return { kind: "tls", message: `${where}: the server's certificate chain does not lead to a trusted CA${alone}`, tlsReason: TLS_REASON.UNTRUSTED_CA };
+    if (certs.length === 1) {
+      // ssl_cert.js (SDK 8.x) matches the name only inside its loop over issuer links, which a chain
+      // of one certificate never enters: it refuses such a chain whoever signed it.
+      return {
+        kind: "tls",
+        message: `${where}: the server sent its certificate without its issuer's, and Moddable's TLS refuses a chain of one certificate even when its CA is trusted: make the server send its chain (its CA certificate included), or the CA is not trusted`,
+        tlsReason: TLS_REASON.UNTRUSTED_CA,
+      };
+    }
+    return { kind: "tls", message: `${where}: the server's certificate chain does not lead to a trusted CA`, tlsReason: TLS_REASON.UNTRUSTED_CA };
   }
 
   /** The subjectAltName check of ssl_cert.js: dNSName (one leading "*." wildcard) or IPv4 iPAddress. */

@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { planFor, type VectorKind, type Vectors } from "./vector-plan.js";
+import { planFor, type VectorKind, type Vectors } from "../vectors/plan.js";
 import type { VectorResult } from "./xs-vectors-entry.js";
 import { xsTally } from "./xs-tally.js";
 import { bundleForXs, decodeJson, startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js";

@@ -1,14 +1,14 @@
 /// <reference path="../../hosts/xs-test/xsnap-globals.d.ts" />
 // Bundled and evaluated inside the xsnap worker: runs the core's JSON test
 // vectors through test/vectors/runner.ts, the very runner the Node tests use,
-// through the same chunkings (vector-plan.ts). The Node side
+// through the same chunkings (test/vectors/plan.ts). The Node side
 // (vectors.xs-test.ts) hands over the JSON text and calls run() once per
 // vector; each call answers ASCII JSON as an ArrayBuffer (the delivery's reply).
 
 import { asciiBytes, asciiJson } from "../../hosts/xs-test/protocol.js";
 import { sha1 } from "../../hosts/xs-test/sha1.js";
 import { bytesToHex, checkFrameVector, checkHandshakeVector, checkSendVector, hexToBytes, type CoreEnv } from "../vectors/runner.js";
-import { planFor, type VectorKind, type Vectors } from "./vector-plan.js";
+import { planFor, type VectorKind, type Vectors } from "../vectors/plan.js";
 
 const env: CoreEnv = { sha1 };
 let vectors: Vectors | null = null;

@@ -1,8 +1,8 @@
-// Which runs each JSON test vector goes through: the same plan as
-// test/core-vectors.test.ts (keep the two in step), as data, so that the XS
-// entry runs exactly these and the Node side can count them. Pure ES2022.
+// Which runs each JSON test vector goes through, as data: Node's tests
+// (test/core-vectors.test.ts) and the XS entry run exactly these, and the XS
+// suite counts them. Pure ES2022.
 
-import { chunkings, inputBytes, type FrameVector, type HandshakeVector, type SendVector } from "../vectors/runner.js";
+import { chunkings, inputBytes, type FrameVector, type HandshakeVector, type SendVector } from "./runner.js";
 
 export interface Vectors {
   frames: FrameVector[];
@@ -31,6 +31,7 @@ export function planFrameVector(v: FrameVector): PlannedRun[] {
 }
 
 export function planHandshakeVector(v: HandshakeVector): PlannedRun[] {
+  // An upper bound of the input's length (the Accept is filled in at run time); cuts past the end are dropped.
   const length = v.response.length + (v.after ? inputBytes(v.after).length : 0) + 60;
   return chunkings(length).map((c) => ({ name: c.name, cuts: c.cuts, size: 0 }));
 }

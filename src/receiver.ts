@@ -25,7 +25,7 @@ import {
   isValidCloseCode,
 } from "./opcodes.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Decode, utf8Validate } from "./utf8.js";
-import { maskInPlace } from "./mask.js";
+import { maskInPlace, wordsOf } from "./mask.js";
 import type { websock_msg_hdr_t } from "./types.js";
 
 /** What read() returns when no piece is ready (not an error: call again). */
@@ -67,6 +67,8 @@ export interface ReceiverOptions {
 export class Receiver {
   /** The fixed rx buffer; the host copies arriving bytes into buf[end, buf.length). */
   readonly buf: Uint8Array;
+  /** buf as 32-bit words, made once, for unmasking a word at a time (null: buf is not 4-byte aligned). */
+  private readonly words: Uint32Array | null;
   /** First byte not consumed yet. */
   start = 0;
   /** End of the bytes received. */
@@ -103,6 +105,7 @@ export class Receiver {
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
   constructor(buf: Uint8Array, options: ReceiverOptions, events: ReceiverEvents) {
     this.buf = buf;
+    this.words = wordsOf(buf);
     this.options = options;
     this.events = events;
   }
@@ -231,7 +234,7 @@ export class Receiver {
     const available = this.remaining < inBuffer ? this.remaining : inBuffer;
     const limit = this.start + available;
     if (this.checked < limit) {
-      if (this.masked) this.maskPhase = maskInPlace(this.buf, this.checked, limit, this.maskKey, this.maskPhase);
+      if (this.masked) this.maskPhase = maskInPlace(this.buf, this.checked, limit, this.maskKey, this.maskPhase, this.words);
       if (this.messageIsText && isDataOpcode(this.opcode) && !this.discarding) {
         this.utf8State = utf8Validate(this.utf8State, this.buf, this.checked, limit);
         // RFC 6455 §8.1: fail as soon as the bytes are not valid UTF-8.
@@ -360,7 +363,7 @@ export class Receiver {
   private takeControlFrame(opcode: number, length: number): boolean {
     const s = this.start;
     const e = s + length;
-    if (this.masked) maskInPlace(this.buf, s, e, this.maskKey, 0);
+    if (this.masked) maskInPlace(this.buf, s, e, this.maskKey, 0, this.words);
     if (opcode === OPCODE_PING && this.options.deliverPings) {
       // Delivered through read() like a data frame; it is already unmasked.
       this.masked = false;

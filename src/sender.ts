@@ -8,7 +8,7 @@
 
 import { MAX_CONTROL_PAYLOAD, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
 import { Utf8StreamEncoder } from "./utf8.js";
-import { copyMasked, maskInPlace } from "./mask.js";
+import { copyMasked, maskInPlace, wordsOf } from "./mask.js";
 
 /** The tx buffer must hold a whole control frame with its header. */
 export const MIN_TX_BUFFER = 256;
@@ -29,6 +29,8 @@ class ControlSlot {
 export class Sender {
   /** The fixed tx buffer; produce() fills buf[0, n). */
   readonly buf: Uint8Array;
+  /** buf as 32-bit words, made once, so masking goes a word at a time (null: buf is not 4-byte aligned). */
+  private readonly words: Uint32Array | null;
   private readonly masking: boolean;
   private readonly randomFill: (out: Uint8Array) => void;
   private readonly maskKey = new Uint8Array(4);
@@ -55,6 +57,7 @@ export class Sender {
   /** `buf` is the caller's fixed tx buffer (at least MIN_TX_BUFFER bytes). `masking`: the client role. */
   constructor(buf: Uint8Array, masking: boolean, randomFill: (out: Uint8Array) => void) {
     this.buf = buf;
+    this.words = wordsOf(buf);
     this.masking = masking;
     this.randomFill = randomFill;
   }
@@ -214,7 +217,7 @@ export class Sender {
       else this.copyMasked(this.dataBytes, this.dataOffset + this.dataPos, o, n, this.dataPos);
     } else {
       this.encoder.encodeInto(this.buf, o, o + n);
-      if (this.masking) maskInPlace(this.buf, o, o + n, this.maskKey, this.dataPos & 3);
+      if (this.masking) maskInPlace(this.buf, o, o + n, this.maskKey, this.dataPos & 3, this.words);
     }
     this.dataPos += n;
     return o + n;
@@ -222,7 +225,7 @@ export class Sender {
 
   /** buf[o, o + n) = src[from, from + n), masked from payload position `pos` when this side masks. */
   private copyMasked(src: Uint8Array, from: number, o: number, n: number, pos: number): void {
-    if (this.masking) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3);
+    if (this.masking) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3, this.words);
     else this.buf.set(src.subarray(from, from + n), o);
   }
 }

@@ -14,8 +14,8 @@
 //  - a client certificate chain (`clientCertificates`, DER) with an RSA key in
 //    PKCS#8 (`clientKey`, DER): its CertificateVerify signs with RSA only;
 //  - ALPN (`applicationLayerProtocolNegotiation`).
-// It cannot pin a public key (pin_sha256): the session never shows the
-// server's certificate to its caller.
+// It has no public-key pinning (pin_sha256), and this host does not add it:
+// refused.
 
 import type { websock_ssl_config_t } from "websock/src/types";
 
@@ -200,7 +200,7 @@ export function sessionOptions(ssl: websock_ssl_config_t, hostname: string): Ses
     if (ssl.min_version !== "TLSv1.2") return "ssl_config.min_version must be \"TLSv1.2\" or \"TLSv1.3\"";
   }
   if (ssl.pin_sha256 !== undefined) {
-    return "ssl_config.pin_sha256 cannot be honoured: Moddable's TLS does not give the server's certificate to its caller, so no key can be pinned (trust one CA with ssl_config.ca instead)";
+    return "ssl_config.pin_sha256 cannot be honoured: Moddable's TLS has no key pinning and the Moddable host does not add it (trust one CA with ssl_config.ca instead)";
   }
   if (ssl.server_name !== undefined && (typeof ssl.server_name !== "string" || !/^[\x21-\x7e]+$/.test(ssl.server_name))) {
     return "ssl_config.server_name must be a host name or IP address";

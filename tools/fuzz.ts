@@ -43,13 +43,17 @@ let inputs = 0;
 gc();
 const baseline = heapUsed();
 let maxGrowth = 0;
+/** Heap above the baseline after each sample's GC, in KiB: the trend shows whether anything accumulates. */
+const samples: number[] = [];
 
 /** Counts an outcome; every HEAP_SAMPLE_EVERY inputs, samples the heap after a GC. */
 function record(outcome: string): void {
   outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
   if (++inputs % HEAP_SAMPLE_EVERY === 0) {
     gc();
-    maxGrowth = Math.max(maxGrowth, heapUsed() - baseline);
+    const growth = heapUsed() - baseline;
+    maxGrowth = Math.max(maxGrowth, growth);
+    samples.push(Math.round(growth / 1024));
     process.stderr.write(`\r${inputs} inputs...`);
   }
 }
@@ -95,4 +99,5 @@ for (const line of lines) console.log(line);
 console.log("outcomes (how recv ended):");
 for (const [name, n] of [...outcomes].sort((a, b) => b[1] - a[1])) console.log(`  ${name.padEnd(48)} ${String(n).padStart(9)}`);
 console.log(`heap: max growth over the campaign ${kib(maxGrowth)} (sampled after GC every ${HEAP_SAMPLE_EVERY} inputs${gcFn ? "" : "; no --expose-gc, so before GC"})`);
+if (samples.length > 0) console.log(`  growth at each sample, KiB: ${samples.join(" ")}`);
 console.log(`long-lived connection: ${long.delivered} valid frames in ${longSeconds.toFixed(1)} s, heap growth ${kib(long.growth)}`);

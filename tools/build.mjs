@@ -9,8 +9,9 @@ const common = { bundle: true, format: "esm", platform: "node", target: "node20"
 
 await build({ ...common, entryPoints: ["hosts/node/index.ts"], outfile: "dist/node/index.js" });
 
-// Tools are bundled with their own copy of nothing: they import "websock", the package itself.
-const tools = readdirSync("tools").filter((f) => f.endsWith(".ts")).map((f) => `tools/${f}`);
+// Tools import "websock", the package itself: it stays external, as it would for a user.
+// fuzz.ts is a development tool run with tsx; it bundles fast-check and does not ship.
+const tools = readdirSync("tools").filter((f) => f.endsWith(".ts") && f !== "fuzz.ts").map((f) => `tools/${f}`);
 if (tools.length > 0) {
   await build({ ...common, entryPoints: tools, outdir: "dist/tools", external: ["websock", "ws"], banner: { js: "#!/usr/bin/env node" } });
 }

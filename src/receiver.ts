@@ -67,7 +67,7 @@ export interface ReceiverOptions {
 export class Receiver {
   /** The fixed rx buffer; the host copies arriving bytes into buf[end, buf.length). */
   readonly buf: Uint8Array;
-  /** buf as 32-bit words, made once, for unmasking a word at a time (null: buf is not 4-byte aligned). */
+  /** buf as 32-bit words, made once, to unmask and skip ASCII a word at a time (null: buf is not 4-byte aligned). */
   private readonly words: Uint32Array | null;
   /** First byte not consumed yet. */
   start = 0;
@@ -236,7 +236,7 @@ export class Receiver {
     if (this.checked < limit) {
       if (this.masked) this.maskPhase = maskInPlace(this.buf, this.checked, limit, this.maskKey, this.maskPhase, this.words);
       if (this.messageIsText && isDataOpcode(this.opcode) && !this.discarding) {
-        this.utf8State = utf8Validate(this.utf8State, this.buf, this.checked, limit);
+        this.utf8State = utf8Validate(this.utf8State, this.buf, this.checked, limit, this.words);
         // RFC 6455 §8.1: fail as soon as the bytes are not valid UTF-8.
         if (this.utf8State === UTF8_REJECT) return this.fail(ERR.INVALID_UTF8);
       }

@@ -33,15 +33,19 @@ const UTF8_TRANSITION = new Uint8Array([
  * Advances the validator over bytes[start, end) from `state` and returns the
  * new state: UTF8_ACCEPT at a character boundary, UTF8_REJECT as soon as a
  * byte is invalid (later bytes are not looked at), anything else mid-character.
+ * `words`, when given, is a Uint32Array over the same bytes starting on a
+ * 4-byte boundary (mask.ts wordsOf): ASCII runs are then skipped 4 bytes at a time.
  */
-export function utf8Validate(state: number, bytes: Uint8Array, start: number, end: number): number {
+export function utf8Validate(state: number, bytes: Uint8Array, start: number, end: number, words: Uint32Array | null = null): number {
+  // The tables as locals: a module-level const read in a loop is checked for
+  // initialization on every read (V8, ES modules); a local is not.
+  const transition = UTF8_TRANSITION;
+  const byteClass = UTF8_CLASS;
   let i = start;
   // Fast path: ASCII runs need no table lookups.
-  if (state === UTF8_ACCEPT) {
-    while (i < end && bytes[i] < 0x80) i++;
-  }
+  if (state === UTF8_ACCEPT) i = skipAscii(bytes, i, end, words);
   for (; i < end; i++) {
-    state = UTF8_TRANSITION[state + UTF8_CLASS[bytes[i]]];
+    state = transition[state + byteClass[bytes[i]]];
     if (state === UTF8_REJECT) return UTF8_REJECT;
     if (state === UTF8_ACCEPT) {
       while (i + 1 < end && bytes[i + 1] < 0x80) i++;
@@ -50,15 +54,40 @@ export function utf8Validate(state: number, bytes: Uint8Array, start: number, en
   return state;
 }
 
+/** Below this many bytes the byte loop is as fast as going by words. */
+const WORDS_FROM = 16;
+
+/** The index of the first byte >= 0x80 in bytes[i, end), or end. */
+function skipAscii(bytes: Uint8Array, i: number, end: number, words: Uint32Array | null): number {
+  if (words !== null && end - i >= WORDS_FROM) {
+    // Up to a word boundary, then whole words with no high bit set (two per
+    // step: half the loop's overhead), then byte by byte.
+    for (; (i & 3) !== 0; i++) if (bytes[i] >= 0x80) return i;
+    const last = end >> 2;
+    let w = i >> 2;
+    while (w + 1 < last && ((words[w] | words[w + 1]) & 0x80808080) === 0) w += 2;
+    while (w < last && (words[w] & 0x80808080) === 0) w++;
+    i = w << 2;
+  }
+  while (i < end && bytes[i] < 0x80) i++;
+  return i;
+}
+
 export function isValidUtf8(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
   return utf8Validate(UTF8_ACCEPT, bytes, start, end) === UTF8_ACCEPT;
 }
+
+/** Matches a string whose characters are all below U+0080 (anchored: one pass, no retries). */
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 /**
  * The UTF-8 length of the first `units` UTF-16 code units of `text`.
  * A lone surrogate counts as U+FFFD (3 bytes), as TextEncoder encodes it.
  */
 export function utf8Length(text: string, units = text.length): number {
+  // Most text is ASCII: one native scan (linear in V8 and in XS alike) then
+  // says its UTF-8 length is its length, with no loop over its characters.
+  if (units === text.length && ASCII_ONLY.test(text)) return units;
   // The string iterator walks the string once. Not text.charCodeAt(i): XS keeps
   // strings as UTF-8, so finding unit i costs O(i) and a loop over them O(n²).
   let bytes = 0;

@@ -596,9 +596,12 @@ export function createWebsock(host: Host): WebsockApi {
     const s = sessionOf(h);
     if (s === null) return Promise.resolve(ERR.INVALID_ARG.code);
     if (typeof fin !== "boolean") return Promise.resolve(invalid(s, "fin must be a boolean"));
-    if (opcode === OPCODE_PING) return fin ? websock_ping(h, payload) : Promise.resolve(invalid(s, "a ping cannot be fragmented (fin must be true)"));
+    if (opcode === OPCODE_PING || opcode === OPCODE_PONG) {
+      // §5.5: control frames are never fragmented. A pong by hand answers pings delivered with auto_pong false.
+      return fin ? sendControl(h, opcode, payload) : Promise.resolve(invalid(s, "a control frame cannot be fragmented (fin must be true)"));
+    }
     if (opcode !== OPCODE_CONTINUATION && opcode !== OPCODE_TEXT && opcode !== OPCODE_BINARY) {
-      return Promise.resolve(invalid(s, "opcode must be 0 (continuation), 1 (text), 2 (binary) or 9 (ping); close with websock_close_with_code"));
+      return Promise.resolve(invalid(s, "opcode must be 0 (continuation), 1 (text), 2 (binary), 9 (ping) or 10 (pong); close with websock_close_with_code"));
     }
     return sendData(h, opcode, payload, len, fin, true);
   }
@@ -666,13 +669,19 @@ export function createWebsock(host: Host): WebsockApi {
   }
 
   async function websock_ping(h: websock_handle_t, payload?: string | Uint8Array): Promise<number> {
+    return sendControl(h, OPCODE_PING, payload);
+  }
+
+  /** A ping, or (with auto_pong false) the application's own pong; both wait in a fixed slot for a frame boundary. */
+  async function sendControl(h: websock_handle_t, opcode: typeof OPCODE_PING | typeof OPCODE_PONG, payload?: string | Uint8Array): Promise<number> {
     const s = sessionOf(h);
     if (s === null) return ERR.INVALID_ARG.code;
     const bytes = payload === undefined ? EMPTY : typeof payload === "string" ? utf8Encode(payload) : payload;
     if (!(bytes instanceof Uint8Array)) return invalid(s, "payload must be a string or a Uint8Array");
-    if (bytes.length > MAX_CONTROL_PAYLOAD) return invalid(s, "a ping payload is at most 125 bytes");
+    if (bytes.length > MAX_CONTROL_PAYLOAD) return invalid(s, "a control frame's payload is at most 125 bytes");
     if (s.conn.state !== STATE_OPEN) return failWith(s, ERR.NOT_OPEN, `the connection is ${STATE_NAMES[s.conn.state]}`);
-    s.conn.sender.queuePing(bytes, 0, bytes.length);
+    if (opcode === OPCODE_PING) s.conn.sender.queuePing(bytes, 0, bytes.length);
+    else s.conn.sender.queuePong(bytes, 0, bytes.length);
     guarded(s, () => {});
     return WEBSOCK_OK;
   }

@@ -160,6 +160,9 @@ describe("websock against a real ws server", () => {
     assert.equal(Buffer.from(buf.subarray(0, n)).toString(), "manual");
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(server.pongs.length, before);
+    // The application answers by hand: a pong with the ping's payload.
+    assert.equal(await websock_send_frame(h, WEBSOCK_OP.PONG, buf.subarray(0, n), undefined, true), 0);
+    await eventually(() => server.pongs.includes(Buffer.from("manual").toString("hex")));
     await websock_close(h);
   });
 

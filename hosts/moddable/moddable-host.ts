@@ -48,6 +48,16 @@ export const moddableHost: Host = Object.freeze({
     if (typeof options === "string") return failedTransport(handlers, options);
     return new TlsTransport(target.hostname, target.port, options, handlers);
   },
+  /**
+   * websock_attach_*: an ECMA-419 TCP socket the application has (from a
+   * Listener, or one it connected), taken over with `from`.
+   */
+  adopt(stream: unknown, handlers: TransportHandlers): Transport | string {
+    if (stream === null || typeof stream !== "object" || typeof (stream as { read?: unknown }).read !== "function") {
+      return "stream must be an ECMA-419 TCP socket (embedded:io/socket/tcp), e.g. from a Listener";
+    }
+    return new TcpTransport("", 0, handlers, stream);
+  },
   checkSsl(ssl: websock_ssl_config_t): string | null {
     return checkSsl(ssl);
   },

@@ -41,11 +41,20 @@ export function later(fn: () => void): void {
   Timer.set(fn, 0);
 }
 
+/** A socket of ours: cancel() closes it; detach() stops using it without closing it and gives it back. */
+export interface OpenSocket {
+  socket(): Socket419 | null;
+  cancel(): void;
+  detach(): Socket419 | null;
+}
+
 /**
- * Resolves `hostname` and connects. `events` are called on later turns only.
- * Returns a handle whose cancel() stops everything, the socket included.
+ * Resolves `hostname` and connects, or (with `from`) takes over a socket the
+ * application already has: ECMA-419's `from` moves an accepted or connected
+ * socket, with what it has buffered, into a new instance with our callbacks.
+ * `events` are called on later turns only.
  */
-export function openSocket(hostname: string, port: number, events: SocketEvents): { socket(): Socket419 | null; cancel(): void } {
+export function openSocket(hostname: string, port: number, events: SocketEvents, from?: object): OpenSocket {
   let socket: Socket419 | null = null;
   let cancelled = false;
 
@@ -53,8 +62,7 @@ export function openSocket(hostname: string, port: number, events: SocketEvents)
     if (cancelled) return;
     try {
       socket = new TCP({
-        address,
-        port,
+        ...(from !== undefined ? { from: from as TCP } : { address, port }),
         nodelay: true,
         onWritable: (count: number) => {
           if (!cancelled) events.onWritable(count);
@@ -67,14 +75,16 @@ export function openSocket(hostname: string, port: number, events: SocketEvents)
         },
       }) as unknown as Socket419;
     } catch (e) {
-      const message = `${hostname}:${port}: the socket could not be created: ${String(e)}`;
+      const message = from !== undefined ? `the stream could not be taken over: ${String(e)}` : `${hostname}:${port}: the socket could not be created: ${String(e)}`;
       later(() => {
         if (!cancelled) events.onFailure("connect", message);
       });
     }
   }
 
-  if (hostname.includes(":")) {
+  if (from !== undefined) {
+    later(() => connectTo(""));
+  } else if (hostname.includes(":")) {
     // Moddable's ECMA-419 TCP speaks IPv4 only (sockaddr_in on Linux, an IPv4 address string on lwIP).
     later(() => {
       if (!cancelled) events.onFailure("connect", `${hostname}: IPv6 addresses are not supported by Moddable's TCP socket`);
@@ -99,6 +109,12 @@ export function openSocket(hostname: string, port: number, events: SocketEvents)
 
   return {
     socket: () => socket,
+    detach(): Socket419 | null {
+      cancelled = true;
+      const s = socket;
+      socket = null;
+      return s;
+    },
     cancel(): void {
       if (cancelled) return;
       cancelled = true;

@@ -3,12 +3,12 @@
 // not read stays in the socket, which then stops reading from the network).
 
 import type { Transport, TransportHandlers } from "websock/src/host";
-import { later, openSocket } from "websock/hosts/moddable/socket";
+import { later, openSocket, type OpenSocket } from "websock/hosts/moddable/socket";
 
 export class TcpTransport implements Transport {
   private readonly handlers: TransportHandlers;
   private readonly where: string;
-  private readonly sock: ReturnType<typeof openSocket>;
+  private readonly sock: OpenSocket;
   private connected = false;
   private released = false;
   /** Bytes waiting in the socket. */
@@ -18,9 +18,10 @@ export class TcpTransport implements Transport {
   /** A write came up short: onWritable is owed. */
   private blocked = false;
 
-  constructor(hostname: string, port: number, handlers: TransportHandlers) {
+  /** Connects to hostname:port, or (with `from`) takes over an ECMA-419 socket the application has (websock_attach_*). */
+  constructor(hostname: string, port: number, handlers: TransportHandlers, from?: object) {
     this.handlers = handlers;
-    this.where = `${hostname}:${port}`;
+    this.where = from !== undefined ? "the attached stream" : `${hostname}:${port}`;
     this.sock = openSocket(hostname, port, {
       onWritable: (count) => {
         this.writable = count;
@@ -39,7 +40,16 @@ export class TcpTransport implements Transport {
       },
       onError: () => this.ended(),
       onFailure: (kind, message) => this.fail(kind, message),
-    });
+    }, from);
+  }
+
+  /**
+   * websock_detach: gives the socket back without closing it. The application
+   * takes it over with `new TCP({ from: stream, ...its callbacks })`.
+   */
+  detach(): unknown {
+    this.released = true;
+    return this.sock.detach();
   }
 
   read(into: Uint8Array, start: number, end: number): number {

@@ -6,9 +6,9 @@
 // three ways, each on a fresh connection:
 //   core: Connection alone, no I/O: each message received (a server frame
 //     through the rx buffer, read out) and sent (produced into the tx buffer);
-//   websock: the Node client echoing through a `ws` server on 127.0.0.1
-//     (server in a worker thread, whose heap is not counted), 16 messages in
-//     flight;
+//   websock: the Node client as it ships (bundled by esbuild) echoing
+//     through a `ws` server on 127.0.0.1 (server in a worker thread, whose
+//     heap is not counted), 16 messages in flight;
 //   ws: the `ws` client doing the same, for comparison.
 // The heap is read (v8.getHeapStatistics().used_heap_size) after two full
 // collections, after the warm-up and then every 25,000 messages; growth per
@@ -16,23 +16,42 @@
 // figure under 1 B per message is noise (JIT feedback, V8's own caches).
 
 import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { getHeapStatistics } from "node:v8";
 import { Worker } from "node:worker_threads";
+import { build } from "esbuild";
 import { WebSocket } from "ws";
 import { Connection, NOTHING_READY } from "../../src/connection.js";
 import { utf8Length } from "../../src/utf8.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
-import {
-  websock_close,
-  websock_last_error,
-  websock_msg_hdr_init,
-  websock_open,
-  websock_recv,
-  websock_send_binary,
-  websock_send_text,
-} from "../../hosts/node/index.js";
+
+/**
+ * websock as it ships: hosts/node/index.ts bundled by esbuild with the options
+ * of tools/build.mjs, then imported. Not the source through tsx: its
+ * keepNames transform adds a defineProperty call to every closure created,
+ * a cost the package does not have.
+ */
+async function loadWebsock(): Promise<typeof import("../../hosts/node/index.js")> {
+  const out = path.join(tmpdir(), `websock-bench-${process.pid}.mjs`);
+  await build({
+    entryPoints: [fileURLToPath(new URL("../../hosts/node/index.ts", import.meta.url))],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outfile: out,
+    logLevel: "warning",
+  });
+  try {
+    return await import(pathToFileURL(out).href);
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
 
 const collect = (globalThis as { gc?: () => void }).gc;
 if (collect === undefined) {
@@ -40,6 +59,8 @@ if (collect === undefined) {
   const result = spawnSync(process.execPath, ["--expose-gc", ...process.execArgv, fileURLToPath(import.meta.url)], { stdio: "inherit" });
   process.exit(result.status ?? 1);
 }
+
+const { websock_close, websock_last_error, websock_msg_hdr_init, websock_open, websock_recv, websock_send_binary, websock_send_text } = await loadWebsock();
 
 const WARM_UP = 20_000;
 const MESSAGES = 100_000;

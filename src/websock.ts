@@ -4,8 +4,9 @@
 // websock_last_error says why.
 //
 // This layer moves bytes between the host's transport and the core
-// (Connection), arms one timer per handle for the core's deadlines, and
-// parks callers until the core has what they wait for.
+// (Connection), arms one timer per handle for the core's deadlines and
+// websock_recv's timeout, and parks callers until the core has what they
+// wait for.
 
 import {
   Connection,
@@ -132,11 +133,15 @@ class Session {
   txLen = 0;
   writeBlocked = false;
 
+  /** The handle's one timer, and when it fires: at or before the earliest deadline (see armDeadline). */
   deadlineTimer: unknown = null;
   deadlineAt = Infinity;
 
   /** Wakes the pending websock_recv, if any. */
   recvWake: (() => void) | null = null;
+  /** When the pending websock_recv gives up (host clock; Infinity: none waits, or it waits forever). */
+  recvDeadline = Infinity;
+  recvTimedOut = false;
   /** Resolves the pending data frame's send once sender.framesProduced reaches sendTarget. */
   sendDone: ((code: number) => void) | null = null;
   sendTarget = 0;
@@ -265,17 +270,39 @@ export function createWebsock(host: Host): WebsockApi {
     armDeadline(s);
   }
 
+  /**
+   * Keeps the handle's one timer due at or before its earliest deadline: the
+   * core's (heartbeat, pong, close) and the waiting websock_recv's timeout.
+   * A timer due earlier than needed is left as it is: it fires, finds nothing
+   * due (Connection.tick checks the clock) and is set again for what remains.
+   * So websock_recv, whose deadline only moves later from one call to the
+   * next, costs a comparison per call instead of setting and clearing a timer.
+   */
   function armDeadline(s: Session): void {
-    const at = s.released || s.transportEnded ? Infinity : s.conn.nextDeadline();
-    if (at === s.deadlineAt) return;
-    if (s.deadlineTimer !== null) host.clearTimer(s.deadlineTimer);
-    s.deadlineTimer = null;
-    s.deadlineAt = at;
+    if (s.released || s.transportEnded) {
+      // Nothing can come due any more, and a pending timer would keep a Node process alive.
+      if (s.deadlineTimer !== null) host.clearTimer(s.deadlineTimer);
+      s.deadlineTimer = null;
+      s.deadlineAt = Infinity;
+      return;
+    }
+    const core = s.conn.nextDeadline();
+    const at = core < s.recvDeadline ? core : s.recvDeadline;
+    if (s.deadlineTimer !== null) {
+      if (s.deadlineAt <= at) return;
+      host.clearTimer(s.deadlineTimer);
+      s.deadlineTimer = null;
+    }
     if (at === Infinity) return;
+    s.deadlineAt = at;
     s.deadlineTimer = host.setTimer(Math.max(0, at - host.now()), () => {
       s.deadlineTimer = null;
       s.deadlineAt = Infinity;
       s.conn.tick();
+      if (s.recvWake !== null && host.now() >= s.recvDeadline) {
+        s.recvTimedOut = true;
+        s.recvWake();
+      }
       sync(s);
     });
   }
@@ -314,10 +341,13 @@ export function createWebsock(host: Host): WebsockApi {
     }
   }
 
-  /** Runs a host callback; a throw inside the core or the host fails the connection instead of escaping. */
-  function guarded(s: Session, work: () => void): void {
+  /**
+   * Runs a host callback; a throw inside the core or the host fails the connection instead of escaping.
+   * `work` gets the session, so the hot callers pass a function made once (readIn, nothing), not a new closure per call.
+   */
+  function guarded(s: Session, work: (s: Session) => void): void {
     try {
-      work();
+      work(s);
     } catch (e) {
       s.conn.transportFailed({ error: ERR.IO, detail: `internal error: ${String(e)}` });
     }
@@ -348,7 +378,7 @@ export function createWebsock(host: Host): WebsockApi {
       onConnect: () => guarded(s, () => {
         s.connected = true;
       }),
-      onReadable: () => guarded(s, () => readIn(s)),
+      onReadable: () => guarded(s, readIn),
       onWritable: () => guarded(s, () => {
         s.writeBlocked = false;
       }),
@@ -580,7 +610,7 @@ export function createWebsock(host: Host): WebsockApi {
         resolve(code);
       };
     });
-    guarded(s, () => {});
+    guarded(s, nothing);
     return done;
   }
 
@@ -653,7 +683,7 @@ export function createWebsock(host: Host): WebsockApi {
     s.detaching = true;
     if (!s.conn.rawMode) {
       s.conn.close(1000, EMPTY);
-      guarded(s, () => {});
+      guarded(s, nothing);
       await waitClosed(s);
     }
     const t = s.transport;
@@ -682,7 +712,7 @@ export function createWebsock(host: Host): WebsockApi {
     if (s.conn.state !== STATE_OPEN) return failWith(s, ERR.NOT_OPEN, `the connection is ${STATE_NAMES[s.conn.state]}`);
     if (opcode === OPCODE_PING) s.conn.sender.queuePing(bytes, 0, bytes.length);
     else s.conn.sender.queuePong(bytes, 0, bytes.length);
-    guarded(s, () => {});
+    guarded(s, nothing);
     return WEBSOCK_OK;
   }
 
@@ -700,35 +730,33 @@ export function createWebsock(host: Host): WebsockApi {
     if (s.recvWake !== null) return failWith(s, ERR.BUSY);
     if (s.callback !== null) return invalid(s, "a callback is set (websock_set_callback): pieces go to it, not to websock_recv");
 
-    let timedOut = false;
-    let timer: unknown = null;
     for (;;) {
       const n = s.conn.read(hdr, buf, 0, len);
       if (n !== NOTHING_READY) {
-        if (timer !== null) host.clearTimer(timer);
+        s.recvDeadline = Infinity;
+        s.recvTimedOut = false;
         // Reading made room: pull what the transport holds back, answer pings behind the data.
-        guarded(s, () => readIn(s));
+        guarded(s, readIn);
         if (n < 0) {
           setError(s, errorFrom(s.conn.ending!));
           clearHeader(hdr);
         }
         return n;
       }
-      if (timeout === 0 || timedOut || s.released) {
-        if (timer !== null) host.clearTimer(timer);
+      if (timeout === 0 || s.recvTimedOut || s.released) {
+        s.recvDeadline = Infinity;
+        s.recvTimedOut = false;
         clearHeader(hdr);
         if (s.released) return failWith(s, ERR.NOT_OPEN, "the handle was closed while websock_recv waited");
         return 0;
       }
+      if (timeout !== WEBSOCK_WAIT_FOREVER && s.recvDeadline === Infinity) {
+        // The handle's timer ends the wait (armDeadline).
+        s.recvDeadline = host.now() + timeout;
+        armDeadline(s);
+      }
       await new Promise<void>((resolve) => {
         s.recvWake = resolve;
-        if (timer === null && timeout !== WEBSOCK_WAIT_FOREVER) {
-          timer = host.setTimer(timeout, () => {
-            timer = null;
-            timedOut = true;
-            s.recvWake?.();
-          });
-        }
       });
       s.recvWake = null;
     }
@@ -745,7 +773,7 @@ export function createWebsock(host: Host): WebsockApi {
 
   async function closeWith(s: Session, code: number, reason: Uint8Array): Promise<void> {
     s.conn.close(code, reason);
-    guarded(s, () => {});
+    guarded(s, nothing);
     // The core's close deadline bounds this wait: it ends the transport when close_timeout passes.
     await waitClosed(s);
     release(s);
@@ -818,6 +846,9 @@ export function createWebsock(host: Host): WebsockApi {
     websock_get_info,
   });
 }
+
+/** For guarded(s, nothing): just sync. */
+function nothing(): void {}
 
 function clearHeader(hdr: websock_msg_hdr_t): void {
   hdr.fin = false;

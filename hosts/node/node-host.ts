@@ -148,7 +148,9 @@ class NodeTransport implements Transport {
     while (o < end && this.chunks.length > 0) {
       const head = this.chunks[0];
       const n = Math.min(end - o, head.length - this.headOffset);
-      into.set(head.subarray(this.headOffset, this.headOffset + n), o);
+      // A whole chunk is copied as it is: no subarray (a new Buffer object) for the common case.
+      if (n === head.length) into.set(head, o);
+      else into.set(head.subarray(this.headOffset, this.headOffset + n), o);
       o += n;
       this.headOffset += n;
       if (this.headOffset === head.length) {
@@ -170,15 +172,18 @@ class NodeTransport implements Transport {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+      process.nextTick(this.uncorkAtTurnEnd);
     }
     // Buffer.from copies: the core reuses its tx buffer as soon as this returns.
     if (!this.socket.write(Buffer.from(bytes))) this.needDrain = true;
     return bytes.length;
   }
+
+  /** Made once, not a closure per turn. */
+  private readonly uncorkAtTurnEnd = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   close(): void {
     this.released = true;

@@ -27,6 +27,8 @@ const OPCODE_BINARY = 2;
 /** Each measurement runs this long; path and copy alternate ROUNDS times and the best of each counts. */
 const BUDGET_MS = 80;
 const ROUNDS = 3;
+/** Only the rows whose "direction type payload" contains this ("receive binary"); all when empty. */
+const ONLY = process.env.BENCH_ONLY ?? "";
 /** Input per pass: at least this many payload bytes (and at least one message). */
 const PASS_BYTES = 256 * 1024;
 
@@ -202,6 +204,7 @@ export function runCorePaths(): string {
   const lines = [`| ${header.join(" | ")} |`, `|${header.map((h, i) => (i >= 3 ? ` ${"-".repeat(h.length - 1)}: ` : ` ${"-".repeat(h.length)} `)).join("|")}|`];
   for (const direction of ["receive", "send"] as const) {
     for (const [kind, label, size] of CASES) {
+      if (ONLY !== "" && !`${direction} ${kind} ${label}`.includes(ONLY)) continue;
       const { path, copy } = best(direction === "receive" ? receiveCase(kind, size) : sendCase(kind, size));
       lines.push(`| ${direction} | ${kind} | ${label} | ${mbs(path)} | ${mbs(copy)} | ${((path / copy) * 100).toFixed(1)}% |`);
     }

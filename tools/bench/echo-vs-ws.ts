@@ -74,7 +74,7 @@ const KINDS = ["text", "binary"] as const;
 type Kind = (typeof KINDS)[number];
 
 /** Rounds per client per row (alternating), and the time each phase of a round runs. */
-const ROUNDS = 5;
+const ROUNDS = 7;
 const THROUGHPUT_MS = 300;
 const LATENCY_MS = 200;
 /** Messages in flight during the throughput phase, and at most these many bytes of them. */

@@ -132,32 +132,26 @@ const websockClient: Client = {
     if (h === null) throw new Error(`websock_open: ${websock_last_error().message}`);
     const hdr = websock_msg_hdr_init();
     const buf = new Uint8Array(READ_BUFFER);
-    let sendFailed = 0;
+    // Sends are not awaited, as ws.send is not: a send that fails fails the connection, and the next recv says so.
     const send = (): void => {
-      const p = kind === "text" ? websock_send_text(h, payload) : websock_send_binary(h, payload as Uint8Array);
-      void p.then((code) => {
-        if (code < 0) sendFailed = code;
-      });
+      void (kind === "text" ? websock_send_text(h, payload) : websock_send_binary(h, payload as Uint8Array));
     };
-    /** Reads pieces until one whole message has come back. */
-    const receiveOne = async (): Promise<void> => {
-      for (;;) {
-        const n = await websock_recv(h, hdr, buf, READ_BUFFER, 10000);
-        if (n < 0 || hdr.opcode < 0 || sendFailed < 0) throw new Error(`websock_recv: ${n} ${websock_last_error(h).message}`);
-        if (hdr.fin && hdr.bytesleft === 0) return;
-      }
+    const recv = (): Promise<number> => websock_recv(h, hdr, buf, READ_BUFFER, 10000);
+    /** Checks what websock_recv returned; true when the piece ends a message. */
+    const endsMessage = (n: number): boolean => {
+      if (n < 0 || hdr.opcode < 0) throw new Error(`websock_recv: ${n} ${websock_last_error(h).message}`);
+      return hdr.fin && hdr.bytesleft === 0;
     };
 
     // Throughput.
     const pacer = new Pacer(size);
     for (let i = 0; i < pacer.window; i++) send();
     while (!pacer.done) {
-      await receiveOne();
-      if (pacer.echoed(performance.now())) send();
+      if (endsMessage(await recv()) && pacer.echoed(performance.now())) send();
     }
     const rtts = await timeRoundTrips(async () => {
       send();
-      await receiveOne();
+      while (!endsMessage(await recv()));
     });
     await websock_close(h);
     return { rate: pacer.rate, rtts };

@@ -69,6 +69,9 @@ export class Receiver {
   readonly buf: Uint8Array;
   /** buf as 32-bit words, made once, to unmask and skip ASCII a word at a time (null: buf is not 4-byte aligned). */
   private readonly words: Uint32Array | null;
+  /** Where buf lives, for view(). */
+  private readonly arrayBuffer: ArrayBufferLike;
+  private readonly byteOffset: number;
   /** First byte not consumed yet. */
   start = 0;
   /** End of the bytes received. */
@@ -105,6 +108,8 @@ export class Receiver {
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
   constructor(buf: Uint8Array, options: ReceiverOptions, events: ReceiverEvents) {
     this.buf = buf;
+    this.arrayBuffer = buf.buffer;
+    this.byteOffset = buf.byteOffset;
     this.words = wordsOf(buf);
     this.options = options;
     this.events = events;
@@ -166,7 +171,7 @@ export class Receiver {
     if (ready === 0 && (this.remaining > 0 || this.announced)) return NOTHING_READY;
     const n = ready < len ? ready : len;
     this.pieceStart = this.start;
-    if (n > 0 && out !== null) out.set(this.buf.subarray(this.start, this.start + n), outStart);
+    if (n > 0 && out !== null) out.set(this.view(this.start, n), outStart);
     hdr.fin = this.fin;
     hdr.opcode = this.opcode;
     hdr.payload_len = this.payloadLen;
@@ -191,7 +196,7 @@ export class Receiver {
     if (ready === 0) return NOTHING_READY;
     const n = ready < len ? ready : len;
     this.pieceStart = this.start;
-    if (out !== null) out.set(this.buf.subarray(this.start, this.start + n), outStart);
+    if (out !== null) out.set(this.view(this.start, n), outStart);
     this.start += n;
     hdr.fin = false;
     hdr.opcode = OPCODE_RAW;
@@ -199,6 +204,16 @@ export class Receiver {
     hdr.offset = 0;
     hdr.bytesleft = 0;
     return n;
+  }
+
+  /**
+   * buf[start, start + n) as a view for set(), made with the constructor over
+   * the buffer's ArrayBuffer (kept at construction), not with subarray(): that
+   * looks up the species constructor first and costs about a third more per
+   * piece in V8.
+   */
+  private view(start: number, n: number): Uint8Array {
+    return new Uint8Array(this.arrayBuffer, this.byteOffset + start, n);
   }
 
   /** Whether read() has a piece to give. */

@@ -25,8 +25,8 @@ const READ = 65536;
 const OPCODE_TEXT = 1;
 const OPCODE_BINARY = 2;
 /** Each measurement runs this long; path and copy alternate ROUNDS times and the best of each counts. */
-const BUDGET_MS = 80;
-const ROUNDS = 3;
+const BUDGET_MS = 60;
+const ROUNDS = 5;
 /** Only the rows whose "direction type payload" contains this ("receive binary"); all when empty. */
 const ONLY = process.env.BENCH_ONLY ?? "";
 /** Input per pass: at least this many payload bytes (and at least one message). */

@@ -4,8 +4,8 @@
 // `ws` package's client, both talking to the same `ws` echo server on
 // 127.0.0.1, in one run. The server runs in a worker thread (its own core on
 // a 2-core machine); the two clients take turns in this thread, round after
-// round (websock, ws, websock, ws, ...), so that whatever else the machine
-// is doing falls on both alike.
+// round, who goes first alternating (websock then ws, ws then websock, ...),
+// so that whatever else the machine is doing falls on both alike.
 //
 // Each round of one client on one row, on a fresh connection:
 //   throughput: WINDOW messages in flight (sent, not yet echoed back whole;

@@ -166,6 +166,8 @@ export class Receiver {
    */
   read(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
     if (this.state === PASS_THROUGH) return this.readRaw(hdr, out, outStart, len);
+    // The frames behind the last one read are parsed now, at the caller's next read (see below).
+    if (this.state === WAIT_HEADER) this.parse();
     if (this.state !== WAIT_READ || this.discarding) return NOTHING_READY;
     const ready = this.checked - this.start;
     if (ready === 0 && (this.remaining > 0 || this.announced)) return NOTHING_READY;
@@ -181,10 +183,11 @@ export class Receiver {
     hdr.bytesleft = this.remaining;
     this.start += n;
     this.announced = true;
-    if (this.remaining === 0) {
-      this.finishFrame();
-      this.parse();
-    }
+    // The next frame is not parsed until the caller reads again (or more bytes arrive): the
+    // caller first gets to act on this one, as it would had the next frame come later. A
+    // violation, or the peer's close, right behind a message in the same segment then does
+    // not end the connection before the caller has, say, echoed that message.
+    if (this.remaining === 0) this.finishFrame();
     return n;
   }
 

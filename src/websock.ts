@@ -743,6 +743,8 @@ export function createWebsock(host: Host): WebsockApi {
         }
         return n;
       }
+      // read() may have parsed control frames (a ping to answer): write before waiting.
+      if (s.conn.hasOutput) guarded(s, nothing);
       if (timeout === 0 || s.recvTimedOut || s.released) {
         s.recvDeadline = Infinity;
         s.recvTimedOut = false;

@@ -321,6 +321,27 @@ describe("websock against raw TCP peers", () => {
     }
   });
 
+  it("lets the caller act on a message before a violation right behind it in the same segment fails the connection", async () => {
+    const raw = await startRawServer((p) =>
+      p.socket.write(Buffer.concat([Buffer.from(switchingProtocols(p.request.accept)), serverFrame(1, "echo me"), Buffer.from("c10548656c6c6f", "hex")])),
+    );
+    try {
+      const h = await openTo(raw, "/");
+      assert.equal((await recvMessage(h)).data.toString(), "echo me");
+      // The RSV frame behind it is parsed at the next read, not before the caller could answer.
+      assert.equal(await websock_send_text(h, "echo me"), 0);
+      assert.equal(await websock_recv(h, websock_msg_hdr_init(), new Uint8Array(16), 16, 2000), WEBSOCK_ERR.RSV_BITS);
+      await eventually(() => raw.peers[0].frames().some((f) => f.opcode === 8));
+      assert.deepEqual(raw.peers[0].frames().map((f) => [f.opcode, Buffer.from(f.payload).toString("hex")]), [
+        [1, Buffer.from("echo me").toString("hex")],
+        [8, "03ea"],
+      ]);
+      await websock_close(h);
+    } finally {
+      await raw.stop();
+    }
+  });
+
   it("reports 1006 when the server ends TCP without a close frame, after the data it sent", async () => {
     const raw = await startRawServer((p) => {
       p.socket.write(Buffer.concat([Buffer.from(switchingProtocols(p.request.accept)), serverFrame(1, "last words")]));

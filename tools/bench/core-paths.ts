@@ -15,7 +15,8 @@
 // buffer, out of it), so 50% of copy is its ceiling.
 
 import { performance } from "node:perf_hooks";
-import { Connection, NOTHING_READY } from "../../src/connection.js";
+import { NOTHING_READY } from "../../src/connection.js";
+import { benchConnection } from "./lib/bench-connection.js";
 import { utf8Length } from "../../src/utf8.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
 
@@ -44,27 +45,6 @@ const CASES: Array<[Kind, string, number]> = [
   ["text, non-ASCII", "64 KiB", 65536],
   ...SIZES.map(([l, n]): [Kind, string, number] => ["binary", l, n]),
 ];
-
-function newConnection(): Connection {
-  const conn = new Connection({
-    role: "client",
-    rxBuffer: new Uint8Array(BUFFER),
-    txBuffer: new Uint8Array(BUFFER),
-    autoPong: true,
-    maxMessageSize: 0,
-    pingInterval: 0,
-    pongTimeout: 1000,
-    closeTimeout: 1000,
-    // A fixed key (RFC 6455 §5.7's): the bench measures the path, not the host's entropy.
-    randomFill: (out) => {
-      for (let i = 0; i < out.length; i++) out[i] = [0x37, 0xfa, 0x21, 0x3d][i & 3];
-    },
-    sha1: () => new Uint8Array(20),
-    now: () => 0,
-  });
-  conn.startOpen();
-  return conn;
-}
 
 /** The payload as a string (text) and as bytes: printable ASCII, a byte pattern, or a mix of 1- to 4-byte characters. */
 function makePayload(kind: Kind, size: number): { text: string; bytes: Uint8Array } {
@@ -120,7 +100,7 @@ interface Case {
 }
 
 function receiveCase(kind: Kind, size: number): Case {
-  const conn = newConnection();
+  const conn = benchConnection(BUFFER);
   const { bytes } = makePayload(kind, size);
   const frame = serverFrame(kind === "binary" ? OPCODE_BINARY : OPCODE_TEXT, bytes);
   const count = Math.max(1, Math.floor(PASS_BYTES / size));
@@ -153,7 +133,7 @@ function receiveCase(kind: Kind, size: number): Case {
 }
 
 function sendCase(kind: Kind, size: number): Case {
-  const conn = newConnection();
+  const conn = benchConnection(BUFFER);
   const sender = conn.sender;
   const { text, bytes } = makePayload(kind, size);
   const opcode = kind === "binary" ? OPCODE_BINARY : OPCODE_TEXT;

@@ -28,39 +28,11 @@
 //     assembles it into a Buffer and validates text as UTF-8, as websock does;
 //     neither decodes text into a string).
 
-import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { build } from "esbuild";
+import { loadWebsock } from "./lib/load-websock.js";
 import { WebSocket } from "ws";
-
-/**
- * websock as it ships: hosts/node/index.ts bundled by esbuild with the options
- * of tools/build.mjs, then imported. Not the source through tsx: its
- * keepNames transform adds a defineProperty call to every closure created,
- * a cost the package does not have.
- */
-async function loadWebsock(): Promise<typeof import("../../hosts/node/index.js")> {
-  const out = path.join(tmpdir(), `websock-bench-${process.pid}.mjs`);
-  await build({
-    entryPoints: [fileURLToPath(new URL("../../hosts/node/index.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    outfile: out,
-    logLevel: "warning",
-  });
-  try {
-    return await import(pathToFileURL(out).href);
-  } finally {
-    rmSync(out, { force: true });
-  }
-}
 
 const { websock_close, websock_last_error, websock_msg_hdr_init, websock_open, websock_recv, websock_send_binary, websock_send_text } = await loadWebsock();
 

@@ -16,42 +16,15 @@
 // figure under 1 B per message is noise (JIT feedback, V8's own caches).
 
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { getHeapStatistics } from "node:v8";
 import { Worker } from "node:worker_threads";
-import { build } from "esbuild";
+import { loadWebsock } from "./lib/load-websock.js";
 import { WebSocket } from "ws";
 import { Connection, NOTHING_READY } from "../../src/connection.js";
 import { utf8Length } from "../../src/utf8.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
-
-/**
- * websock as it ships: hosts/node/index.ts bundled by esbuild with the options
- * of tools/build.mjs, then imported. Not the source through tsx: its
- * keepNames transform adds a defineProperty call to every closure created,
- * a cost the package does not have.
- */
-async function loadWebsock(): Promise<typeof import("../../hosts/node/index.js")> {
-  const out = path.join(tmpdir(), `websock-bench-${process.pid}.mjs`);
-  await build({
-    entryPoints: [fileURLToPath(new URL("../../hosts/node/index.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    outfile: out,
-    logLevel: "warning",
-  });
-  try {
-    return await import(pathToFileURL(out).href);
-  } finally {
-    rmSync(out, { force: true });
-  }
-}
 
 const collect = (globalThis as { gc?: () => void }).gc;
 if (collect === undefined) {

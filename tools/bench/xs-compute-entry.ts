@@ -4,7 +4,8 @@
 // connection and the bytes of one case; run(), in a delivery of its own,
 // receives or sends `count` identical messages and checks what came out.
 
-import { Connection, NOTHING_READY } from "../../src/connection.js";
+import { NOTHING_READY } from "../../src/connection.js";
+import { benchConnection } from "./lib/bench-connection.js";
 import { utf8Length } from "../../src/utf8.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
 
@@ -12,28 +13,6 @@ import type { websock_msg_hdr_t } from "../../src/types.js";
 const BUFFER = 4096;
 const OPCODE_TEXT = 1;
 const OPCODE_BINARY = 2;
-/** RFC 6455 §5.7's mask key, every time: the bench measures work, not entropy. */
-const MASK_KEY = Object.freeze([0x37, 0xfa, 0x21, 0x3d]);
-
-function newConnection(): Connection {
-  const conn = new Connection({
-    role: "client",
-    rxBuffer: new Uint8Array(BUFFER),
-    txBuffer: new Uint8Array(BUFFER),
-    autoPong: true,
-    maxMessageSize: 0,
-    pingInterval: 0,
-    pongTimeout: 1000,
-    closeTimeout: 1000,
-    randomFill: (out) => {
-      for (let i = 0; i < out.length; i++) out[i] = MASK_KEY[i & 3];
-    },
-    sha1: () => new Uint8Array(20),
-    now: () => 0,
-  });
-  conn.startOpen();
-  return conn;
-}
 
 /** Printable ASCII for text (1 byte per character), the byte pattern of the vectors for binary. */
 function payload(kind: "text" | "binary", size: number): Uint8Array {
@@ -57,7 +36,7 @@ let expected = 0;
 
 /** Sets up one case: a fresh connection and its input, outside the measured delivery. */
 export function prepare(direction: "receive" | "send", kind: "text" | "binary", size: number, count: number): void {
-  const conn = newConnection();
+  const conn = benchConnection(BUFFER);
   const opcode = kind === "text" ? OPCODE_TEXT : OPCODE_BINARY;
   const body = payload(kind, size);
   if (direction === "receive") {

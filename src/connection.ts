@@ -6,7 +6,7 @@
 //
 //   CONNECTING --101 checked--> OPEN --close sent or received--> CLOSING --both / TCP end--> CLOSED
 
-import { CLOSE_ABNORMAL, ERR, type ErrorRow } from "./errors.js";
+import { CLOSE_ABNORMAL, CLOSE_NO_STATUS, ERR, type ErrorRow } from "./errors.js";
 import {
   HeadParser,
   acceptFor,
@@ -22,6 +22,7 @@ import { base64Encode } from "./base64.js";
 import { NOTHING_READY, Receiver, type ReceiverEvents } from "./receiver.js";
 import { Sender } from "./sender.js";
 import { utf8Encode } from "./utf8.js";
+import { MAX_CLOSE_REASON } from "./opcodes.js";
 import type { websock_msg_hdr_t } from "./types.js";
 
 export const STATE_CONNECTING = 0;
@@ -283,7 +284,7 @@ export class Connection implements ReceiverEvents {
       this.ending = { error: ERR.CLOSED_BY_PEER, detail: `close code ${code}${reason ? ` (${reason})` : ""}`, closeCode: code, closeReason: reason };
       // §5.5.1: answer with a close frame, echoing the status code received.
       this.sender.dropUnstarted();
-      this.sender.queueClose(code === 1005 ? 0 : code, EMPTY);
+      this.sender.queueClose(code === CLOSE_NO_STATUS ? 0 : code, EMPTY);
     } else if (this.ending !== null && this.ending.closeCode === undefined) {
       this.ending.closeCode = code;
       this.ending.closeReason = reason;
@@ -457,5 +458,5 @@ const EMPTY = new Uint8Array(0);
 /** Encodes a close reason, or returns null when it is longer than 123 bytes. */
 export function encodeCloseReason(reason: string): Uint8Array | null {
   const bytes = utf8Encode(reason);
-  return bytes.length <= 123 ? bytes : null;
+  return bytes.length <= MAX_CLOSE_REASON ? bytes : null;
 }

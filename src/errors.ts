@@ -67,12 +67,6 @@ export const ERR = Object.freeze({
   CLOSED_LOCALLY: row(-64, "CLOSED_LOCALLY", 0, "the connection was closed by this side"),
 });
 
-const BY_CODE: ReadonlyMap<number, ErrorRow> = new Map(Object.values(ERR).map((r) => [r.code, r]));
-
-export function errorRowByCode(code: number): ErrorRow | undefined {
-  return BY_CODE.get(code);
-}
-
 /** Close code reported locally when the connection ended without a close frame (RFC 6455 §7.1.5). */
 export const CLOSE_ABNORMAL = 1006;
 /** Close code reported locally when a close frame carried no status (RFC 6455 §7.1.5). */

@@ -30,5 +30,7 @@ export function isValidCloseCode(code: number): boolean {
 
 /** §5.5: all control frames MUST have a payload length of 125 bytes or less. */
 export const MAX_CONTROL_PAYLOAD = 125;
+/** The longest frame header: 2 bytes, a 64-bit length and a mask key. */
+export const MAX_HEADER = 14;
 /** A close payload is a 2-byte code and then the reason. */
 export const MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;

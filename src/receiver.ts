@@ -12,7 +12,7 @@
 // (up to 2^63-1) is accepted and streams through: offset stays exact, while
 // payload_len and bytesleft are the nearest doubles.
 
-import { ERR, type ErrorRow } from "./errors.js";
+import { CLOSE_NO_STATUS, ERR, type ErrorRow } from "./errors.js";
 import {
   MAX_CONTROL_PAYLOAD,
   OPCODE_CLOSE,
@@ -31,8 +31,6 @@ import type { websock_msg_hdr_t } from "./types.js";
 /** What read() returns when no piece is ready (not an error: call again). */
 export const NOTHING_READY = -0x10000;
 
-/** The longest frame header: 2 bytes, a 64-bit length and a mask key. */
-export const MAX_HEADER = 14;
 /** The rx buffer must hold a whole control frame and its header, with room to spare. */
 export const MIN_RX_BUFFER = 256;
 
@@ -406,7 +404,7 @@ export class Receiver {
     const length = e - s;
     // §5.5.1: a close payload, if any, starts with a 2-byte status code.
     if (length === 1) return this.fail(ERR.BAD_CLOSE_PAYLOAD);
-    let code = 1005;
+    let code = CLOSE_NO_STATUS;
     let reason = "";
     if (length >= 2) {
       code = (this.buf[s] << 8) | this.buf[s + 1];

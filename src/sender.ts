@@ -6,7 +6,7 @@
 // control frames may be injected between the fragments of a message, never
 // inside a frame).
 
-import { MAX_CONTROL_PAYLOAD, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
+import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
 import { Utf8StreamEncoder } from "./utf8.js";
 import { copyMasked, maskInPlace, wordsOf } from "./mask.js";
 
@@ -155,7 +155,7 @@ export class Sender {
       }
       if (!this.dataQueued) return o;
       if (!this.dataRaw) {
-        if (cap - o < 14) return o;
+        if (cap - o < MAX_HEADER) return o;
         o = this.writeHeader(o, this.dataFirstByte, this.dataLength);
       }
       this.dataStarted = true;

@@ -73,10 +73,6 @@ function skipAscii(bytes: Uint8Array, i: number, end: number, words: Uint32Array
   return i;
 }
 
-export function isValidUtf8(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
-  return utf8Validate(UTF8_ACCEPT, bytes, start, end) === UTF8_ACCEPT;
-}
-
 /** Matches a string whose characters are all below U+0080 (anchored: one pass, no retries). */
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 

@@ -13,6 +13,8 @@ export const DEFAULTS = Object.freeze({
   ping_interval: 0,
   pong_timeout: 10000,
   close_timeout: 5000,
+  send_timeout: 0,
+  fragment_size: 0,
 });
 /** Buffers larger than this are refused rather than attempted. */
 export const MAX_BUFFER_SIZE = 16 * 1024 * 1024;
@@ -41,6 +43,10 @@ export interface ResolvedConfig {
   pingInterval: number;
   pongTimeout: number;
   closeTimeout: number;
+  /** ms a send may make no progress before the connection is dropped (0: no limit). */
+  sendTimeout: number;
+  /** Longer messages go out as frames of at most this many bytes (0: one frame per message). */
+  fragmentSize: number;
   autoPong: boolean;
   maxMessageSize: number;
   /** The Host header's value. */
@@ -84,6 +90,8 @@ export function resolveConfig(cfg: websock_config_t | null | undefined, attached
     ["ping_interval", 0, 0x7fffffff],
     ["pong_timeout", 1, 0x7fffffff],
     ["close_timeout", 1, 0x7fffffff],
+    ["send_timeout", 0, 0x7fffffff],
+    ["fragment_size", 0, MAX_BUFFER_SIZE],
   ];
   const n = {} as Record<keyof typeof DEFAULTS, number>;
   for (const [field, min, max] of numbers) {
@@ -139,6 +147,8 @@ export function resolveConfig(cfg: websock_config_t | null | undefined, attached
       pingInterval: n.ping_interval,
       pongTimeout: n.pong_timeout,
       closeTimeout: n.close_timeout,
+      sendTimeout: n.send_timeout,
+      fragmentSize: n.fragment_size,
       autoPong,
       maxMessageSize,
       hostHeader: port === defaultPort ? bracketed : `${bracketed}:${port}`,

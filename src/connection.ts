@@ -1,10 +1,23 @@
-// The connection state machine (RFC 6455 §4-§7), sans I/O. It is driven:
-// bytes in (prepareReceive/commitReceive, receiveEof), bytes out (produce),
-// time in (tick, nextDeadline). It never throws out of any of them; a
-// violation becomes a failure with a close code. The host-facing layer
-// (websock.ts) moves the bytes and arms the timer.
+// The protocol object: one WebSocket connection (RFC 6455 §4-§7), both
+// directions, sans I/O, after python-websockets' protocol object.
+//
+// In: the stream's bytes (prepareReceive/commitReceive or receiveData), its
+// end (receiveEof, transportFailed), the application's calls (send, ping,
+// pong, close) and time (tick). Out: pieces to read (read), bytes to write
+// (produce, written), and a small fixed set of events (takeEvents): opened,
+// readable, sends finished, closed. Every rule about what may be received,
+// what may be sent and when lives here, so the test vectors cover both ways.
+// It never throws out of any of them for what the network or the caller
+// sends: a violation becomes a failure with a close code.
 //
 //   CONNECTING --101 checked--> OPEN --close sent or received--> CLOSING --both / TCP end--> CLOSED
+//
+// The order of the stream is kept: the end of the stream (EOF, a reset) and
+// a close frame take effect only once every byte that came before them has
+// been parsed, and parsing never runs ahead of a payload the application has
+// not read, nor past the end of a frame it has just read until it asks for
+// more (advance). So an application that answers each message, however late,
+// answers it before the connection ends under it.
 
 import { CLOSE_ABNORMAL, CLOSE_NO_STATUS, ERR, type ErrorRow } from "./errors.js";
 import {
@@ -19,10 +32,20 @@ import {
   type UpgradeRequest,
 } from "./handshake.js";
 import { base64Encode } from "./base64.js";
-import { NOTHING_READY, Receiver, type ReceiverEvents } from "./receiver.js";
+import {
+  NOTHING_READY,
+  PARSE_CLOSE,
+  PARSE_DATA,
+  PARSE_FAILED,
+  PARSE_PING,
+  PARSE_PONG,
+  Receiver,
+} from "./receiver.js";
 import { Sender } from "./sender.js";
-import { utf8Encode } from "./utf8.js";
-import { MAX_CLOSE_REASON } from "./opcodes.js";
+import { OutgoingMessage } from "./outgoing.js";
+import type { Utf8Encoder } from "./text-cursor.js";
+import { UTF8_ACCEPT, UTF8_REJECT, utf8Validate } from "./utf8.js";
+import { MAX_CONTROL_PAYLOAD, OPCODE_CONTINUATION, OPCODE_TEXT } from "./opcodes.js";
 import type { websock_msg_hdr_t } from "./types.js";
 
 export const STATE_CONNECTING = 0;
@@ -31,12 +54,23 @@ export const STATE_CLOSING = 2;
 export const STATE_CLOSED = 3;
 export const STATE_NAMES = Object.freeze(["CONNECTING", "OPEN", "CLOSING", "CLOSED"] as const);
 
-/** What the transport should do next, as asked by the core. */
-export const TRANSPORT_KEEP = 0;
-/** End it gracefully (after what was produced has been written). */
-export const TRANSPORT_CLOSE = 1;
-/** Drop it now. */
-export const TRANSPORT_DESTROY = 2;
+// takeEvents() bits.
+/** The handshake succeeded. */
+export const EVENT_OPENED = 1;
+/** A piece, or the end of the connection, is ready for read(). */
+export const EVENT_READABLE = 2;
+/** Messages finished (sent, or failed): takeFinished() has them. */
+export const EVENT_SENT = 4;
+/** The protocol is done (state CLOSED): the handshake failed, or the connection ended. */
+export const EVENT_CLOSED = 8;
+/** Something was queued to send while handling input or time (a pong, a close, a heartbeat): produce() has bytes. */
+export const EVENT_OUTPUT = 16;
+
+// What produce() returns besides a byte count.
+/** Everything is written: end the stream gracefully now. */
+export const END_STREAM = -1;
+/** Drop the stream now, written or not. */
+export const DROP_STREAM = -2;
 
 export { NOTHING_READY };
 
@@ -48,6 +82,12 @@ export interface Failure {
   closeCode?: number;
   closeReason?: string;
   tlsReason?: string;
+}
+
+/** A refused call: the row and what exactly was wrong. */
+export interface Refusal {
+  error: ErrorRow;
+  detail: string;
 }
 
 export interface ConnectionOptions {
@@ -62,18 +102,36 @@ export interface ConnectionOptions {
   pingInterval: number;
   pongTimeout: number;
   closeTimeout: number;
-  randomFill(out: Uint8Array): void;
-  sha1(data: Uint8Array): Uint8Array;
-  now(): number;
+  /** ms for the stream and the handshake to be up (0: no limit). */
+  openTimeout?: number;
+  /** ms a send may make no progress before the connection is dropped (0: no limit). */
+  sendTimeout?: number;
+  /** Messages longer than this go out as frames of at most this many bytes (0: one frame each). */
+  fragmentSize?: number;
+  /** Randomness, SHA-1 and the clock: the Host itself, or any object with these. */
+  platform: Platform;
 }
 
-export class Connection implements ReceiverEvents {
+/** What the core needs of a platform (a subset of Host: a host is passed as it is, no closures made). */
+export interface Platform {
+  /** Fills `out` with cryptographically strong random bytes (mask keys, Sec-WebSocket-Key). */
+  randomFill(out: Uint8Array): void;
+  sha1(data: Uint8Array): Uint8Array;
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** A native UTF-8 encoder and byte length (optional: a pure fallback encodes otherwise). */
+  textEncoder?: Utf8Encoder | null;
+  utf8Length?: ((text: string) => number) | null;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class Connection {
   state = STATE_CONNECTING;
   /** The handshake succeeded; stays true when frames right behind the 101 end the connection. */
   opened = false;
-  /** Set once the connection cannot deliver more: why recv returns < 0 after the buffered data. */
+  /** Set once the connection cannot deliver more: why read() returns < 0 after the buffered data. */
   ending: Failure | null = null;
-  transportAction = TRANSPORT_KEEP;
 
   readonly receiver: Receiver;
   readonly sender: Sender;
@@ -86,31 +144,75 @@ export class Connection implements ReceiverEvents {
   request: UpgradeRequest | null = null;
   /** After the handshake, bytes pass through unframed both ways (libcurl's raw mode). */
   rawMode = false;
+  /** What the stream is doing while not open, for the open timeout's message. */
+  openPhase = "connecting";
 
   private readonly options: ConnectionOptions;
   private readonly isServer: boolean;
+  private events = 0;
   private expectedAccept = "";
   /** Client: the subprotocols offered. Server: those it supports, most preferred first. */
   private offered: readonly string[] = [];
   private rawAfterHandshake = false;
 
+  // Outgoing fragmentation (RFC 6455 §5.4), in call order: inside a message, and its UTF-8 state when text.
+  private sendingFragmented = false;
+  private sendingText = false;
+  private sendUtf8 = UTF8_ACCEPT;
+
   private closeReceived = false;
+  /** The stream ended (EOF, reset): no more input, and no output can leave. */
+  private inputEnded = false;
+  /** How it ended: null for an orderly EOF (the failure is decided once the buffered input is parsed). */
+  private inputFailure: Failure | null = null;
+  /** read() finished a frame: what follows waits for advance(). */
+  private awaitingReader = false;
+  /** END_STREAM or DROP_STREAM once decided; 0 until then. */
+  private streamAction = 0;
+
+  private openDeadline = Infinity;
   private nextPingAt = Infinity;
   private pongDeadline = Infinity;
   private closeDeadline = Infinity;
+  private stallDeadline = Infinity;
   private readonly heartbeat = new Uint8Array(4);
   private heartbeatCount = 0;
 
   constructor(options: ConnectionOptions) {
     this.options = options;
     this.isServer = options.role === "server";
-    this.receiver = new Receiver(
-      options.rxBuffer,
-      { expectMasked: this.isServer, deliverPings: !options.autoPong, maxMessageSize: options.maxMessageSize },
-      this,
-    );
-    this.sender = new Sender(options.txBuffer, !this.isServer, options.randomFill);
+    this.receiver = new Receiver(options.rxBuffer, {
+      expectMasked: this.isServer,
+      deliverPings: !options.autoPong,
+      maxMessageSize: options.maxMessageSize,
+    });
+    this.sender = new Sender(options.txBuffer, {
+      masking: !this.isServer,
+      platform: options.platform,
+      fragmentSize: options.fragmentSize ?? 0,
+    });
+    const openTimeout = options.openTimeout ?? 0;
+    if (openTimeout > 0) this.openDeadline = options.platform.now() + openTimeout;
   }
+
+  /** The events since the last call (EVENT_* bits). */
+  takeEvents(): number {
+    const e = this.events;
+    this.events = 0;
+    return e;
+  }
+
+  /** Whether events wait for takeEvents(). */
+  get hasEvents(): boolean {
+    return this.events !== 0;
+  }
+
+  /** The messages finished since the last call (status set), linked through `next`. */
+  takeFinished(): OutgoingMessage | null {
+    return this.sender.takeFinished();
+  }
+
+  // ---- opening ----
 
   /** Raw mode starts once the handshake is done (or now, when already open). */
   setRawMode(): void {
@@ -122,12 +224,12 @@ export class Connection implements ReceiverEvents {
   startHandshake(request: HandshakeRequest): void {
     const nonce = new Uint8Array(16);
     // §4.1: a nonce of 16 randomly selected bytes, base64-encoded.
-    this.options.randomFill(nonce);
+    this.options.platform.randomFill(nonce);
     const key = base64Encode(nonce);
-    this.expectedAccept = acceptFor(key, this.options.sha1);
+    this.expectedAccept = acceptFor(key, this.options.platform.sha1);
     this.offered = request.subprotocols;
     this.response = new HeadParser("response");
-    this.sender.queueRaw(buildRequest(request, key));
+    this.queueHead(buildRequest(request, key));
   }
 
   /** Server role: waits for the upgrade request; `supported` subprotocols, most preferred first. */
@@ -139,6 +241,15 @@ export class Connection implements ReceiverEvents {
   /** Opens without a handshake (tests of the framer; WS_NOHTTP). */
   startOpen(): void {
     this.becomeOpen();
+  }
+
+  /** The stream is up (and TLS, when secured): now the handshake. */
+  transportConnected(): void {
+    this.openPhase = "waiting for the handshake";
+  }
+
+  private queueHead(bytes: Uint8Array): void {
+    this.sender.enqueue(new OutgoingMessage().setRaw(bytes, 0, bytes.length));
   }
 
   // ---- bytes in ----
@@ -159,12 +270,84 @@ export class Connection implements ReceiverEvents {
   /** Counts `n` bytes copied to rx at rxEnd, and acts on them. */
   commitReceive(n: number): void {
     const r = this.receiver;
-    if (this.state !== STATE_CONNECTING) {
-      r.commit(n);
+    r.commit(n);
+    if (this.state === STATE_CONNECTING) {
+      this.parseHead();
+    } else if (!this.awaitingReader) {
+      this.parseInput();
+    }
+  }
+
+  /** Convenience for hosts that push bytes: copies what fits, returns how many were taken. */
+  receiveData(bytes: Uint8Array, start = 0, end = bytes.length): number {
+    let taken = 0;
+    while (start + taken < end) {
+      const room = this.prepareReceive();
+      if (room === 0) break;
+      const n = Math.min(room, end - start - taken);
+      this.rx.set(bytes.subarray(start + taken, start + taken + n), this.rxEnd);
+      this.commitReceive(n);
+      taken += n;
+    }
+    return taken;
+  }
+
+  /** The peer closed the TCP stream: nothing more arrives. It takes effect behind what is buffered. */
+  receiveEof(): void {
+    if (this.state === STATE_CONNECTING) {
+      this.failHandshake({ error: ERR.HANDSHAKE_EOF, detail: "the server closed the connection before the handshake finished" });
       return;
     }
-    r.end += n;
-    const head = this.response!;
+    this.endInput(null, END_STREAM);
+  }
+
+  /** The transport failed (reset, TLS alert...). Behind what is buffered, read() reports `failure`. */
+  transportFailed(failure: Failure): void {
+    if (this.state === STATE_CONNECTING) {
+      this.failHandshake(failure);
+      return;
+    }
+    if (failure.closeCode === undefined) failure.closeCode = CLOSE_ABNORMAL;
+    this.endInput(failure, DROP_STREAM);
+  }
+
+  /**
+   * Parses what is buffered beyond the frame the application just read:
+   * the application asks for more (websock_recv, or a callback returned).
+   */
+  advance(): void {
+    this.awaitingReader = false;
+    if (this.state !== STATE_CONNECTING) this.parseInput();
+  }
+
+  /**
+   * Copies the next piece of the current frame into out[outStart, outStart + len)
+   * (or leaves it in place in rx when `out` is null) and describes it in hdr.
+   * Returns the count, NOTHING_READY, or the negative code of `ending` once
+   * everything before it was delivered. It only reads.
+   */
+  read(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
+    const n = this.receiver.read(hdr, out, outStart, len);
+    if (n !== NOTHING_READY) {
+      // The frame is read to its end: what follows waits until the application asks again.
+      if (this.receiver.betweenFrames) this.awaitingReader = true;
+      return n;
+    }
+    return this.ending !== null && this.state !== STATE_CONNECTING ? this.ending.error.code : NOTHING_READY;
+  }
+
+  /** Whether read() would return something other than NOTHING_READY. */
+  get readable(): boolean {
+    return this.receiver.hasPiece() || (this.ending !== null && this.state !== STATE_CONNECTING);
+  }
+
+  private parseHead(): void {
+    const r = this.receiver;
+    const head = this.response;
+    if (head === null || this.ending !== null) {
+      r.start = r.end;
+      return;
+    }
     r.start += head.feed(r.buf, r.start, r.end);
     if (head.failure !== null) {
       if (this.isServer) this.refuseUpgrade({ status: 400, reason: head.failure.detail });
@@ -183,184 +366,291 @@ export class Connection implements ReceiverEvents {
       this.becomeOpen();
     }
     // Frames that came in the same segment as the handshake are parsed now, not lost.
-    if (this.opened) r.commit(0);
+    if (this.opened) this.parseInput();
   }
 
-  /** Server role: answers a complete request with 101, or with 400 / 426 and the reason. */
-  private answerUpgrade(head: HeadParser): void {
-    const checked = checkRequest(head);
-    if (!("key" in checked)) {
-      this.refuseUpgrade(checked);
-      return;
+  /** Parses up to the next thing the application must read, acting on control frames on the way. */
+  private parseInput(): void {
+    const r = this.receiver;
+    for (;;) {
+      const found = r.parse();
+      if (found === PARSE_PING) {
+        this.onPing(r.controlStart, r.controlEnd);
+      } else if (found === PARSE_PONG) {
+        this.onPong(r.controlStart, r.controlEnd);
+      } else if (found === PARSE_DATA) {
+        this.events |= EVENT_READABLE;
+        return;
+      } else if (found === PARSE_CLOSE) {
+        this.onClose(r.closeCode, r.closeReason);
+        return;
+      } else if (found === PARSE_FAILED) {
+        this.fail(r.failure!, r.failure!.message);
+        return;
+      } else {
+        // Everything buffered is parsed (or passes through, in raw mode).
+        if (r.hasPiece()) this.events |= EVENT_READABLE;
+        else if (this.inputEnded) this.applyInputEnd();
+        return;
+      }
     }
-    this.request = checked;
-    // §4.2.2: the server picks one of the client's subprotocols, or none; ours by our preference.
-    this.subprotocol = this.offered.find((p) => checked.subprotocols.includes(p)) ?? "";
-    this.sender.queueRaw(buildAcceptResponse(acceptFor(checked.key, this.options.sha1), this.subprotocol));
-    this.becomeOpen();
   }
 
-  private refuseUpgrade(refusal: { status: 400 | 426; reason: string }): void {
-    this.sender.queueRaw(buildRefusal(refusal));
-    this.ending = { error: ERR.BAD_REQUEST, detail: refusal.reason, httpStatus: refusal.status };
-    this.receiver.stop();
-    this.state = STATE_CLOSED;
-    // The refusal is written first: a graceful end waits for it.
-    this.transportAction = TRANSPORT_CLOSE;
-  }
-
-  /** Convenience for hosts that push bytes: copies what fits, returns how many were taken. */
-  receiveData(bytes: Uint8Array, start = 0, end = bytes.length): number {
-    let taken = 0;
-    while (start + taken < end) {
-      const room = this.prepareReceive();
-      if (room === 0) break;
-      const n = Math.min(room, end - start - taken);
-      this.rx.set(bytes.subarray(start + taken, start + taken + n), this.rxEnd);
-      this.commitReceive(n);
-      taken += n;
-    }
-    return taken;
-  }
-
-  /** The peer closed the TCP stream. */
-  receiveEof(): void {
-    if (this.state === STATE_CONNECTING) {
-      this.failHandshake({ error: ERR.HANDSHAKE_EOF, detail: "the server closed the connection before the handshake finished" });
-      return;
-    }
+  /** The stream's end reaches the reader: everything before it has been delivered. */
+  private applyInputEnd(): void {
     if (this.ending === null) {
-      // §7.1.5: the close code is 1006 when the connection closed without a close frame.
-      const detail = this.receiver.midMessage ? "the stream ended in the middle of a frame or message" : "the stream ended without a close frame";
-      this.ending = { error: ERR.CONNECTION_LOST, detail, closeCode: CLOSE_ABNORMAL };
+      if (this.inputFailure !== null) {
+        this.ending = this.inputFailure;
+      } else {
+        // §7.1.5: the close code is 1006 when the connection closed without a close frame.
+        const detail = this.receiver.midMessage ? "the stream ended in the middle of a frame or message" : "the stream ended without a close frame";
+        this.ending = { error: ERR.CONNECTION_LOST, detail, closeCode: CLOSE_ABNORMAL };
+      }
     }
-    // The receiver is not stopped: what is already buffered is still delivered before the error.
-    this.state = STATE_CLOSED;
-    this.closeDeadline = Infinity;
-    this.transportAction = TRANSPORT_CLOSE;
+    this.receiver.stop();
+    this.events |= EVENT_READABLE;
   }
 
-  /** The transport failed (reset, TLS alert...). */
-  transportFailed(failure: Failure): void {
-    if (this.ending === null) this.ending = failure;
-    this.state = STATE_CLOSED;
+  /** The stream ended: no more input; nothing more can be written. What is buffered is still parsed and delivered. */
+  private endInput(failure: Failure | null, action: number): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    this.inputFailure = failure;
+    const code = failure !== null ? failure.error.code : ERR.CONNECTION_LOST.code;
+    if (this.sender.failAll(code)) this.events |= EVENT_SENT;
     this.stopTimers();
-    this.transportAction = TRANSPORT_DESTROY;
+    this.streamAction = action;
+    this.becomeClosed();
+    if (!this.awaitingReader) this.parseInput();
   }
 
-  /**
-   * Copies the next piece of the current frame into out[outStart, outStart + len)
-   * and describes it in hdr. Returns the count, NOTHING_READY, or the negative
-   * code of `ending` once everything before it was delivered.
-   */
-  read(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
-    const n = this.receiver.read(hdr, out, outStart, len);
-    if (n !== NOTHING_READY) return n;
-    return this.ending !== null && this.state !== STATE_CONNECTING ? this.ending.error.code : NOTHING_READY;
-  }
+  // ---- control frames received ----
 
-  /** Whether read() would return something other than NOTHING_READY. */
-  get readable(): boolean {
-    return this.receiver.hasPiece() || (this.ending !== null && this.state !== STATE_CONNECTING);
-  }
-
-  // ---- ReceiverEvents ----
-
-  onPing(payload: Uint8Array, start: number, end: number): void {
+  private onPing(start: number, end: number): void {
     // §5.5.2: a pong answers a ping "as soon as is practical", with the same payload.
-    if (this.state === STATE_OPEN) this.sender.queuePong(payload, start, end);
+    if (this.inputEnded || this.state === STATE_CLOSED) return;
+    this.sender.queuePong(this.receiver.buf, start, end);
+    this.events |= EVENT_OUTPUT;
   }
 
-  onPong(payload: Uint8Array, start: number, end: number): void {
+  private onPong(start: number, end: number): void {
     // §5.5.3: an unsolicited pong is not answered; one that echoes our heartbeat proves the peer alive.
     if (this.pongDeadline === Infinity || end - start !== 4) return;
+    const payload = this.receiver.buf;
     for (let i = 0; i < 4; i++) if (payload[start + i] !== this.heartbeat[i]) return;
     this.pongDeadline = Infinity;
   }
 
-  onClose(code: number, reason: string): void {
+  private onClose(code: number, reason: string): void {
     this.closeReceived = true;
-    if (this.state === STATE_OPEN) {
+    this.events |= EVENT_READABLE;
+    if (this.ending === null) {
       this.ending = { error: ERR.CLOSED_BY_PEER, detail: `close code ${code}${reason ? ` (${reason})` : ""}`, closeCode: code, closeReason: reason };
-      // §5.5.1: answer with a close frame, echoing the status code received.
-      this.sender.dropUnstarted();
-      this.sender.queueClose(code === CLOSE_NO_STATUS ? 0 : code, EMPTY);
-    } else if (this.ending !== null && this.ending.closeCode === undefined) {
+    } else if (this.ending.closeCode === undefined) {
       this.ending.closeCode = code;
       this.ending.closeReason = reason;
     }
-    this.state = STATE_CLOSING;
-    this.stopHeartbeat();
-    this.armCloseDeadline();
+    // The stream is gone already (the close was read from what was buffered): nothing to answer on.
+    if (this.inputEnded) return;
+    if (this.state === STATE_OPEN) {
+      // §5.5.1: answer with a close frame echoing the status code received; a
+      // message already going out may finish first, the rest is not sent.
+      if (this.sender.dropUnstarted(ERR.CLOSED_BY_PEER.code)) this.events |= EVENT_SENT;
+      this.sender.queueClose(code === CLOSE_NO_STATUS ? 0 : code, EMPTY, true);
+      this.events |= EVENT_OUTPUT;
+      this.state = STATE_CLOSING;
+      this.stopHeartbeat();
+      this.armCloseDeadline();
+    } else if (this.state === STATE_CLOSING && !this.sender.closeSent) {
+      // Our close waited behind the queue: the peer is done listening, so it goes now.
+      if (this.sender.dropUnstarted(ERR.CLOSED_BY_PEER.code)) this.events |= EVENT_SENT;
+      this.sender.hurryClose();
+      this.events |= EVENT_OUTPUT;
+    }
     this.settleClosing();
   }
 
-  onProtocolError(error: ErrorRow): void {
-    this.fail(error, error.message);
+  // ---- the application's calls ----
+
+  /**
+   * Accepts a message for sending, in call order, or refuses it. The rules
+   * of RFC 6455 §5.4 (fragments in order, one message at a time) and §8.1
+   * (text is UTF-8) are checked here, at the call, not when it goes out.
+   */
+  send(m: OutgoingMessage): Refusal | null {
+    if (this.state !== STATE_OPEN) return { error: ERR.NOT_OPEN, detail: `the connection is ${STATE_NAMES[this.state]}` };
+    if (m.raw !== this.rawMode) {
+      return { error: ERR.INVALID_ARG, detail: this.rawMode ? "raw mode: send bytes with websock_send_raw" : "websock_send_raw needs raw_mode" };
+    }
+    if (!m.raw) {
+      const opcode = m.opcode;
+      // §5.4: a message's fragments are continuations of its first frame, in order.
+      if (opcode === OPCODE_CONTINUATION && !this.sendingFragmented) {
+        return { error: ERR.INVALID_ARG, detail: "opcode 0 (continuation) with no fragmented message started" };
+      }
+      if (opcode !== OPCODE_CONTINUATION && this.sendingFragmented) {
+        return { error: ERR.INVALID_ARG, detail: "a fragmented message is in progress: continue it with websock_send_frame(h, 0, ...)" };
+      }
+      const text = opcode === OPCODE_TEXT || (opcode === OPCODE_CONTINUATION && this.sendingText);
+      if (text && m.bytes !== null) {
+        // §8.1: a text frame carries UTF-8; the peer would fail us with 1007.
+        const state = utf8Validate(opcode === OPCODE_TEXT ? UTF8_ACCEPT : this.sendUtf8, m.bytes, m.offset, m.offset + m.length);
+        if (state === UTF8_REJECT || (m.fin && state !== UTF8_ACCEPT)) return { error: ERR.INVALID_ARG, detail: "payload is not valid UTF-8" };
+        this.sendUtf8 = state;
+      } else if (text) {
+        // A string always encodes whole characters: a fragment boundary of strings is a character boundary.
+        this.sendUtf8 = UTF8_ACCEPT;
+      }
+      if (opcode !== OPCODE_CONTINUATION) this.sendingText = text;
+      this.sendingFragmented = !m.fin;
+    }
+    this.sender.enqueue(m);
+    return null;
   }
 
-  /** Fails the connection from this side (an application fault): sends error.closeCode, stops reading. */
+  /** A ping (websock_ping), or the application's own pong (auto_pong false): payload bytes[start, end). */
+  sendControl(pong: boolean, bytes: Uint8Array, start: number, end: number): Refusal | null {
+    if (this.state !== STATE_OPEN) return { error: ERR.NOT_OPEN, detail: `the connection is ${STATE_NAMES[this.state]}` };
+    if (this.rawMode) return { error: ERR.INVALID_ARG, detail: "raw mode: there are no frames, so no pings or pongs" };
+    // §5.5: all control frames MUST have a payload length of 125 bytes or less.
+    if (end - start > MAX_CONTROL_PAYLOAD) return { error: ERR.INVALID_ARG, detail: "a control frame's payload is at most 125 bytes" };
+    if (pong) this.sender.queuePong(bytes, start, end);
+    else this.sender.queuePing(bytes, start, end, false);
+    return null;
+  }
+
+  /**
+   * Starts the closing handshake from this side (websock_close), after every
+   * message accepted before it. `reason` is UTF-8 bytes, <= 123.
+   */
+  close(code: number, reason: Uint8Array): void {
+    if (this.state !== STATE_OPEN) return;
+    if (this.rawMode) {
+      // No frames in raw mode: closing is ending the stream once what was accepted is written.
+      this.ending = { error: ERR.CLOSED_LOCALLY, detail: "closed by this side (raw mode)" };
+      this.streamAction = END_STREAM;
+      this.becomeClosed();
+      return;
+    }
+    this.ending = { error: ERR.CLOSED_LOCALLY, detail: `closed by this side with ${code}`, closeCode: code };
+    this.sender.queueClose(code, reason, false);
+    this.state = STATE_CLOSING;
+    this.stopHeartbeat();
+    // §7.1.2: after sending close, keep reading until the peer's close; data is discarded,
+    // so parsing no longer waits for the application to ask.
+    this.receiver.discardDataFrames();
+    this.awaitingReader = false;
+    this.events |= EVENT_READABLE;
+    this.armCloseDeadline();
+    this.parseInput();
+  }
+
+  /** Fails the connection from this side (a fault of the application or of websock): sends error.closeCode. */
   abort(error: ErrorRow, detail: string): void {
     if (this.state === STATE_OPEN || this.state === STATE_CLOSING) this.fail(error, detail);
+    else if (this.state === STATE_CONNECTING) this.failHandshake({ error, detail });
+  }
+
+  /** The handle is let go: every message not sent fails with `code`; nothing more is due. */
+  abandon(code: number): void {
+    if (this.sender.failAll(code)) this.events |= EVENT_SENT;
+    this.receiver.stop();
+    this.stopTimers();
+  }
+
+  /** Stops using the stream (websock_detach): no more bytes are parsed; the caller takes what is buffered. */
+  detach(): Uint8Array {
+    this.receiver.stop();
+    this.becomeClosed();
+    return this.receiver.leftover();
+  }
+
+  /** Whether both close frames have gone by (websock_detach waits for this, not for the stream's end). */
+  get closeHandshakeDone(): boolean {
+    return this.sender.closeSent && (this.closeReceived || this.receiver.stopped);
   }
 
   // ---- bytes out ----
 
-  /** Fills sender.buf with the next bytes to write; returns the count (0: nothing). */
+  /**
+   * Fills tx with the next bytes to write and returns how many wait at
+   * tx[txStart]; or END_STREAM (all written: end the stream now) or
+   * DROP_STREAM (drop it now); 0: nothing to do.
+   */
   produce(): number {
-    const n = this.sender.produce();
-    if (n === 0) this.settleClosing();
-    return n;
+    if (this.streamAction === DROP_STREAM) return DROP_STREAM;
+    if (this.inputEnded) return this.streamAction;
+    const sender = this.sender;
+    const n = sender.produce();
+    if (sender.heartbeatProduced) {
+      sender.heartbeatProduced = false;
+      // The pong deadline starts when the ping leaves, not when it was queued behind a long frame.
+      this.pongDeadline = this.options.platform.now() + this.options.pongTimeout;
+    }
+    if (n > 0) return n;
+    this.settleClosing();
+    return this.streamAction;
   }
 
   get tx(): Uint8Array {
     return this.sender.buf;
   }
 
-  get hasOutput(): boolean {
-    return this.sender.hasOutput;
+  get txStart(): number {
+    return this.sender.head;
   }
 
-  /** Starts the closing handshake from this side (websock_close). `reason` is UTF-8 bytes, <= 123. */
-  close(code: number, reason: Uint8Array): void {
-    if (this.state !== STATE_OPEN) return;
-    if (this.rawMode) {
-      // No frames in raw mode: closing is ending the stream.
-      this.ending = { error: ERR.CLOSED_LOCALLY, detail: "closed by this side (raw mode)" };
-      this.state = STATE_CLOSED;
-      this.transportAction = TRANSPORT_CLOSE;
-      return;
-    }
-    this.ending = { error: ERR.CLOSED_LOCALLY, detail: `closed by this side with ${code}`, closeCode: code };
-    this.sender.dropUnstarted();
-    this.sender.queueClose(code, reason);
-    this.state = STATE_CLOSING;
-    this.stopHeartbeat();
-    // §7.1.2: after sending close, keep reading until the peer's close; data is discarded.
-    this.receiver.discardDataFrames();
-    this.armCloseDeadline();
+  /** The transport took `n` bytes from tx[txStart]. */
+  written(n: number): void {
+    if (n > 0) this.stallDeadline = Infinity;
+    if (this.sender.written(n)) this.events |= EVENT_SENT;
+  }
+
+  /** The transport took less than it was given: a send waits (bounded by sendTimeout). */
+  blocked(): void {
+    const timeout = this.options.sendTimeout ?? 0;
+    if (timeout > 0 && this.stallDeadline === Infinity) this.stallDeadline = this.options.platform.now() + timeout;
+  }
+
+  get hasOutput(): boolean {
+    return this.sender.hasOutput || this.streamAction !== 0;
   }
 
   // ---- time ----
 
   /** The time (host clock, ms) at which tick() must be called; Infinity for never. */
   nextDeadline(): number {
-    return Math.min(this.nextPingAt, this.pongDeadline, this.closeDeadline);
+    let at = this.openDeadline;
+    if (this.nextPingAt < at) at = this.nextPingAt;
+    if (this.pongDeadline < at) at = this.pongDeadline;
+    if (this.closeDeadline < at) at = this.closeDeadline;
+    if (this.stallDeadline < at) at = this.stallDeadline;
+    return at;
   }
 
   tick(): void {
-    const now = this.options.now();
+    const now = this.options.platform.now();
+    if (now >= this.openDeadline) {
+      this.openDeadline = Infinity;
+      const inTls = this.openPhase === "in the TLS handshake";
+      this.failHandshake({
+        error: ERR.TIMEOUT,
+        detail: `not open after ${this.options.openTimeout} ms (${this.openPhase})`,
+        tlsReason: inTls ? "handshake_timeout" : undefined,
+      });
+      return;
+    }
     if (now >= this.closeDeadline) {
-      this.closeDeadline = Infinity;
-      if (this.ending === null) this.ending = { error: ERR.CLOSE_TIMEOUT, detail: ERR.CLOSE_TIMEOUT.message };
-      this.receiver.stop();
-      this.state = STATE_CLOSED;
-      this.transportAction = TRANSPORT_DESTROY;
+      this.drop({ error: ERR.CLOSE_TIMEOUT, detail: ERR.CLOSE_TIMEOUT.message });
+      return;
+    }
+    if (now >= this.stallDeadline) {
+      this.drop({ error: ERR.SEND_TIMEOUT, detail: `no byte could be written for ${this.options.sendTimeout} ms`, closeCode: CLOSE_ABNORMAL });
       return;
     }
     if (now >= this.pongDeadline) {
       // A dead peer cannot answer a close frame either: drop the connection (1006).
-      this.transportFailed({ error: ERR.PONG_TIMEOUT, detail: `no pong within ${this.options.pongTimeout} ms`, closeCode: CLOSE_ABNORMAL });
+      this.drop({ error: ERR.PONG_TIMEOUT, detail: `none within ${this.options.pongTimeout} ms`, closeCode: CLOSE_ABNORMAL });
       return;
     }
     if (now >= this.nextPingAt && this.state === STATE_OPEN) {
@@ -373,8 +663,8 @@ export class Connection implements ReceiverEvents {
       this.heartbeat[1] = (c >> 16) & 0xff;
       this.heartbeat[2] = (c >> 8) & 0xff;
       this.heartbeat[3] = c & 0xff;
-      this.sender.queuePing(this.heartbeat, 0, 4);
-      this.pongDeadline = now + this.options.pongTimeout;
+      this.sender.queuePing(this.heartbeat, 0, 4, true);
+      this.events |= EVENT_OUTPUT;
     }
   }
 
@@ -383,8 +673,16 @@ export class Connection implements ReceiverEvents {
   private becomeOpen(): void {
     this.state = STATE_OPEN;
     this.opened = true;
+    this.openDeadline = Infinity;
+    this.events |= EVENT_OPENED;
     if (this.rawAfterHandshake) this.enterRawMode();
-    else if (this.options.pingInterval > 0) this.nextPingAt = this.options.now() + this.options.pingInterval;
+    else if (this.options.pingInterval > 0) this.nextPingAt = this.options.platform.now() + this.options.pingInterval;
+  }
+
+  private becomeClosed(): void {
+    if (this.state === STATE_CLOSED) return;
+    this.state = STATE_CLOSED;
+    this.events |= EVENT_CLOSED | EVENT_READABLE;
   }
 
   private enterRawMode(): void {
@@ -393,53 +691,90 @@ export class Connection implements ReceiverEvents {
     this.receiver.passThrough();
   }
 
-  /** Raw mode: queues bytes to go out untouched. */
-  queueRaw(bytes: Uint8Array): void {
-    this.sender.queueRaw(bytes);
+  /** Server role: answers a complete request with 101, or with 400 / 426 and the reason. */
+  private answerUpgrade(head: HeadParser): void {
+    const checked = checkRequest(head);
+    if (!("key" in checked)) {
+      this.refuseUpgrade(checked);
+      return;
+    }
+    this.request = checked;
+    // §4.2.2: the server picks one of the client's subprotocols, or none; ours by our preference.
+    this.subprotocol = this.offered.find((p) => checked.subprotocols.includes(p)) ?? "";
+    this.queueHead(buildAcceptResponse(acceptFor(checked.key, this.options.platform.sha1), this.subprotocol));
+    this.becomeOpen();
+  }
+
+  private refuseUpgrade(refusal: { status: 400 | 426; reason: string }): void {
+    this.queueHead(buildRefusal(refusal));
+    this.ending = { error: ERR.BAD_REQUEST, detail: refusal.reason, httpStatus: refusal.status };
+    this.receiver.stop();
+    this.openDeadline = Infinity;
+    // The refusal is written first: a graceful end waits for it, at most close_timeout.
+    this.armCloseDeadline();
+    this.streamAction = END_STREAM;
+    this.becomeClosed();
   }
 
   private failHandshake(failure: Failure): void {
-    this.ending = failure;
+    if (this.ending === null) this.ending = failure;
     this.receiver.stop();
-    this.state = STATE_CLOSED;
-    this.transportAction = TRANSPORT_DESTROY;
+    this.openDeadline = Infinity;
+    if (this.sender.failAll(failure.error.code)) this.events |= EVENT_SENT;
+    this.streamAction = DROP_STREAM;
+    this.becomeClosed();
+  }
+
+  /** Drops the connection from this side at once (a timeout); read() reports `failure` (or the close that came first). */
+  private drop(failure: Failure): void {
+    if (this.state === STATE_CONNECTING) {
+      this.failHandshake(failure);
+      return;
+    }
+    if (this.ending === null) this.ending = failure;
+    this.receiver.stop();
+    this.endInput(failure, DROP_STREAM);
   }
 
   /** §7.1.7 Fail the WebSocket Connection: send the close code, stop processing input. */
   private fail(error: ErrorRow, detail: string): void {
-    const wasOpen = this.state === STATE_OPEN;
     if (this.ending === null || this.ending.error === ERR.CLOSED_LOCALLY) {
       this.ending = { error, detail, closeCode: error.closeCode };
     }
     this.receiver.stop();
-    if (wasOpen) {
-      this.sender.dropUnstarted();
-      this.sender.queueClose(error.closeCode, EMPTY);
+    this.events |= EVENT_READABLE;
+    if (this.inputEnded) return;
+    if (!this.sender.closeSent) {
+      if (this.sender.dropUnstarted(error.code)) this.events |= EVENT_SENT;
+      this.sender.queueClose(error.closeCode, EMPTY, true);
+      this.events |= EVENT_OUTPUT;
       this.state = STATE_CLOSING;
       this.stopHeartbeat();
       this.armCloseDeadline();
     } else {
       // Already closing: the peer broke the protocol while we waited for its close.
-      this.state = STATE_CLOSED;
-      this.transportAction = TRANSPORT_CLOSE;
+      this.streamAction = END_STREAM;
+      this.becomeClosed();
     }
+    this.settleClosing();
   }
 
   /**
    * Once our close frame is out and the peer's close arrived (or we failed),
-   * the client waits for the server to end TCP (§7.1.1), bounded by closeDeadline.
+   * the protocol is done; the client then waits for the server to end TCP
+   * (§7.1.1), bounded by closeDeadline.
    */
   private settleClosing(): void {
-    if (this.state !== STATE_CLOSING || !this.sender.closeSent) return;
+    if (this.state !== STATE_CLOSING || !this.sender.closeSent || this.sender.tail > this.sender.head) return;
     if (this.closeReceived || this.receiver.stopped) {
-      this.state = STATE_CLOSED;
       // §7.1.1: the server closes the TCP connection first; the client waits for it.
-      if (this.isServer) this.transportAction = TRANSPORT_CLOSE;
+      if (this.isServer) this.streamAction = END_STREAM;
+      this.becomeClosed();
     }
   }
 
   private armCloseDeadline(): void {
-    if (this.closeDeadline === Infinity) this.closeDeadline = this.options.now() + this.options.closeTimeout;
+    if (this.closeDeadline === Infinity) this.closeDeadline = this.options.platform.now() + this.options.closeTimeout;
   }
 
   private stopHeartbeat(): void {
@@ -449,14 +784,8 @@ export class Connection implements ReceiverEvents {
 
   private stopTimers(): void {
     this.stopHeartbeat();
+    this.openDeadline = Infinity;
     this.closeDeadline = Infinity;
+    this.stallDeadline = Infinity;
   }
-}
-
-const EMPTY = new Uint8Array(0);
-
-/** Encodes a close reason, or returns null when it is longer than 123 bytes. */
-export function encodeCloseReason(reason: string): Uint8Array | null {
-  const bytes = utf8Encode(reason);
-  return bytes.length <= MAX_CLOSE_REASON ? bytes : null;
 }

@@ -23,6 +23,10 @@ export const ERR = Object.freeze({
   NOT_OPEN: row(-2, "NOT_OPEN", 0, "the connection is not open"),
   BUSY: row(-3, "BUSY", 0, "another websock_recv is already waiting on this handle"),
   CALLBACK: row(-4, "CALLBACK", 1011, "the frame callback threw"),
+  /** websock_recv_now: nothing to read now (libcurl's CURLE_AGAIN); not an error, try again later. */
+  AGAIN: row(-5, "AGAIN", 0, "nothing to read now: try again"),
+  /** A bug in websock itself: the connection is failed with 1011 rather than left in an unknown state. */
+  INTERNAL: row(-6, "INTERNAL", 1011, "an internal error in websock"),
 
   // Opening: network, TLS, time.
   DNS: row(-10, "DNS", 0, "the host name could not be resolved"),
@@ -65,6 +69,15 @@ export const ERR = Object.freeze({
   PONG_TIMEOUT: row(-62, "PONG_TIMEOUT", 0, "no pong arrived within pong_timeout"),
   CLOSE_TIMEOUT: row(-63, "CLOSE_TIMEOUT", 0, "the close handshake did not finish within close_timeout"),
   CLOSED_LOCALLY: row(-64, "CLOSED_LOCALLY", 0, "the connection was closed by this side"),
+  SEND_TIMEOUT: row(-65, "SEND_TIMEOUT", 0, "a send made no progress within send_timeout"),
+});
+
+/** The row for each kind of transport failure a host reports (Host's TransportFailure.kind). */
+export const TRANSPORT_ERRORS = Object.freeze({
+  dns: ERR.DNS,
+  connect: ERR.CONNECT,
+  tls: ERR.TLS,
+  io: ERR.IO,
 });
 
 /** Close code reported locally when the connection ended without a close frame (RFC 6455 §7.1.5). */

@@ -1,6 +1,8 @@
 // What the pure core needs from a platform, and nothing else. A host (Node,
 // Moddable, the XS test host) implements this; src/ never reaches further.
 
+import type { TRANSPORT_ERRORS } from "./errors.js";
+import type { Utf8Encoder } from "./text-cursor.js";
 import type { websock_ssl_config_t } from "./types.js";
 
 export interface ConnectTarget {
@@ -10,9 +12,9 @@ export interface ConnectTarget {
   ssl: websock_ssl_config_t;
 }
 
-/** Why a transport failed; `kind` picks the WEBSOCK_ERR_* row. */
+/** Why a transport failed; `kind` picks the WEBSOCK_ERR_* row (errors.ts, TRANSPORT_ERRORS). */
 export interface TransportFailure {
-  kind: "dns" | "connect" | "tls" | "io";
+  kind: keyof typeof TRANSPORT_ERRORS;
   message: string;
   /** For kind "tls": a short machine-readable reason ("untrusted_ca", "hostname_mismatch", ...). */
   tlsReason?: string;
@@ -49,10 +51,11 @@ export interface Transport {
   /** True while TCP is up and the TLS handshake is not finished (names the open timeout "handshake_timeout"). */
   tlsHandshaking?(): boolean;
   /**
-   * Stops using the stream without closing it and gives it back, with any
-   * bytes read from it but not consumed put back in front (websock_detach).
+   * Stops using the stream without closing it and gives it back, with
+   * `leftover` (bytes the core took but did not consume) and any bytes read
+   * from it but not yet taken put back in front (websock_detach).
    */
-  detach?(): unknown;
+  detach?(leftover: Uint8Array): unknown;
 }
 
 export interface Host {
@@ -73,6 +76,12 @@ export interface Host {
   sha1(data: Uint8Array): Uint8Array;
   /** Milliseconds on a monotonic clock. */
   now(): number;
+  /** Calls `callback` once after `ms` (at most 2^31-1: the driver re-arms for longer waits). */
   setTimer(ms: number, callback: () => void): unknown;
+  /** Cancels a timer that has not fired yet (never called for one that fired). */
   clearTimer(timer: unknown): void;
+  /** Optional: a native UTF-8 encoder (TextEncoder), so text sends need no pure-JS walk of the string. */
+  textEncoder?: Utf8Encoder | null;
+  /** Optional: a native UTF-8 byte length of a string. */
+  utf8Length?: ((text: string) => number) | null;
 }

@@ -1,12 +1,21 @@
 // The receive framer: RFC 6455 §5 frames parsed in place in one fixed buffer.
 //
 // Bytes go into `buf` at `end` (the host copies them there) and leave it at
-// `start`. Headers and control frames are consumed as soon as they are whole;
-// a data frame's payload stays in the buffer until the caller copies it out
-// with read(), piece by piece, so a frame of any length streams through a
-// buffer of any size without an allocation. While the caller has not read a
-// payload, parsing waits behind it and the buffer fills: that is the
-// backpressure the host sees as "no space".
+// `start`. parse() walks the header a state at a time (the first two bytes,
+// a 16-bit or 64-bit length, the mask key) and says by its return value what
+// it stopped at: more bytes are needed, a data payload waits to be read, a
+// control frame was taken, or the input broke the protocol. A data frame's
+// payload stays in the buffer until the caller copies it out with read(),
+// piece by piece, so a frame of any length streams through a buffer of any
+// size without an allocation. While the caller has not read a payload,
+// parsing waits behind it and the buffer fills: that is the backpressure the
+// host sees as "no space".
+//
+// read() only reads. It never parses what follows, so it never answers a
+// ping or ends the connection: the owner (Connection) parses when bytes
+// arrive and when the caller asks for more, and acts on what parse() found.
+// Whatever arrived before a violation or a close is delivered first, because
+// parsing never runs ahead of a payload the caller has not read.
 //
 // Lengths are JS numbers: exact up to 2^53 bytes. A 64-bit length above that
 // (up to 2^63-1) is accepted and streams through: offset stays exact, while
@@ -34,29 +43,39 @@ export const NOTHING_READY = -0x10000;
 /** The rx buffer must hold a whole control frame and its header, with room to spare. */
 export const MIN_RX_BUFFER = 256;
 
+// What parse() stopped at.
+/** Every byte received was parsed; more are needed to go on. */
+export const PARSE_NEED_MORE = 0;
+/** A data frame's payload (or a delivered ping) waits for the caller to read it. */
+export const PARSE_DATA = 1;
+/** A ping was taken (auto pong): controlStart/controlEnd hold its payload until the next parse. */
+export const PARSE_PING = 2;
+/** A pong was taken: controlStart/controlEnd hold its payload until the next parse. */
+export const PARSE_PONG = 3;
+/** A valid close frame was taken (closeCode, closeReason); parsing has stopped for good. */
+export const PARSE_CLOSE = 4;
+/** The input broke the protocol (failure says how); parsing has stopped for good. */
+export const PARSE_FAILED = -1;
+/** Parsing has stopped (after a close or a failure) or the receiver passes bytes through. */
+export const PARSE_STOPPED = -2;
+
 // Receive states, named after what they wait for.
-const WAIT_HEADER = 0; // the next frame header (and, for a control frame, its whole payload)
-const WAIT_READ = 1; // the caller to read the current frame's payload
-const STOPPED = 2; // a close frame arrived or the connection failed: input is ignored
-const PASS_THROUGH = 3; // raw mode: the caller to read whatever bytes came
+const WAIT_HEADER = 0; // the first two bytes of a frame header
+const WAIT_LENGTH_16 = 1; // the 16-bit extended payload length
+const WAIT_LENGTH_64 = 2; // the 64-bit extended payload length
+const WAIT_MASK_KEY = 3; // the 4-byte masking key
+const WAIT_CONTROL = 4; // a control frame's whole payload (acted on whole)
+const WAIT_READ = 5; // the caller to read the current data frame's payload
+const STOPPED = 6; // a close frame arrived or the connection failed: input is ignored
+const PASS_THROUGH = 7; // raw mode: the caller to read whatever bytes came
 
 /** hdr.opcode of a raw-mode piece: bytes as they came off the stream, not a frame. */
 export const OPCODE_RAW = 0x10;
 
-export interface ReceiverEvents {
-  /** A ping to answer (auto_pong). The payload view is valid during the call only. */
-  onPing(payload: Uint8Array, start: number, end: number): void;
-  onPong(payload: Uint8Array, start: number, end: number): void;
-  /** A valid close frame; `code` is 1005 when it had no status code. */
-  onClose(code: number, reason: string): void;
-  /** The peer broke the protocol; the receiver has stopped. */
-  onProtocolError(error: ErrorRow): void;
-}
-
 export interface ReceiverOptions {
   /** Client: frames from the server must not be masked. Server: they must be. */
   expectMasked: boolean;
-  /** Deliver pings through read() instead of reporting them to onPing. */
+  /** Deliver pings through read() instead of reporting them as PARSE_PING. */
   deliverPings: boolean;
   /** Fail messages longer than this with 1009; 0: no limit. */
   maxMessageSize: number;
@@ -77,16 +96,15 @@ export class Receiver {
 
   private state = WAIT_HEADER;
   private readonly options: ReceiverOptions;
-  private readonly events: ReceiverEvents;
 
-  // The frame being delivered.
+  // The frame being parsed or delivered.
   private fin = false;
   private opcode = 0;
+  private masked = false;
   private payloadLen = 0;
   private remaining = 0;
   /** Payload bytes of this frame already read: kept apart so offset is exact even where remaining rounds. */
   private delivered = 0;
-  private masked = false;
   private readonly maskKey = new Uint8Array(4);
   private maskPhase = 0;
   /** buf[start, checked) holds payload already unmasked and UTF-8 validated. */
@@ -103,48 +121,71 @@ export class Receiver {
   private messageBytes = 0;
   private utf8State = UTF8_ACCEPT;
 
+  /** After PARSE_PING / PARSE_PONG: the control payload, buf[controlStart, controlEnd), valid until the next parse. */
+  controlStart = 0;
+  controlEnd = 0;
+  /** After PARSE_CLOSE: the status code (1005 when none) and the reason. */
+  closeCode = 0;
+  closeReason = "";
+  /** After PARSE_FAILED: why. */
+  failure: ErrorRow | null = null;
+  /** Where in `buf` the last piece read() gave began: with `out` null, the piece is read in place. */
+  pieceStart = 0;
+
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
-  constructor(buf: Uint8Array, options: ReceiverOptions, events: ReceiverEvents) {
+  constructor(buf: Uint8Array, options: ReceiverOptions) {
     this.buf = buf;
     this.arrayBuffer = buf.buffer;
     this.byteOffset = buf.byteOffset;
     this.words = wordsOf(buf);
     this.options = options;
-    this.events = events;
   }
 
   get stopped(): boolean {
     return this.state === STOPPED;
   }
 
+  /** Whether the last frame was read to its end and the next header is not parsed yet. */
+  get betweenFrames(): boolean {
+    return this.state === WAIT_HEADER;
+  }
+
   /**
    * Makes room at the end of the buffer and returns how many bytes fit there.
-   * Once stopped, the buffer is emptied on every call: input is drained and ignored.
+   * Once stopped, what follows the last frame is kept while it fits (websock_detach
+   * hands it back), then dropped: the input is drained and ignored.
    */
   prepareSpace(): number {
-    if (this.start === this.end || this.state === STOPPED) {
+    if (this.start === this.end) {
       this.start = this.end = this.checked = 0;
-    } else if (this.end === this.buf.length && this.start > 0) {
-      // Only compact when the tail is full: most reads empty the buffer and reset it above.
-      this.buf.copyWithin(0, this.start, this.end);
-      this.checked -= this.start;
-      this.end -= this.start;
-      this.start = 0;
+    } else if (this.end === this.buf.length) {
+      if (this.start > 0) {
+        // Only compact when the tail is full: most reads empty the buffer and reset it above.
+        this.buf.copyWithin(0, this.start, this.end);
+        this.checked -= this.start;
+        this.end -= this.start;
+        this.start = 0;
+      } else if (this.state === STOPPED) {
+        this.start = this.end = this.checked = 0;
+      }
     }
     return this.buf.length - this.end;
   }
 
-  /** Counts `n` bytes the host copied to buf[end, end + n) and parses what it can. */
+  /** The bytes after the last frame taken, once stopped (websock_detach gives them back). */
+  leftover(): Uint8Array {
+    return this.buf.slice(this.start, this.end);
+  }
+
+  /** Counts `n` bytes the host copied to buf[end, end + n). */
   commit(n: number): void {
     this.end += n;
-    this.parse();
   }
 
   /** From now on, data frames are consumed without being delivered (RFC 6455 §7.1.2: wait for the close). */
   discardDataFrames(): void {
     this.discardData = true;
     if (this.state === WAIT_READ && isDataOpcode(this.opcode)) this.discarding = true;
-    this.parse();
   }
 
   /** Raw mode: from now on every byte is delivered as it is, unframed. */
@@ -152,58 +193,110 @@ export class Receiver {
     this.state = PASS_THROUGH;
   }
 
-  /** Stops parsing for good (a close was received or the connection failed). */
+  /** Stops parsing for good (the connection failed, or this side gave up on it). */
   stop(): void {
     this.state = STOPPED;
   }
 
   /**
+   * Parses what has arrived, up to the next thing someone must act on, and
+   * says what that is (PARSE_*). Call it again after acting on a control
+   * frame; after PARSE_DATA, once the caller has read the payload.
+   */
+  parse(): number {
+    for (;;) {
+      switch (this.state) {
+        case WAIT_HEADER: {
+          const r = this.parseFirstBytes();
+          if (r !== PARSE_DATA) return r;
+          break;
+        }
+        case WAIT_LENGTH_16: {
+          if (this.end - this.start < 2) return PARSE_NEED_MORE;
+          const length = (this.buf[this.start] << 8) | this.buf[this.start + 1];
+          this.start += 2;
+          // §5.2: "the minimal number of bytes MUST be used to encode the length".
+          if (length < 126) return this.fail(ERR.NON_MINIMAL_LENGTH);
+          const r = this.lengthKnown(length);
+          if (r !== PARSE_DATA) return r;
+          break;
+        }
+        case WAIT_LENGTH_64: {
+          if (this.end - this.start < 8) return PARSE_NEED_MORE;
+          const high = readUint32(this.buf, this.start);
+          // §5.2: "the most significant bit MUST be 0". Read as two 32-bit words: no shift reaches 32.
+          if (high >= 0x80000000) return this.fail(ERR.LENGTH_TOO_LARGE);
+          const length = high * 0x100000000 + readUint32(this.buf, this.start + 4);
+          this.start += 8;
+          if (length < 0x10000) return this.fail(ERR.NON_MINIMAL_LENGTH);
+          const r = this.lengthKnown(length);
+          if (r !== PARSE_DATA) return r;
+          break;
+        }
+        case WAIT_MASK_KEY: {
+          if (this.end - this.start < 4) return PARSE_NEED_MORE;
+          for (let i = 0; i < 4; i++) this.maskKey[i] = this.buf[this.start + i];
+          this.start += 4;
+          this.headerDone();
+          break;
+        }
+        case WAIT_CONTROL: {
+          // A control frame is acted on whole; MIN_RX_BUFFER guarantees it fits.
+          if (this.end - this.start < this.payloadLen) return PARSE_NEED_MORE;
+          return this.takeControlFrame();
+        }
+        case WAIT_READ: {
+          const r = this.checkPayload();
+          if (r !== PARSE_NEED_MORE) return r;
+          if (this.state === WAIT_READ) return this.hasPiece() ? PARSE_DATA : PARSE_NEED_MORE;
+          break;
+        }
+        default:
+          return PARSE_STOPPED;
+      }
+    }
+  }
+
+  /**
    * Copies the next piece of the current frame (at most `len` bytes) to
-   * out[outStart...] and describes it in `hdr`. Returns the byte count, or
-   * NOTHING_READY when no piece is ready.
+   * out[outStart...] (or leaves it in place when `out` is null: buf[pieceStart, +n))
+   * and describes it in `hdr`. Returns the byte count, or NOTHING_READY when
+   * no piece is ready. It parses nothing: after the last piece of a frame,
+   * the next frame waits for the owner's next parse().
    */
   read(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
     if (this.state === PASS_THROUGH) return this.readRaw(hdr, out, outStart, len);
-    // The frames behind the last one read are parsed now, at the caller's next read (see below).
-    if (this.state === WAIT_HEADER) this.parse();
-    if (this.state !== WAIT_READ || this.discarding) return NOTHING_READY;
+    if (!this.hasPiece()) return NOTHING_READY;
     const ready = this.checked - this.start;
-    if (ready === 0 && (this.remaining > 0 || this.announced)) return NOTHING_READY;
     const n = ready < len ? ready : len;
-    this.pieceStart = this.start;
-    if (n > 0 && out !== null) out.set(this.view(this.start, n), outStart);
+    // The header first: if the caller's hdr refuses a write, nothing has moved yet.
     hdr.fin = this.fin;
     hdr.opcode = this.opcode;
     hdr.payload_len = this.payloadLen;
     hdr.offset = this.delivered;
+    hdr.bytesleft = this.remaining - n;
+    this.pieceStart = this.start;
+    if (n > 0 && out !== null) out.set(this.view(this.start, n), outStart);
     this.delivered += n;
     this.remaining -= n;
-    hdr.bytesleft = this.remaining;
     this.start += n;
     this.announced = true;
-    // The next frame is not parsed until the caller reads again (or more bytes arrive): the
-    // caller first gets to act on this one, as it would had the next frame come later. A
-    // violation, or the peer's close, right behind a message in the same segment then does
-    // not end the connection before the caller has, say, echoed that message.
     if (this.remaining === 0) this.finishFrame();
     return n;
   }
-
-  /** Where in `buf` the last piece read() gave began: with `out` null, the piece is read in place. */
-  pieceStart = 0;
 
   private readRaw(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
     const ready = this.end - this.start;
     if (ready === 0) return NOTHING_READY;
     const n = ready < len ? ready : len;
-    this.pieceStart = this.start;
-    if (out !== null) out.set(this.view(this.start, n), outStart);
-    this.start += n;
     hdr.fin = false;
     hdr.opcode = OPCODE_RAW;
     hdr.payload_len = n;
     hdr.offset = 0;
     hdr.bytesleft = 0;
+    this.pieceStart = this.start;
+    if (out !== null) out.set(this.view(this.start, n), outStart);
+    this.start += n;
     return n;
   }
 
@@ -226,56 +319,117 @@ export class Receiver {
 
   /** Whether the stream ended inside a frame or a fragmented message. */
   get midMessage(): boolean {
-    return this.state === WAIT_READ || this.inFragmentedMessage || this.end > this.start;
+    return (this.state !== WAIT_HEADER && this.state !== STOPPED && this.state !== PASS_THROUGH) ||
+      this.inFragmentedMessage || this.end > this.start;
   }
 
-  private parse(): void {
-    for (;;) {
-      if (this.state === WAIT_READ) {
-        if (!this.checkPayload()) return;
-      } else if (this.state === WAIT_HEADER) {
-        if (!this.parseHeader()) return;
-      } else {
-        return;
-      }
+  /** The first two header bytes: every check that needs no more than them, in the order ws makes them. */
+  private parseFirstBytes(): number {
+    const buf = this.buf;
+    const s = this.start;
+    if (this.end - s < 2) return PARSE_NEED_MORE;
+    const b0 = buf[s];
+    const b1 = buf[s + 1];
+    const fin = (b0 & 0x80) !== 0;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    const length = b1 & 0x7f;
+
+    // §5.2: "RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated."
+    if ((b0 & 0x70) !== 0) return this.fail(ERR.RSV_BITS);
+    // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail_."
+    if (!isKnownOpcode(opcode)) return this.fail(ERR.RESERVED_OPCODE);
+    if (isControlOpcode(opcode)) {
+      // §5.5: "All control frames MUST have a payload length of 125 bytes or less
+      // and MUST NOT be fragmented."
+      if (!fin) return this.fail(ERR.CONTROL_FRAGMENTED);
+      if (length > MAX_CONTROL_PAYLOAD) return this.fail(ERR.CONTROL_TOO_LONG);
+    } else if (opcode === OPCODE_CONTINUATION) {
+      if (!this.inFragmentedMessage) return this.fail(ERR.UNEXPECTED_CONTINUATION);
+    } else if (this.inFragmentedMessage) {
+      // §5.4: the fragments of one message are not interleaved with another message.
+      return this.fail(ERR.EXPECTED_CONTINUATION);
     }
+    // §5.1: "A client MUST close a connection if it detects a masked frame"; a server, an unmasked one.
+    if (masked !== this.options.expectMasked) return this.fail(masked ? ERR.MASKED_FRAME : ERR.UNMASKED_FRAME);
+
+    this.start = s + 2;
+    this.fin = fin;
+    this.opcode = opcode;
+    this.masked = masked;
+    if (length === 126) {
+      this.state = WAIT_LENGTH_16;
+      return PARSE_DATA;
+    }
+    if (length === 127) {
+      this.state = WAIT_LENGTH_64;
+      return PARSE_DATA;
+    }
+    return this.lengthKnown(length);
+  }
+
+  /** The payload length is known: check the message limit, then wait for the mask key or the payload. PARSE_DATA: go on. */
+  private lengthKnown(length: number): number {
+    if (isDataOpcode(this.opcode) && this.options.maxMessageSize > 0 && !this.discardData) {
+      const before = this.opcode === OPCODE_CONTINUATION ? this.messageBytes : 0;
+      if (before + length > this.options.maxMessageSize) return this.fail(ERR.MESSAGE_TOO_BIG);
+    }
+    this.payloadLen = length;
+    if (this.masked) this.state = WAIT_MASK_KEY;
+    else this.headerDone();
+    return PARSE_DATA;
+  }
+
+  /** The whole header is in: set the frame up for its payload. */
+  private headerDone(): void {
+    const opcode = this.opcode;
+    this.remaining = this.payloadLen;
+    this.delivered = 0;
+    this.maskPhase = 0;
+    this.checked = this.start;
+    this.announced = false;
+    if (isControlOpcode(opcode)) {
+      this.state = WAIT_CONTROL;
+      return;
+    }
+    if (opcode !== OPCODE_CONTINUATION) {
+      this.messageIsText = opcode === OPCODE_TEXT;
+      this.utf8State = UTF8_ACCEPT;
+      this.messageBytes = 0;
+    }
+    this.inFragmentedMessage = !this.fin;
+    this.messageBytes += this.payloadLen;
+    this.discarding = this.discardData;
+    this.state = WAIT_READ;
   }
 
   /**
    * Unmasks and validates the current frame's newly arrived payload.
-   * Returns true when the frame is finished and parsing may go on.
+   * Returns PARSE_FAILED, or PARSE_NEED_MORE (with the state moved on to the
+   * next header when a discarded or fully read frame is finished).
    */
-  private checkPayload(): boolean {
+  private checkPayload(): number {
     const inBuffer = this.end - this.start;
     const available = this.remaining < inBuffer ? this.remaining : inBuffer;
     const limit = this.start + available;
+    const text = this.messageIsText && isDataOpcode(this.opcode) && !this.discarding;
     if (this.checked < limit) {
       if (this.masked) this.maskPhase = maskInPlace(this.buf, this.checked, limit, this.maskKey, this.maskPhase, this.words);
-      if (this.messageIsText && isDataOpcode(this.opcode) && !this.discarding) {
+      if (text) {
         this.utf8State = utf8Validate(this.utf8State, this.buf, this.checked, limit, this.words);
         // RFC 6455 §8.1: fail as soon as the bytes are not valid UTF-8.
         if (this.utf8State === UTF8_REJECT) return this.fail(ERR.INVALID_UTF8);
       }
       this.checked = limit;
     }
-    const wholeFrameChecked = available === this.remaining;
-    if (wholeFrameChecked && this.fin && this.messageIsText && isDataOpcode(this.opcode) &&
-        !this.discarding && this.utf8State !== UTF8_ACCEPT) {
-      // The message ended in the middle of a character.
-      return this.fail(ERR.INVALID_UTF8);
-    }
+    // The message ended in the middle of a character.
+    if (text && this.fin && available === this.remaining && this.utf8State !== UTF8_ACCEPT) return this.fail(ERR.INVALID_UTF8);
     if (this.discarding) {
       this.remaining -= available;
       this.start += available;
-      if (this.remaining > 0) return false;
-      this.finishFrame();
-      return true;
+      if (this.remaining === 0) this.finishFrame();
     }
-    if (this.remaining === 0 && this.announced) {
-      this.finishFrame();
-      return true;
-    }
-    return false;
+    return PARSE_NEED_MORE;
   }
 
   private finishFrame(): void {
@@ -289,118 +443,29 @@ export class Receiver {
     if (this.start === this.end) this.start = this.end = this.checked = 0;
   }
 
-  /** Parses the header at `start`. Returns true when a frame was taken and parsing may go on. */
-  private parseHeader(): boolean {
-    const buf = this.buf;
+  private takeControlFrame(): number {
+    const opcode = this.opcode;
     const s = this.start;
-    const have = this.end - s;
-    if (have < 2) return false;
-    const b0 = buf[s];
-    const b1 = buf[s + 1];
-    const fin = (b0 & 0x80) !== 0;
-    const opcode = b0 & 0x0f;
-    const masked = (b1 & 0x80) !== 0;
-    let length = b1 & 0x7f;
-
-    // The order of checks follows ws: RSV, opcode, control rules, fragmentation, mask, length.
-    // §5.2: "RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated."
-    if ((b0 & 0x70) !== 0) return this.fail(ERR.RSV_BITS);
-    // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail_."
-    if (!isKnownOpcode(opcode)) return this.fail(ERR.RESERVED_OPCODE);
-    const control = isControlOpcode(opcode);
-    if (control) {
-      // §5.5: "All control frames MUST have a payload length of 125 bytes or less
-      // and MUST NOT be fragmented."
-      if (!fin) return this.fail(ERR.CONTROL_FRAGMENTED);
-      if (length > MAX_CONTROL_PAYLOAD) return this.fail(ERR.CONTROL_TOO_LONG);
-    } else if (opcode === OPCODE_CONTINUATION) {
-      if (!this.inFragmentedMessage) return this.fail(ERR.UNEXPECTED_CONTINUATION);
-    } else if (this.inFragmentedMessage) {
-      // §5.4: the fragments of one message are not interleaved with another message.
-      return this.fail(ERR.EXPECTED_CONTINUATION);
-    }
-    // §5.1: "A client MUST close a connection if it detects a masked frame"; a server, an unmasked one.
-    if (masked !== this.options.expectMasked) {
-      return this.fail(masked ? ERR.MASKED_FRAME : ERR.UNMASKED_FRAME);
-    }
-
-    let headerLen = 2;
-    if (length === 126) {
-      headerLen = 4;
-      if (have < headerLen) return false;
-      length = (buf[s + 2] << 8) | buf[s + 3];
-      // §5.2: "the minimal number of bytes MUST be used to encode the length".
-      if (length < 126) return this.fail(ERR.NON_MINIMAL_LENGTH);
-    } else if (length === 127) {
-      headerLen = 10;
-      if (have < headerLen) return false;
-      const high = readUint32(buf, s + 2);
-      // §5.2: "the most significant bit MUST be 0". Read as two 32-bit words: no shift reaches 32.
-      if (high >= 0x80000000) return this.fail(ERR.LENGTH_TOO_LARGE);
-      length = high * 0x100000000 + readUint32(buf, s + 6);
-      if (length < 0x10000) return this.fail(ERR.NON_MINIMAL_LENGTH);
-    }
-    if (!control && this.options.maxMessageSize > 0 && !this.discardData &&
-        this.messageBytes + length > this.options.maxMessageSize) {
-      return this.fail(ERR.MESSAGE_TOO_BIG);
-    }
-    if (masked) headerLen += 4;
-    // A control frame is acted on whole; MIN_RX_BUFFER guarantees it fits.
-    if (have < headerLen + (control ? length : 0)) return false;
-    if (masked) {
-      for (let i = 0; i < 4; i++) this.maskKey[i] = buf[s + headerLen - 4 + i];
-    }
-
-    this.start = s + headerLen;
-    this.fin = fin;
-    this.opcode = opcode;
-    this.payloadLen = length;
-    this.remaining = length;
-    this.delivered = 0;
-    this.masked = masked;
-    this.maskPhase = 0;
-    this.checked = this.start;
-    this.announced = false;
-
-    if (control) return this.takeControlFrame(opcode, length);
-
-    if (opcode !== OPCODE_CONTINUATION) {
-      this.messageIsText = opcode === OPCODE_TEXT;
-      this.utf8State = UTF8_ACCEPT;
-      this.messageBytes = 0;
-    }
-    this.inFragmentedMessage = !fin;
-    this.messageBytes += length;
-    this.discarding = this.discardData;
-    this.state = WAIT_READ;
-    return true;
-  }
-
-  private takeControlFrame(opcode: number, length: number): boolean {
-    const s = this.start;
-    const e = s + length;
+    const e = s + this.payloadLen;
     if (this.masked) maskInPlace(this.buf, s, e, this.maskKey, 0, this.words);
     if (opcode === OPCODE_PING && this.options.deliverPings) {
       // Delivered through read() like a data frame; it is already unmasked.
       this.masked = false;
       this.checked = e;
       this.state = WAIT_READ;
-      return true;
+      return PARSE_DATA;
     }
     this.start = e;
     this.remaining = 0;
-    if (opcode === OPCODE_PING) {
-      this.events.onPing(this.buf, s, e);
-    } else if (opcode === OPCODE_PONG) {
-      this.events.onPong(this.buf, s, e);
-    } else if (opcode === OPCODE_CLOSE) {
-      return this.takeClose(s, e);
-    }
-    if (this.start === this.end) this.start = this.end = this.checked = 0;
-    return this.state === WAIT_HEADER;
+    this.state = WAIT_HEADER;
+    if (opcode === OPCODE_CLOSE) return this.takeClose(s, e);
+    // The payload stays where it is until the next parse(): nothing can overwrite it before then.
+    this.controlStart = s;
+    this.controlEnd = e;
+    return opcode === OPCODE_PING ? PARSE_PING : PARSE_PONG;
   }
 
-  private takeClose(s: number, e: number): boolean {
+  private takeClose(s: number, e: number): number {
     const length = e - s;
     // §5.5.1: a close payload, if any, starts with a 2-byte status code.
     if (length === 1) return this.fail(ERR.BAD_CLOSE_PAYLOAD);
@@ -415,14 +480,15 @@ export class Receiver {
     }
     // §5.5.1: nothing after a close frame is processed.
     this.state = STOPPED;
-    this.events.onClose(code, reason);
-    return false;
+    this.closeCode = code;
+    this.closeReason = reason;
+    return PARSE_CLOSE;
   }
 
-  private fail(error: ErrorRow): false {
+  private fail(error: ErrorRow): number {
     this.state = STOPPED;
-    this.events.onProtocolError(error);
-    return false;
+    this.failure = error;
+    return PARSE_FAILED;
   }
 }
 

@@ -1,118 +1,229 @@
 // The send side: frames are written into one fixed tx buffer, a buffer-full
-// at a time, by produce(). A data frame's payload is referenced, never
-// copied whole and never modified: each chunk is copied and masked straight
-// into the tx buffer (a string is UTF-8 encoded on the way). Control frames
-// wait in fixed slots and go out at the next frame boundary (RFC 6455 §5.4:
-// control frames may be injected between the fragments of a message, never
-// inside a frame).
+// at a time, by produce(). The bytes produced wait in buf[head, tail) until
+// the transport has taken them (written()); only then is a message done.
+//
+// Accepted messages wait in a queue (linked through OutgoingMessage.next, so
+// nothing is allocated per message here). A message's payload is referenced,
+// never copied whole and never modified: each chunk is copied and masked
+// straight into the tx buffer (a string is UTF-8 encoded on the way).
+//
+// Control frames go out at the next frame boundary (RFC 6455 §5.4: they may
+// be injected between the fragments of a message, never inside a frame). A
+// pong is written the moment its ping arrives when the sender is between
+// frames and the buffer has room; otherwise it waits in a slot that keeps
+// only the latest ping's (§5.5.3 allows answering just the most recent one).
 
-import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
-import { Utf8StreamEncoder } from "./utf8.js";
+import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
 import { copyMasked, maskInPlace, wordsOf } from "./mask.js";
+import { OutgoingMessage } from "./outgoing.js";
+import { TextCursor, type Utf8Encoder } from "./text-cursor.js";
 
 /** The tx buffer must hold a whole control frame with its header. */
 export const MIN_TX_BUFFER = 256;
 
+/** A control frame's header: 2 bytes and the mask key. */
+const CONTROL_HEADER = 6;
+
+/** Room the sender wants before it measures a long string in the free part of the buffer. */
+const MEASURE_ROOM = 64;
+
 /** A control frame waiting for a frame boundary. */
 class ControlSlot {
   readonly payload = new Uint8Array(MAX_CONTROL_PAYLOAD);
+  readonly opcode: number;
   length = 0;
   pending = false;
 
+  constructor(opcode: number) {
+    this.opcode = opcode;
+  }
+
   set(bytes: Uint8Array, start: number, end: number): void {
     this.length = end - start;
-    this.payload.set(bytes.subarray(start, end));
+    for (let i = 0; i < this.length; i++) this.payload[i] = bytes[start + i];
     this.pending = true;
   }
 }
 
+/** A list of messages, linked through `next`. */
+class MessageList {
+  first: OutgoingMessage | null = null;
+  last: OutgoingMessage | null = null;
+
+  push(m: OutgoingMessage): void {
+    m.next = null;
+    if (this.last === null) this.first = m;
+    else this.last.next = m;
+    this.last = m;
+  }
+
+  shift(): OutgoingMessage | null {
+    const m = this.first;
+    if (m !== null) {
+      this.first = m.next;
+      if (this.first === null) this.last = null;
+      m.next = null;
+    }
+    return m;
+  }
+
+  /** Moves every message of `from` to the end of this list. */
+  takeAll(from: MessageList): void {
+    if (from.first === null) return;
+    if (this.last === null) this.first = from.first;
+    else this.last.next = from.first;
+    this.last = from.last;
+    from.first = from.last = null;
+  }
+}
+
+export interface SenderOptions {
+  /** The client role masks (RFC 6455 §5.3). */
+  masking: boolean;
+  /** randomFill for mask keys; textEncoder and utf8Length, when the platform has them. */
+  platform: {
+    randomFill(out: Uint8Array): void;
+    textEncoder?: Utf8Encoder | null;
+    utf8Length?: ((text: string) => number) | null;
+  };
+  /** Messages longer than this go out as frames of at most this many bytes (0: one frame each). */
+  fragmentSize: number;
+}
+
 export class Sender {
-  /** The fixed tx buffer; produce() fills buf[0, n). */
+  /** The fixed tx buffer. */
   readonly buf: Uint8Array;
+  /** buf[head, tail): produced, not yet taken by the transport. */
+  head = 0;
+  tail = 0;
   /** buf as 32-bit words, made once, so masking goes a word at a time (null: buf is not 4-byte aligned). */
   private readonly words: Uint32Array | null;
-  private readonly masking: boolean;
-  private readonly randomFill: (out: Uint8Array) => void;
+  private readonly options: SenderOptions;
   private readonly maskKey = new Uint8Array(4);
+  private readonly cursor: TextCursor;
 
-  private readonly pong = new ControlSlot();
-  private readonly ping = new ControlSlot();
-  private readonly close = new ControlSlot();
+  private readonly pong = new ControlSlot(OPCODE_PONG);
+  private readonly ping = new ControlSlot(OPCODE_PING);
+  private readonly close = new ControlSlot(OPCODE_CLOSE);
+  /** The close frame goes out at the next frame boundary, ahead of the queue (else once the queue is empty). */
+  private closeAhead = false;
   /** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */
   closeSent = false;
+  /** The ping slot holds the heartbeat (not the application's ping). */
+  private heartbeatQueued = false;
+  /** The heartbeat ping was produced since the owner last looked: its pong deadline starts now. */
+  heartbeatProduced = false;
 
-  // The one data frame (or raw byte run) queued by the caller.
-  private dataQueued = false;
-  private dataStarted = false;
-  private dataRaw = false;
-  private dataFirstByte = 0;
-  private dataBytes: Uint8Array | null = null;
-  private dataOffset = 0;
-  private readonly encoder = new Utf8StreamEncoder();
-  private dataLength = 0;
-  private dataPos = 0;
-  /** Counts queued items (data frames and raw byte runs) fully produced, so a caller can tell when its own is out. */
-  framesProduced = 0;
+  /** Accepted, not fully produced; `queue.first` is the one being produced. */
+  private readonly queue = new MessageList();
+  /** Fully produced, waiting for the transport to take the last of their bytes. */
+  private readonly produced = new MessageList();
+  /** Done (status set), for the owner to take with takeFinished(). */
+  private readonly finished = new MessageList();
 
-  /** `buf` is the caller's fixed tx buffer (at least MIN_TX_BUFFER bytes). `masking`: the client role. */
-  constructor(buf: Uint8Array, masking: boolean, randomFill: (out: Uint8Array) => void) {
+  // The frame being produced (of queue.first).
+  private inFrame = false;
+  private frameLeft = 0;
+  private framePos = 0;
+  /** Payload bytes of queue.first produced so far. */
+  private messagePos = 0;
+
+  /** `buf` is the caller's fixed tx buffer (at least MIN_TX_BUFFER bytes). */
+  constructor(buf: Uint8Array, options: SenderOptions) {
     this.buf = buf;
     this.words = wordsOf(buf);
-    this.masking = masking;
-    this.randomFill = randomFill;
+    this.options = options;
+    this.cursor = new TextCursor(options.platform.textEncoder ?? null, options.platform.utf8Length ?? null);
   }
 
-  /** Whether a data frame is queued or partly produced. */
+  /** Whether a message is waiting or being produced. */
   get busy(): boolean {
-    return this.dataQueued;
+    return this.queue.first !== null;
   }
 
-  /** Whether produce() has anything to write. */
+  /** Whether the first queued message has started going out (it can no longer be dropped whole). */
+  private get started(): boolean {
+    return this.inFrame || this.messagePos > 0;
+  }
+
+  /** Whether produce() has anything to give (or bytes wait for the transport). */
   get hasOutput(): boolean {
+    if (this.tail > this.head) return true;
     if (this.closeSent) return false;
-    return this.dataQueued || this.pong.pending || this.ping.pending || this.close.pending;
+    return this.queue.first !== null || this.pong.pending || this.ping.pending || this.close.pending;
   }
 
-  /** Queues a data frame whose payload is bytes[offset, offset + length). */
-  queueBytes(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): void {
-    this.queue(opcode, fin, length, false);
-    this.dataBytes = bytes;
-    this.dataOffset = offset;
+  enqueue(m: OutgoingMessage): void {
+    this.queue.push(m);
   }
 
-  /** Queues a text frame from the first `units` UTF-16 units of `text`, `byteLength` bytes once encoded. */
-  queueString(opcode: number, fin: boolean, text: string, units: number, byteLength: number): void {
-    this.queue(opcode, fin, byteLength, false);
-    this.dataBytes = null;
-    this.encoder.reset(text, units);
+  /** The messages done since the last call, as a list linked through `next` (null: none). */
+  takeFinished(): OutgoingMessage | null {
+    const first = this.finished.first;
+    this.finished.first = this.finished.last = null;
+    return first;
   }
 
-  /** Queues bytes to go out as they are, with no frame around them (the HTTP upgrade request). */
-  queueRaw(bytes: Uint8Array): void {
-    this.queue(0, true, bytes.length, true);
-    this.dataBytes = bytes;
-    this.dataOffset = 0;
+  /** Fails every queued message that has not started, with `code`. Returns whether any was. */
+  dropUnstarted(code: number): boolean {
+    let m = this.queue.first;
+    if (m === null) return false;
+    if (this.started) m = m.next;
+    let dropped = false;
+    while (m !== null) {
+      const next = m.next;
+      this.finish(m, code);
+      dropped = true;
+      m = next;
+    }
+    if (this.started) {
+      this.queue.last = this.queue.first;
+      this.queue.first!.next = null;
+    } else {
+      this.queue.first = this.queue.last = null;
+    }
+    return dropped;
   }
 
-  /** Drops a queued data frame that has not started (the connection is closing). Returns whether one was dropped. */
-  dropUnstarted(): boolean {
-    if (!this.dataQueued || this.dataStarted) return false;
-    this.dataQueued = false;
-    this.dataBytes = null;
-    return true;
+  /** The stream is gone: every message not yet taken by the transport fails with `code`, and the buffer is emptied. */
+  failAll(code: number): boolean {
+    const any = this.queue.first !== null || this.produced.first !== null;
+    for (let m = this.produced.shift(); m !== null; m = this.produced.shift()) this.finish(m, code);
+    for (let m = this.queue.shift(); m !== null; m = this.queue.shift()) this.finish(m, code);
+    this.inFrame = false;
+    this.messagePos = 0;
+    this.cursor.clear();
+    this.head = this.tail = 0;
+    this.pong.pending = this.ping.pending = this.close.pending = false;
+    return any;
   }
 
+  /**
+   * A ping's answer (§5.5.2: "as soon as is practical", with the same payload):
+   * written now when between frames with room, else kept in the slot (the latest only).
+   */
   queuePong(payload: Uint8Array, start: number, end: number): void {
-    // §5.5.3: a pong may answer only the most recent ping; the slot keeps the latest.
+    if (this.closeSent) return;
+    const length = end - start;
+    if (!this.pong.pending && !this.inFrame && this.buf.length - this.tail >= CONTROL_HEADER + length) {
+      this.tail = this.writeControl(this.tail, OPCODE_PONG, payload, start, length);
+      return;
+    }
     this.pong.set(payload, start, end);
   }
 
-  queuePing(payload: Uint8Array, start: number, end: number): void {
+  /** A ping; `heartbeat` when it is the connection's own (its pong deadline starts when it is produced). */
+  queuePing(payload: Uint8Array, start: number, end: number, heartbeat: boolean): void {
     this.ping.set(payload, start, end);
+    this.heartbeatQueued = heartbeat;
   }
 
-  /** Queues the close frame: a status code (none when 0) and a reason already UTF-8 encoded. */
-  queueClose(code: number, reason: Uint8Array): void {
+  /**
+   * Queues the close frame: a status code (none when 0) and a reason already
+   * UTF-8 encoded. `ahead`: at the next frame boundary; otherwise after every
+   * message accepted before it (what was said before the close is sent first).
+   */
+  queueClose(code: number, reason: Uint8Array, ahead: boolean): void {
     const slot = this.close;
     if (code === 0) {
       slot.length = 0;
@@ -123,59 +234,153 @@ export class Sender {
       slot.length = 2 + reason.length;
     }
     slot.pending = true;
+    this.closeAhead = this.closeAhead || ahead;
+  }
+
+  /** Sends the queued close at the next frame boundary instead of after the queue. */
+  hurryClose(): void {
+    this.closeAhead = true;
+  }
+
+  get closePending(): boolean {
+    return this.close.pending;
   }
 
   /**
-   * Fills the tx buffer with the next bytes to send and returns their count
-   * (0: nothing to send). The bytes stay valid until the next call.
+   * Fills the tx buffer with the next bytes to send and returns how many
+   * wait in buf[head, tail) (0: nothing to send). They stay valid until
+   * written() says the transport took them.
    */
   produce(): number {
+    if (this.head === this.tail) this.head = this.tail = 0;
     const cap = this.buf.length;
-    let o = 0;
-    while (!this.closeSent) {
-      if (this.dataStarted) {
-        o = this.continueData(o);
-        if (this.dataPos < this.dataLength) return o;
-        this.dataStarted = false;
-        this.dataQueued = false;
-        this.dataBytes = null;
-        this.framesProduced++;
+    let o = this.tail;
+    while (!this.closeSent && o < cap) {
+      if (this.inFrame) {
+        o = this.continueFrame(o);
+        if (this.frameLeft > 0) break;
+        this.inFrame = false;
+        const m = this.queue.first!;
+        if (this.messagePos === m.length) this.messageProduced();
         continue;
       }
-      const slot = this.pong.pending ? this.pong : this.ping.pending ? this.ping : this.close.pending ? this.close : null;
+      // Between frames: control frames first.
+      const slot = this.pong.pending ? this.pong : this.ping.pending ? this.ping :
+        this.close.pending && (this.closeAhead || this.queue.first === null) ? this.close : null;
       if (slot !== null) {
-        if (cap - o < 6 + slot.length) return o;
-        const opcode = slot === this.pong ? OPCODE_PONG : slot === this.ping ? OPCODE_PING : OPCODE_CLOSE;
-        o = this.writeHeader(o, 0x80 | opcode, slot.length);
-        this.copyMasked(slot.payload, 0, o, slot.length, 0);
-        o += slot.length;
+        if (cap - o < CONTROL_HEADER + slot.length) break;
+        o = this.writeControl(o, slot.opcode, slot.payload, 0, slot.length);
         slot.pending = false;
-        if (slot === this.close) this.closeSent = true;
+        if (slot === this.close) {
+          this.closeSent = true;
+        } else if (slot === this.ping && this.heartbeatQueued) {
+          this.heartbeatQueued = false;
+          this.heartbeatProduced = true;
+        }
         continue;
       }
-      if (!this.dataQueued) return o;
-      if (!this.dataRaw) {
-        if (cap - o < MAX_HEADER) return o;
-        o = this.writeHeader(o, this.dataFirstByte, this.dataLength);
-      }
-      this.dataStarted = true;
+      const m = this.queue.first;
+      if (m === null) break;
+      const next = this.startFrame(m, o);
+      if (next < 0) break;
+      o = next;
     }
+    this.tail = o;
+    return o - this.head;
+  }
+
+  /** The transport took `n` bytes from buf[head]. Returns whether that finished any message. */
+  written(n: number): boolean {
+    this.head += n;
+    if (this.head < this.tail) return false;
+    this.head = this.tail = 0;
+    if (this.produced.first === null) return false;
+    for (let m: OutgoingMessage | null = this.produced.first; m !== null; m = m.next) {
+      m.status = 0;
+      m.release();
+    }
+    this.finished.takeAll(this.produced);
+    return true;
+  }
+
+  private finish(m: OutgoingMessage, code: number): void {
+    m.status = code;
+    m.release();
+    this.finished.push(m);
+  }
+
+  private messageProduced(): void {
+    const m = this.queue.shift()!;
+    if (m.text !== null) this.cursor.clear();
+    this.messagePos = 0;
+    this.produced.push(m);
+  }
+
+  /**
+   * Starts the next frame of `m` at buf[o]: its header (none for raw bytes),
+   * or, for a short string, the whole frame at once. Returns the offset after
+   * what it wrote, or -1 when the buffer lacks the room to start.
+   */
+  private startFrame(m: OutgoingMessage, o: number): number {
+    const room = this.buf.length - o;
+    if (m.raw) {
+      this.beginFrame(m.length - this.messagePos);
+      return o;
+    }
+    if (m.text !== null && m.length < 0) {
+      const fragment = this.options.fragmentSize;
+      if (3 * m.units + MAX_HEADER <= room && (fragment === 0 || 3 * m.units <= fragment)) return this.writeShortText(m, o);
+      if (room < MEASURE_ROOM) return -1;
+      this.cursor.reset(m.text, m.units);
+      m.length = this.cursor.measure(this.buf, o, this.buf.length);
+    }
+    if (room < MAX_HEADER) return -1;
+    const left = m.length - this.messagePos;
+    const fragment = this.options.fragmentSize;
+    const length = fragment > 0 && left > fragment ? fragment : left;
+    const fin = m.fin && length === left;
+    const opcode = this.messagePos === 0 ? m.opcode : OPCODE_CONTINUATION;
+    o = this.writeHeader(o, (fin ? 0x80 : 0) | opcode, length);
+    this.beginFrame(length);
     return o;
   }
 
-  private queue(opcode: number, fin: boolean, length: number, raw: boolean): void {
-    this.dataQueued = true;
-    this.dataStarted = false;
-    this.dataRaw = raw;
-    this.dataFirstByte = (fin ? 0x80 : 0) | opcode;
-    this.dataLength = length;
-    this.dataPos = 0;
+  private beginFrame(length: number): void {
+    this.inFrame = true;
+    this.frameLeft = length;
+    this.framePos = 0;
+  }
+
+  /**
+   * A string that fits whatever its characters: encoded once after room for
+   * the longest header, then the header put right before it.
+   */
+  private writeShortText(m: OutgoingMessage, o: number): number {
+    const at = o + MAX_HEADER;
+    this.cursor.reset(m.text!, m.units);
+    const n = this.cursor.writeAll(this.buf, at, this.buf.length);
+    m.length = n;
+    const payloadAt = o + headerLength(n, this.options.masking);
+    if (payloadAt < at) this.buf.copyWithin(payloadAt, at, at + n);
+    this.writeHeader(o, (m.fin ? 0x80 : 0) | m.opcode, n);
+    if (this.options.masking) maskInPlace(this.buf, payloadAt, payloadAt + n, this.maskKey, 0, this.words);
+    this.messagePos = n;
+    this.messageProduced();
+    return payloadAt + n;
+  }
+
+  /** Writes a control frame at buf[o]; returns the offset after it. */
+  private writeControl(o: number, opcode: number, payload: Uint8Array, start: number, length: number): number {
+    o = this.writeHeader(o, 0x80 | opcode, length);
+    this.copyMasked(payload, start, o, length, 0);
+    return o + length;
   }
 
   /** Writes the frame header at buf[o] and picks a fresh mask key; returns the offset after it. */
   private writeHeader(o: number, firstByte: number, length: number): number {
     const buf = this.buf;
-    const maskBit = this.masking ? 0x80 : 0;
+    const masking = this.options.masking;
+    const maskBit = masking ? 0x80 : 0;
     buf[o++] = firstByte;
     if (length < 126) {
       buf[o++] = maskBit | length;
@@ -197,35 +402,46 @@ export class Sender {
       buf[o++] = (low >> 8) & 0xff;
       buf[o++] = low & 0xff;
     }
-    if (this.masking) {
+    if (masking) {
       // §5.3: a fresh, unpredictable masking key for every frame.
-      this.randomFill(this.maskKey);
-      buf.set(this.maskKey, o);
-      o += 4;
+      this.options.platform.randomFill(this.maskKey);
+      buf[o++] = this.maskKey[0];
+      buf[o++] = this.maskKey[1];
+      buf[o++] = this.maskKey[2];
+      buf[o++] = this.maskKey[3];
     }
     return o;
   }
 
-  /** Copies as much of the current payload as fits after buf[o]; returns the new offset. */
-  private continueData(o: number): number {
+  /** Copies as much of the current frame's payload as fits after buf[o]; returns the new offset. */
+  private continueFrame(o: number): number {
     const room = this.buf.length - o;
-    const left = this.dataLength - this.dataPos;
-    const n = left < room ? left : room;
+    const n = this.frameLeft < room ? this.frameLeft : room;
     if (n === 0) return o;
-    if (this.dataBytes !== null) {
-      if (this.dataRaw) this.buf.set(this.dataBytes.subarray(this.dataOffset + this.dataPos, this.dataOffset + this.dataPos + n), o);
-      else this.copyMasked(this.dataBytes, this.dataOffset + this.dataPos, o, n, this.dataPos);
+    const m = this.queue.first!;
+    if (m.bytes !== null) {
+      const from = m.offset + this.messagePos;
+      if (m.raw) this.buf.set(new Uint8Array(m.bytes.buffer, m.bytes.byteOffset + from, n), o);
+      else this.copyMasked(m.bytes, from, o, n, this.framePos);
     } else {
-      this.encoder.encodeInto(this.buf, o, o + n);
-      if (this.masking) maskInPlace(this.buf, o, o + n, this.maskKey, this.dataPos & 3, this.words);
+      if (this.messagePos === 0 && this.framePos === 0) this.cursor.reset(m.text!, m.units);
+      this.cursor.write(this.buf, o, o + n);
+      if (this.options.masking) maskInPlace(this.buf, o, o + n, this.maskKey, this.framePos & 3, this.words);
     }
-    this.dataPos += n;
+    this.messagePos += n;
+    this.framePos += n;
+    this.frameLeft -= n;
     return o + n;
   }
 
-  /** buf[o, o + n) = src[from, from + n), masked from payload position `pos` when this side masks. */
+  /** buf[o, o + n) = src[from, from + n), masked from frame position `pos` when this side masks. */
   private copyMasked(src: Uint8Array, from: number, o: number, n: number, pos: number): void {
-    if (this.masking) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3, this.words);
-    else this.buf.set(src.subarray(from, from + n), o);
+    if (this.options.masking) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3, this.words);
+    else this.buf.set(new Uint8Array(src.buffer, src.byteOffset + from, n), o);
   }
+}
+
+/** The header's length for a payload of `n` bytes. */
+function headerLength(n: number, masking: boolean): number {
+  return (n < 126 ? 2 : n < 0x10000 ? 4 : 10) + (masking ? 4 : 0);
 }

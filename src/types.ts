@@ -49,6 +49,10 @@ export interface websock_config_t {
   pong_timeout?: number;
   /** How long the close handshake may take (ms); default 5000. */
   close_timeout?: number;
+  /** Fail the connection when a send makes no progress for this long (ms; 0: no limit, the default). */
+  send_timeout?: number;
+  /** Send messages longer than this as frames of at most this many bytes, so pings and pongs can go out between them (0: one frame per message, the default). */
+  fragment_size?: number;
   /** Answer pings automatically (default true); when false, pings are delivered by websock_recv. */
   auto_pong?: boolean;
   /** Fail a message longer than this with 1009 (bytes; 0: no limit, the default). */

@@ -127,13 +127,14 @@ class NodeTransport implements Transport {
     this.socket.on(event, fn as (...args: unknown[]) => void);
   }
 
-  /** Hands the stream back, paused, with the bytes read but not consumed put back in front. */
-  detach(): unknown {
+  /** Hands the stream back, paused, with `leftover` and the bytes read but not taken put back in front, in order. */
+  detach(leftover: Uint8Array): unknown {
     this.released = true;
     const stream = this.socket;
     stream.pause();
     for (const [event, fn] of this.listeners) stream.off(event, fn as (...args: unknown[]) => void);
     for (let i = this.chunks.length - 1; i >= 0; i--) stream.unshift(i === 0 ? this.chunks[0].subarray(this.headOffset) : this.chunks[i]);
+    if (leftover.length > 0) stream.unshift(Buffer.from(leftover));
     this.chunks.length = 0;
     return stream;
   }
@@ -326,5 +327,10 @@ export const nodeHost: Host = Object.freeze({
   },
   clearTimer(timer: unknown): void {
     clearTimeout(timer as NodeJS.Timeout);
+  },
+  // Native UTF-8 for text sends: V8's encoder and length, no walk of the string in JS.
+  textEncoder: new TextEncoder(),
+  utf8Length(text: string): number {
+    return Buffer.byteLength(text, "utf8");
   },
 });

@@ -329,11 +329,13 @@ export function newConnection(rxBuffer: number, options: { maxMessageSize?: numb
     pingInterval: 0,
     pongTimeout: 1000,
     closeTimeout: 1000,
-    randomFill: (out) => {
-      for (let i = 0; i < out.length; i++) out[i] = (fixedRandom = (fixedRandom * 1103515245 + 12345) >>> 0) >>> 24;
+    platform: {
+      randomFill: (out: Uint8Array) => {
+        for (let i = 0; i < out.length; i++) out[i] = (fixedRandom = (fixedRandom * 1103515245 + 12345) >>> 0) >>> 24;
+      },
+      sha1: (data: Uint8Array) => new Uint8Array(createHash("sha1").update(data).digest()),
+      now: () => clock++,
     },
-    sha1: (data) => new Uint8Array(createHash("sha1").update(data).digest()),
-    now: () => clock++,
   });
 }
 
@@ -364,15 +366,17 @@ export function feed(conn: Connection, input: Uint8Array, s: Schedule): Outcome 
     for (let guard = 0; ; guard++) {
       if (guard > 100000) throw new Error("produce() never runs dry");
       const n = conn.produce();
-      if (n === 0) return;
-      if (n > conn.tx.length) throw new Error("produce() wrote past the tx buffer");
-      sentChunks.push(conn.tx.slice(0, n));
+      if (n <= 0) return;
+      if (conn.txStart + n > conn.tx.length) throw new Error("produce() wrote past the tx buffer");
+      sentChunks.push(conn.tx.slice(conn.txStart, conn.txStart + n));
+      conn.written(n);
     }
   };
   const readAll = (): number => {
     let count = 0;
     for (;;) {
       const size = s.reads[readIndex++ % s.reads.length];
+      conn.advance();
       const n = conn.read(hdr, buf, 0, size);
       if (n === NOTHING_READY) return count;
       count++;
@@ -559,7 +563,10 @@ export function startHandshake(rxBuffer: number): { conn: Connection; accept: st
   const conn = newConnection(rxBuffer);
   conn.startHandshake({ host: "server.example.com", uri: "/chat", subprotocols: [], headers: [] });
   const chunks: Uint8Array[] = [];
-  for (let n = conn.produce(); n > 0; n = conn.produce()) chunks.push(conn.tx.slice(0, n));
+  for (let n = conn.produce(); n > 0; n = conn.produce()) {
+    chunks.push(conn.tx.slice(conn.txStart, conn.txStart + n));
+    conn.written(n);
+  }
   const request = Buffer.from(concat(chunks)).toString("latin1");
   const key = /Sec-WebSocket-Key: (\S+)/.exec(request)![1];
   const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
@@ -651,8 +658,8 @@ export function longLivedHeapGrowth(frames: number, gc: () => void, heapUsed: ()
   const pass = (): void => {
     for (let at = 0; at < traffic.length; ) {
       at += conn.receiveData(traffic, at, traffic.length);
-      for (let n = conn.read(hdr, buf, 0, 512); n >= 0; n = conn.read(hdr, buf, 0, 512)) if (hdr.bytesleft === 0) delivered++;
-      while (conn.produce() > 0);
+      for (conn.advance(); conn.read(hdr, buf, 0, 512) >= 0; conn.advance()) if (hdr.bytesleft === 0) delivered++;
+      for (let n = conn.produce(); n > 0; n = conn.produce()) conn.written(n);
     }
   };
   pass();

@@ -3,6 +3,7 @@
 // inside the XS engine, so the two engines are held to the same data.
 
 import { Connection } from "../../src/connection.js";
+import { OutgoingMessage } from "../../src/outgoing.js";
 import { NOTHING_READY } from "../../src/receiver.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
 
@@ -206,18 +207,17 @@ function newConnection(env: CoreEnv, random: string, options: FrameVector["optio
     pingInterval: 0,
     pongTimeout: 1000,
     closeTimeout: 1000,
-    randomFill: cyclingRandom(random),
-    sha1: env.sha1,
-    now: () => clock++,
+    platform: { randomFill: cyclingRandom(random), sha1: env.sha1, now: () => clock++ },
   });
 }
 
-/** The client's output so far. */
-function drain(conn: Connection, out: Uint8Array[]): void {
+/** The client's output so far, as a host would take it. */
+export function drain(conn: Connection, out: Uint8Array[]): void {
   for (;;) {
     const n = conn.produce();
-    if (n === 0) return;
-    out.push(conn.tx.slice(0, n));
+    if (n <= 0) return;
+    out.push(conn.tx.slice(conn.txStart, conn.txStart + n));
+    conn.written(n);
   }
 }
 
@@ -242,6 +242,8 @@ function runFrames(conn: Connection, input: Uint8Array, cuts: number[], readSize
 
   const readAll = (): void => {
     for (;;) {
+      // As the driver does: the application asks for more, so what follows the last frame read is parsed.
+      conn.advance();
       const n = conn.read(hdr, buf, 0, readSize);
       if (n === NOTHING_READY) return;
       if (n < 0) {
@@ -411,8 +413,11 @@ export function checkSendVector(env: CoreEnv, v: SendVector, txSize: number): st
     const fin = s.fin ?? true;
     fins.push(fin);
     const bytes = payloadBytes(s.payload);
-    if (s.asString && "text" in s.payload) conn.sender.queueString(s.opcode, fin, s.payload.text, s.payload.text.length, bytes.length);
-    else conn.sender.queueBytes(s.opcode, fin, bytes, 0, bytes.length);
+    const m = new OutgoingMessage();
+    if (s.asString && "text" in s.payload) m.setText(s.opcode, fin, s.payload.text, s.payload.text.length);
+    else m.setBytes(s.opcode, fin, bytes, 0, bytes.length);
+    const refusal = conn.send(m);
+    if (refusal !== null) return `send refused: ${refusal.error.name} (${refusal.detail})`;
     const copy = bytes.slice();
     drain(conn, sent);
     for (const chunk of sent) if (chunk.length > txSize) return `a chunk of ${chunk.length} bytes exceeds the ${txSize}-byte tx buffer`;

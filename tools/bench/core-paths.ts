@@ -16,7 +16,8 @@
 
 import { performance } from "node:perf_hooks";
 import { NOTHING_READY } from "../../src/connection.js";
-import { benchConnection } from "./lib/bench-connection.js";
+import { benchConnection, sendThrough } from "./lib/bench-connection.js";
+import { OutgoingMessage } from "../../src/outgoing.js";
 import { utf8Length } from "../../src/utf8.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
 
@@ -116,6 +117,7 @@ function receiveCase(kind: Kind, size: number): Case {
     while (at < stream.length) {
       at += conn.receiveData(stream, at, stream.length);
       for (;;) {
+        conn.advance();
         const n = conn.read(hdr, out, 0, READ);
         if (n === NOTHING_READY) break;
         if (n < 0) throw new Error(`the core failed: ${conn.ending?.error.name}`);
@@ -134,7 +136,7 @@ function receiveCase(kind: Kind, size: number): Case {
 
 function sendCase(kind: Kind, size: number): Case {
   const conn = benchConnection(BUFFER);
-  const sender = conn.sender;
+  const message = new OutgoingMessage();
   const { text, bytes } = makePayload(kind, size);
   const opcode = kind === "binary" ? OPCODE_BINARY : OPCODE_TEXT;
   const count = Math.max(1, Math.floor(PASS_BYTES / size));
@@ -144,13 +146,9 @@ function sendCase(kind: Kind, size: number): Case {
     let produced = 0;
     for (let m = 0; m < count; m++) {
       // As websock_send_text(h, string) and websock_send_binary(h, bytes) queue them.
-      if (kind === "binary") sender.queueBytes(opcode, true, bytes, 0, size);
-      else sender.queueString(opcode, true, text, text.length, utf8Length(text, text.length));
-      for (;;) {
-        const n = conn.produce();
-        if (n === 0) break;
-        produced += n;
-      }
+      if (kind === "binary") message.setBytes(opcode, true, bytes, 0, size);
+      else message.setText(opcode, true, text, text.length);
+      produced += sendThrough(conn, message);
     }
     if (produced !== expected) throw new Error(`produced ${produced} bytes, expected ${expected}`);
   };

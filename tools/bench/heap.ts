@@ -23,7 +23,8 @@ import { Worker } from "node:worker_threads";
 import { loadWebsock } from "./lib/load-websock.js";
 import { WebSocket } from "ws";
 import { Connection, NOTHING_READY } from "../../src/connection.js";
-import { utf8Length } from "../../src/utf8.js";
+import { OutgoingMessage } from "../../src/outgoing.js";
+import { sendThrough } from "./lib/bench-connection.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
 
 const collect = (globalThis as { gc?: () => void }).gc;
@@ -93,10 +94,9 @@ function coreRunner(kind: Kind): (n: number) => void {
     pingInterval: 0,
     pongTimeout: 1000,
     closeTimeout: 1000,
-    randomFill: (out) => out.fill(0x5a),
-    sha1: () => new Uint8Array(20),
-    now: () => 0,
+    platform: { randomFill: (out: Uint8Array) => out.fill(0x5a), sha1: () => new Uint8Array(20), now: () => 0, textEncoder: new TextEncoder() },
   });
+  const message = new OutgoingMessage();
   conn.startOpen();
   const { text, bytes } = payloadOf(kind);
   const opcode = kind === "text" ? OPCODE_TEXT : OPCODE_BINARY;
@@ -110,15 +110,16 @@ function coreRunner(kind: Kind): (n: number) => void {
       let got = 0;
       conn.receiveData(frame);
       for (;;) {
+        conn.advance();
         const k = conn.read(hdr, out, 0, out.length);
         if (k === NOTHING_READY) break;
         if (k < 0) throw new Error(`the core failed: ${conn.ending?.error.name}`);
         got += k;
       }
       if (got !== SIZE) throw new Error(`received ${got} bytes`);
-      if (kind === "text") conn.sender.queueString(opcode, true, text, text.length, utf8Length(text, text.length));
-      else conn.sender.queueBytes(opcode, true, bytes, 0, SIZE);
-      while (conn.produce() > 0);
+      if (kind === "text") message.setText(opcode, true, text, text.length);
+      else message.setBytes(opcode, true, bytes, 0, SIZE);
+      sendThrough(conn, message);
     }
   };
 }

@@ -5,8 +5,8 @@
 // receives or sends `count` identical messages and checks what came out.
 
 import { NOTHING_READY } from "../../src/connection.js";
-import { benchConnection } from "./lib/bench-connection.js";
-import { utf8Length } from "../../src/utf8.js";
+import { benchConnection, sendThrough } from "./lib/bench-connection.js";
+import { OutgoingMessage } from "../../src/outgoing.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
 
 /** The default rx_buffer_size and tx_buffer_size (src/config.ts), and the application's read size. */
@@ -52,6 +52,7 @@ export function prepare(direction: "receive" | "send", kind: "text" | "binary", 
         while (at < frame.length) {
           at += conn.receiveData(frame, at, frame.length);
           for (;;) {
+            conn.advance();
             const n = conn.read(hdr, out, 0, BUFFER);
             if (n === NOTHING_READY) break;
             if (n < 0) throw new Error(`the core failed: ${conn.ending?.error.name}`);
@@ -69,16 +70,14 @@ export function prepare(direction: "receive" | "send", kind: "text" | "binary", 
     const text = chars.join("");
     const header = size < 126 ? 6 : size < 0x10000 ? 8 : 14;
     expected = count * (size + header);
+    const message = new OutgoingMessage();
     job = () => {
       let produced = 0;
       for (let m = 0; m < count; m++) {
-        if (kind === "text") conn.sender.queueString(opcode, true, text, text.length, utf8Length(text, text.length));
-        else conn.sender.queueBytes(opcode, true, body, 0, size);
-        for (;;) {
-          const n = conn.produce();
-          if (n === 0) break;
-          produced += n;
-        }
+        // As websock_send_text(h, string) and websock_send_binary(h, bytes) queue them.
+        if (kind === "text") message.setText(opcode, true, text, text.length);
+        else message.setBytes(opcode, true, body, 0, size);
+        produced += sendThrough(conn, message);
       }
       return produced;
     };

@@ -3,6 +3,11 @@
 // benches measure the path, not the host's entropy.
 
 import { Connection } from "../../../src/connection.js";
+import type { OutgoingMessage } from "../../../src/outgoing.js";
+import type { Utf8Encoder } from "../../../src/text-cursor.js";
+
+/** TextEncoder where the engine has one (not ECMAScript: looked up, not assumed). */
+const NativeEncoder = (globalThis as { TextEncoder?: new () => Utf8Encoder }).TextEncoder;
 
 const MASK_KEY = Object.freeze([0x37, 0xfa, 0x21, 0x3d]);
 
@@ -16,12 +21,29 @@ export function benchConnection(bufferSize: number): Connection {
     pingInterval: 0,
     pongTimeout: 1000,
     closeTimeout: 1000,
-    randomFill: (out) => {
-      for (let i = 0; i < out.length; i++) out[i] = MASK_KEY[i & 3];
+    platform: {
+      randomFill: (out: Uint8Array) => {
+        for (let i = 0; i < out.length; i++) out[i] = MASK_KEY[i & 3];
+      },
+      sha1: () => new Uint8Array(20),
+      now: () => 0,
+      // The engine's native encoder where it has one (Node, xsnap): as the hosts give it.
+      textEncoder: NativeEncoder !== undefined ? new NativeEncoder() : null,
     },
-    sha1: () => new Uint8Array(20),
-    now: () => 0,
   });
   conn.startOpen();
   return conn;
+}
+
+/** Sends `m` (set up by the caller) through the core until all of it is produced; returns the bytes produced. */
+export function sendThrough(conn: Connection, m: OutgoingMessage): number {
+  const refusal = conn.send(m);
+  if (refusal !== null) throw new Error(`send refused: ${refusal.detail}`);
+  let produced = 0;
+  for (let n = conn.produce(); n > 0; n = conn.produce()) {
+    produced += n;
+    conn.written(n);
+  }
+  conn.takeFinished();
+  return produced;
 }

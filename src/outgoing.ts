@@ -1,0 +1,73 @@
+// One message (or run of raw bytes) accepted for sending. The caller's
+// payload is referenced, never copied whole and never modified; the sender
+// links accepted messages into its queue through `next`, so queueing
+// allocates nothing beyond the record itself.
+
+/** status while the message waits or goes out. */
+export const SEND_PENDING = 1;
+
+export class OutgoingMessage {
+  /** The opcode of its first frame (0 continues a fragmented message). */
+  opcode = 0;
+  /** Whether it ends its message. */
+  fin = true;
+  /** Bytes go out as they are, with no frame around them (the HTTP head, raw mode). */
+  raw = false;
+  /** The payload as bytes, bytes[offset, offset + length); null for a string. */
+  bytes: Uint8Array | null = null;
+  offset = 0;
+  /** The payload as the first `units` UTF-16 units of a string (UTF-8 encoded on the way); null for bytes. */
+  text: string | null = null;
+  units = 0;
+  /** Payload bytes; -1 for a string until the sender has measured it. */
+  length = 0;
+  /** SEND_PENDING; then 0 once all of it was taken by the transport, or the negative code it failed with. */
+  status = SEND_PENDING;
+  /** The next message in whichever list of the sender holds this one. */
+  next: OutgoingMessage | null = null;
+  /** The driver's: settles the caller's Promise with `status` (null: nobody waits). */
+  settle: ((code: number) => void) | null = null;
+
+  /** Sets it up for `bytes[offset, offset + length)`. */
+  setBytes(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): this {
+    this.opcode = opcode;
+    this.fin = fin;
+    this.raw = false;
+    this.bytes = bytes;
+    this.offset = offset;
+    this.length = length;
+    this.text = null;
+    this.units = 0;
+    this.status = SEND_PENDING;
+    this.next = null;
+    return this;
+  }
+
+  /** Sets it up for the first `units` UTF-16 units of `text`. */
+  setText(opcode: number, fin: boolean, text: string, units: number): this {
+    this.opcode = opcode;
+    this.fin = fin;
+    this.raw = false;
+    this.bytes = null;
+    this.offset = 0;
+    this.length = -1;
+    this.text = text;
+    this.units = units;
+    this.status = SEND_PENDING;
+    this.next = null;
+    return this;
+  }
+
+  /** Sets it up for bytes that go out unframed. */
+  setRaw(bytes: Uint8Array, offset: number, length: number): this {
+    this.setBytes(0, true, bytes, offset, length);
+    this.raw = true;
+    return this;
+  }
+
+  /** Lets go of the payload once it is out (or failed). */
+  release(): void {
+    this.bytes = null;
+    this.text = null;
+  }
+}

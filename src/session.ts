@@ -1,0 +1,580 @@
+// The driver of one connection: it moves bytes between the host's transport
+// and the protocol object (Connection), keeps the handle's one timer due at
+// the earliest deadline, and settles the application's Promises when the
+// core's events say so. It decides nothing about the protocol.
+//
+// A Session is the handle the application holds. Everything here is a
+// method on the class (in a preloaded module, on ESP32 its code lives in
+// flash): the transport calls the Session itself back (it is the
+// TransportHandlers), and the few functions the platform needs (the timer's
+// callback, the Promise executors) are made once per connection, never per
+// message.
+
+import {
+  Connection,
+  DROP_STREAM,
+  END_STREAM,
+  EVENT_SENT,
+  NOTHING_READY,
+  STATE_CLOSED,
+  STATE_CONNECTING,
+  type Failure,
+} from "./connection.js";
+import { NO_ERROR, setLastError } from "./registry.js";
+import { ERR, TRANSPORT_ERRORS, WEBSOCK_OK, type ErrorRow } from "./errors.js";
+import type { Host, Transport, TransportFailure } from "./host.js";
+import { OutgoingMessage, SEND_PENDING } from "./outgoing.js";
+import { OPCODE_BINARY } from "./opcodes.js";
+import type { websock_callback_t, websock_error_t, websock_handle_t, websock_msg_hdr_t } from "./types.js";
+
+/** The longest a host timer is set for (2^31-1 ms, Node's limit); longer waits re-arm when it fires. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+export function errorFrom(failure: Failure): websock_error_t {
+  const { error, detail } = failure;
+  const e: websock_error_t = {
+    code: error.code,
+    name: error.name,
+    message: detail && detail !== error.message ? `${error.message}: ${detail}` : error.message,
+  };
+  if (failure.httpStatus !== undefined) e.http_status = failure.httpStatus;
+  if (failure.closeCode !== undefined && failure.closeCode !== 0) e.close_code = failure.closeCode;
+  if (failure.closeReason !== undefined) e.close_reason = failure.closeReason;
+  if (failure.tlsReason !== undefined) e.tls_reason = failure.tlsReason;
+  return e;
+}
+
+export function clearHeader(hdr: websock_msg_hdr_t): void {
+  hdr.fin = false;
+  hdr.opcode = -1;
+  hdr.payload_len = 0;
+  hdr.offset = 0;
+  hdr.bytesleft = 0;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Promises already settled with a result, made on first use (not while the module loads: it may be preloaded). */
+let settledOk: Promise<number> | null = null;
+
+export function settled(code: number): Promise<number> {
+  if (code === WEBSOCK_OK) return (settledOk ??= Promise.resolve(WEBSOCK_OK));
+  return Promise.resolve(code);
+}
+
+export class Session {
+  readonly conn: Connection;
+  readonly host: Host;
+  transport: Transport | null = null;
+  /** The stream is up (onConnect came). */
+  private connected = false;
+  /** The stream was ended or dropped (by us, or it failed): nothing more is written. */
+  transportEnded = false;
+  /** The handle is closed: every call on it refuses. */
+  released = false;
+  private writeBlocked = false;
+  /** websock_detach: the stream is handed back after the close handshake instead of being ended. */
+  detaching = false;
+  lastError: websock_error_t = NO_ERROR;
+  /** websock_send's message type (WS_TEXT / WS_BINARY). */
+  defaultOpcode = OPCODE_BINARY;
+
+  // The one timer, and when it fires.
+  private timer: unknown = null;
+  private timerAt = Infinity;
+  private readonly timerFired: () => void;
+
+  // Re-entrancy: a callback or a Promise job may call back in while service() runs.
+  private servicing = false;
+  private again = false;
+
+  // The opening.
+  private openSettle: ((handle: Session | null) => void) | null = null;
+
+  // The waiting websock_recv, if any.
+  private recvSettle: ((n: number) => void) | null = null;
+  private recvHdr: websock_msg_hdr_t | null = null;
+  private recvBuf: Uint8Array | null = null;
+  private recvLen = 0;
+  /** When it gives up (host clock; Infinity: it waits forever, or none waits). */
+  private recvDeadline = Infinity;
+  private readonly recvExecutor: (resolve: (n: number) => void) => void;
+
+  // Sends: a record to reuse, and the one a new Promise's executor fills in.
+  private spare: OutgoingMessage | null = new OutgoingMessage();
+  private executorTarget: OutgoingMessage | null = null;
+  private readonly sendExecutor: (resolve: (code: number) => void) => void;
+
+  // The callback model.
+  callback: websock_callback_t | null = null;
+  private inCallback = false;
+  private readonly callbackHdr: websock_msg_hdr_t = { fin: false, opcode: -1, payload_len: 0, offset: 0, bytesleft: 0 };
+
+  private closeWaiters: Array<() => void> | null = null;
+
+  constructor(conn: Connection, host: Host) {
+    this.conn = conn;
+    this.host = host;
+    this.timerFired = () => this.onTimer();
+    this.recvExecutor = (resolve) => {
+      this.recvSettle = resolve;
+    };
+    this.sendExecutor = (resolve) => {
+      this.executorTarget!.settle = resolve;
+    };
+  }
+
+  setError(e: websock_error_t): void {
+    this.lastError = e;
+    setLastError(e);
+  }
+
+  fail(row: ErrorRow, detail: string): number {
+    this.setError(errorFrom({ error: row, detail }));
+    return row.code;
+  }
+
+  // ---- opening ----
+
+  /** Starts the stream with `makeTransport`; resolves with this session once open, or null. */
+  open(makeTransport: (handlers: Session) => Transport | string): Promise<Session | null> {
+    const opened = new Promise<Session | null>((resolve) => {
+      this.openSettle = resolve;
+    });
+    try {
+      const made = makeTransport(this);
+      if (typeof made === "string") this.conn.abort(ERR.INVALID_ARG, made);
+      else this.transport = made;
+    } catch (e) {
+      this.conn.transportFailed({ error: ERR.CONNECT, detail: String(e) });
+    }
+    this.service();
+    return opened;
+  }
+
+  // ---- the transport's callbacks (TransportHandlers) ----
+
+  onConnect(): void {
+    this.connected = true;
+    this.conn.transportConnected();
+    this.service();
+  }
+
+  onReadable(): void {
+    try {
+      this.readIn();
+    } catch (e) {
+      this.internalError(e);
+    }
+    this.service();
+  }
+
+  onWritable(): void {
+    this.writeBlocked = false;
+    this.service();
+  }
+
+  onEnd(): void {
+    try {
+      this.readIn();
+      this.conn.receiveEof();
+    } catch (e) {
+      this.internalError(e);
+    }
+    this.service();
+  }
+
+  onError(f: TransportFailure): void {
+    this.transportEnded = true;
+    try {
+      // What the transport still holds came before the failure: it is delivered first.
+      this.readIn();
+      this.conn.transportFailed({ error: TRANSPORT_ERRORS[f.kind] ?? ERR.IO, detail: f.message, tlsReason: f.tlsReason });
+    } catch (e) {
+      this.internalError(e);
+    }
+    this.service();
+  }
+
+  // ---- the application's calls ----
+
+  /** Queues `m` (from spareMessage()); resolves once the transport took all of it, or with the code it failed with. */
+  send(m: OutgoingMessage): Promise<number> {
+    const refusal = this.conn.send(m);
+    if (refusal !== null) {
+      this.recycle(m);
+      return settled(this.fail(refusal.error, refusal.detail));
+    }
+    this.service();
+    if (m.status !== SEND_PENDING) return settled(m.status);
+    this.executorTarget = m;
+    const done = new Promise<number>(this.sendExecutor);
+    this.executorTarget = null;
+    return done;
+  }
+
+  /** A message record to fill in for send(): the session's own when it is free, so a send that goes out at once allocates none. */
+  spareMessage(): OutgoingMessage {
+    const m = this.spare;
+    if (m === null) return new OutgoingMessage();
+    this.spare = null;
+    return m;
+  }
+
+  private recycle(m: OutgoingMessage): void {
+    m.release();
+    m.settle = null;
+    m.next = null;
+    if (this.spare === null) this.spare = m;
+  }
+
+  /** A ping or a pong with payload bytes[0, length). */
+  sendControl(pong: boolean, bytes: Uint8Array): number {
+    const refusal = this.conn.sendControl(pong, bytes, 0, bytes.length);
+    if (refusal !== null) return this.fail(refusal.error, refusal.detail);
+    this.service();
+    return WEBSOCK_OK;
+  }
+
+  /**
+   * websock_recv: the next piece into buf[0, len), or a wait of at most
+   * `timeout` ms (-1: forever) for one. Only one may wait at a time.
+   */
+  recv(hdr: websock_msg_hdr_t, buf: Uint8Array, len: number, timeout: number): Promise<number> {
+    if (this.recvSettle !== null) return settled(this.fail(ERR.BUSY, ERR.BUSY.message));
+    // The application asks for more: what follows the frame it read last is parsed now.
+    this.conn.advance();
+    const n = this.take(hdr, buf, len);
+    if (n !== NOTHING_READY) {
+      this.service();
+      return settled(n);
+    }
+    if (timeout === 0) {
+      clearHeader(hdr);
+      this.service();
+      return settled(0);
+    }
+    this.recvHdr = hdr;
+    this.recvBuf = buf;
+    this.recvLen = len;
+    this.recvDeadline = timeout < 0 ? Infinity : this.host.now() + timeout;
+    const waiting = new Promise<number>(this.recvExecutor);
+    this.service();
+    return waiting;
+  }
+
+  /** websock_recv_now: the next piece, or ERR.AGAIN; no Promise, nothing allocated. */
+  recvNow(hdr: websock_msg_hdr_t, buf: Uint8Array, len: number): number {
+    if (this.recvSettle !== null) return this.fail(ERR.BUSY, ERR.BUSY.message);
+    this.conn.advance();
+    const n = this.take(hdr, buf, len);
+    this.service();
+    if (n !== NOTHING_READY) return n;
+    clearHeader(hdr);
+    return ERR.AGAIN.code;
+  }
+
+  /** Reads a piece into buf (the end of the connection sets the last error); NOTHING_READY when none is ready. */
+  private take(hdr: websock_msg_hdr_t, buf: Uint8Array, len: number): number {
+    const n = this.conn.read(hdr, buf, 0, len);
+    if (n === NOTHING_READY) return n;
+    if (n < 0) {
+      this.setError(errorFrom(this.conn.ending!));
+      clearHeader(hdr);
+    } else {
+      // Reading made room: pull what the transport holds back.
+      this.readIn();
+    }
+    return n;
+  }
+
+  private settleRecv(n: number): void {
+    const settle = this.recvSettle!;
+    this.recvSettle = null;
+    this.recvHdr = null;
+    this.recvBuf = null;
+    this.recvDeadline = Infinity;
+    settle(n);
+  }
+
+  /** Registers (or, with null, removes) the callback that receives every piece instead of websock_recv. */
+  setCallback(callback: websock_callback_t | null): number {
+    if (callback !== null && this.recvSettle !== null) return this.fail(ERR.BUSY, "a websock_recv is waiting on this handle");
+    this.callback = callback;
+    // Pieces already waiting are delivered on the next turn, not inside this call.
+    if (callback !== null) Promise.resolve().then(() => this.service());
+    return WEBSOCK_OK;
+  }
+
+  /** Closes with `code` and `reason` (after what was sent before), waits for the end, then releases the handle. */
+  async close(code: number, reason: Uint8Array): Promise<void> {
+    this.conn.close(code, reason);
+    this.service();
+    // The core's close deadline bounds this wait: it drops the stream when close_timeout passes.
+    await this.whenClosed();
+    this.release();
+  }
+
+  /**
+   * libdill's ws_detach: runs the close handshake (none in raw mode) and
+   * gives back the stream, with what websock had read past the close frame
+   * put back in front; null when the stream ended first.
+   */
+  async detach(): Promise<unknown> {
+    this.detaching = true;
+    if (!this.conn.rawMode) {
+      this.conn.close(1000, EMPTY);
+      this.service();
+      await this.whenClosed();
+    }
+    const t = this.transport;
+    if (this.transportEnded || t === null || t.detach === undefined) {
+      this.fail(ERR.NOT_OPEN, "the stream ended before it could be detached");
+      this.release();
+      return null;
+    }
+    const stream = t.detach(this.conn.detach());
+    this.transportEnded = true;
+    this.release();
+    return stream;
+  }
+
+  private whenClosed(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      (this.closeWaiters ??= []).push(resolve);
+      this.service();
+    });
+  }
+
+  /** Ends everything the handle holds: the stream, the timer, whoever waits. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.endTransport(false);
+    if (this.timer !== null) this.host.clearTimer(this.timer);
+    this.timer = null;
+    if (this.recvSettle !== null) this.settleRecv(this.fail(ERR.NOT_OPEN, "the handle was closed while websock_recv waited"));
+    this.conn.abandon(ERR.NOT_OPEN.code);
+    this.settleSends();
+    this.settleClosed();
+  }
+
+  // ---- moving bytes ----
+
+  /** Pulls what the transport has into the rx buffer, as long as there is room. */
+  private readIn(): void {
+    const t = this.transport;
+    if (t === null || this.released) return;
+    const conn = this.conn;
+    // Detaching: once the peer's close is in, what follows stays for the stream's next owner.
+    if (this.detaching && conn.receiver.stopped) return;
+    for (;;) {
+      const room = conn.prepareReceive();
+      if (room === 0) return;
+      const end = conn.rxEnd;
+      const n = t.read(conn.rx, end, end + room);
+      if (n === 0) return;
+      conn.commitReceive(n);
+    }
+  }
+
+  /** Writes what the core produces until the transport pushes back; ends the stream when the core says so. */
+  private pump(): void {
+    const conn = this.conn;
+    while (!this.transportEnded) {
+      const n = conn.produce();
+      if (n === 0) return;
+      if (n === DROP_STREAM) {
+        this.endTransport(false);
+        return;
+      }
+      if (n === END_STREAM) {
+        // Detaching hands the stream back instead (detach()).
+        if (!this.detaching) this.endTransport(this.connected);
+        return;
+      }
+      const t = this.transport;
+      if (t === null || !this.connected || this.writeBlocked) return;
+      const tx = conn.tx;
+      const taken = t.write(new Uint8Array(tx.buffer, tx.byteOffset + conn.txStart, n));
+      conn.written(taken);
+      if (taken < n) {
+        this.writeBlocked = true;
+        conn.blocked();
+        return;
+      }
+    }
+  }
+
+  private endTransport(graceful: boolean): void {
+    const t = this.transport;
+    if (this.transportEnded) return;
+    this.transportEnded = true;
+    if (t === null) return;
+    if (graceful) t.close();
+    else t.destroy();
+  }
+
+  /** A throw inside the core (a bug) fails the connection with 1011 instead of escaping to the host. */
+  private internalError(e: unknown): void {
+    this.conn.abort(ERR.INTERNAL, String(e));
+  }
+
+  /**
+   * After anything happened: write, settle what the core's events finished,
+   * deliver to the callback, wake the waiting websock_recv, re-arm the timer.
+   */
+  service(): void {
+    if (this.servicing) {
+      this.again = true;
+      return;
+    }
+    this.servicing = true;
+    try {
+      do {
+        this.again = false;
+        this.pump();
+        const events = this.conn.takeEvents();
+        if ((events & EVENT_SENT) !== 0) this.settleSends();
+        if (this.openSettle !== null && this.conn.state !== STATE_CONNECTING) this.settleOpen();
+        if (this.callback !== null && !this.inCallback && this.conn.readable) this.deliverToCallback();
+        if (this.recvSettle !== null) this.tryRecv();
+        if (this.closeWaiters !== null) this.settleClosed();
+        // What the steps above caused (a pong to write, a send finished) is handled before leaving.
+        if (this.conn.hasEvents) this.again = true;
+      } while (this.again);
+      this.armTimer();
+    } catch (e) {
+      // A fault here would leave the handle in an unknown state: fail it, drop the stream.
+      this.conn.abort(ERR.INTERNAL, String(e));
+      this.endTransport(false);
+    } finally {
+      this.servicing = false;
+    }
+  }
+
+  private settleOpen(): void {
+    const settle = this.openSettle!;
+    this.openSettle = null;
+    // Opened counts even when frames right behind the 101 already ended it: recv delivers them, then the end.
+    settle(this.conn.opened ? this : null);
+  }
+
+  private settleSends(): void {
+    for (let m = this.conn.takeFinished(); m !== null;) {
+      const next = m.next;
+      const settle = m.settle;
+      const code = m.status;
+      if (code < 0) {
+        const ending = this.conn.ending;
+        this.setError(errorFrom({ error: ending?.error ?? ERR.NOT_OPEN, detail: "the connection ended before this message was sent", closeCode: ending?.closeCode }));
+      }
+      this.recycle(m);
+      if (settle !== null) settle(code);
+      m = next;
+    }
+  }
+
+  private tryRecv(): void {
+    if (this.released) {
+      this.settleRecv(this.fail(ERR.NOT_OPEN, "the handle was closed while websock_recv waited"));
+      return;
+    }
+    if (!this.conn.readable) return;
+    const n = this.take(this.recvHdr!, this.recvBuf!, this.recvLen);
+    if (n !== NOTHING_READY) this.settleRecv(n);
+  }
+
+  private settleClosed(): void {
+    const waiters = this.closeWaiters;
+    if (waiters === null) return;
+    const done = this.released || this.transportEnded || (this.detaching && (this.conn.closeHandshakeDone || this.conn.state === STATE_CLOSED));
+    if (!done) return;
+    this.closeWaiters = null;
+    for (let i = 0; i < waiters.length; i++) waiters[i]();
+  }
+
+  /**
+   * The callback model: every piece that is ready goes to the callback, read
+   * in place (the view is valid during the call only); the end of the
+   * connection is one last call with opcode -1 and no data.
+   */
+  private deliverToCallback(): void {
+    const conn = this.conn;
+    const hdr = this.callbackHdr;
+    this.inCallback = true;
+    try {
+      while (this.callback !== null) {
+        conn.advance();
+        const n = conn.read(hdr, null, 0, conn.rx.length);
+        if (n === NOTHING_READY) break;
+        const callback = this.callback;
+        if (n < 0) {
+          this.setError(errorFrom(conn.ending!));
+          clearHeader(hdr);
+          this.callback = null;
+          callback(this as unknown as websock_handle_t, hdr, EMPTY);
+          break;
+        }
+        const rx = conn.rx;
+        callback(this as unknown as websock_handle_t, hdr, new Uint8Array(rx.buffer, rx.byteOffset + conn.receiver.pieceStart, n));
+        this.readIn();
+        this.pump();
+      }
+    } catch (e) {
+      this.callback = null;
+      conn.abort(ERR.CALLBACK, `the frame callback threw: ${String(e)}`);
+      if (conn.ending !== null) this.setError(errorFrom(conn.ending));
+    } finally {
+      this.inCallback = false;
+    }
+  }
+
+  // ---- time ----
+
+  /**
+   * Keeps the one timer due at or before the earliest deadline: the core's
+   * (open, heartbeat, pong, close, send) and the waiting websock_recv's. A
+   * timer due earlier than needed is left as it is: it fires, finds nothing
+   * due and is set again for what remains. So websock_recv, whose deadline
+   * only moves later from one call to the next, costs a comparison per call
+   * instead of setting and clearing a timer. A timer that fired is never
+   * cleared (on Moddable that is an error).
+   */
+  private armTimer(): void {
+    if (this.released) return;
+    const core = this.conn.nextDeadline();
+    const at = core < this.recvDeadline ? core : this.recvDeadline;
+    if (this.timer !== null) {
+      if (this.timerAt <= at) return;
+      this.host.clearTimer(this.timer);
+      this.timer = null;
+      this.timerAt = Infinity;
+    }
+    if (at === Infinity) return;
+    const now = this.host.now();
+    let ms = at - now;
+    if (ms < 0) ms = 0;
+    if (ms > MAX_TIMER_MS) ms = MAX_TIMER_MS;
+    this.timerAt = now + ms;
+    this.timer = this.host.setTimer(ms, this.timerFired);
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.released) return;
+    try {
+      const conn = this.conn;
+      if (!this.connected && this.transport?.tlsHandshaking?.() === true) conn.openPhase = "in the TLS handshake";
+      conn.tick();
+      if (this.recvSettle !== null && this.host.now() >= this.recvDeadline) {
+        clearHeader(this.recvHdr!);
+        this.settleRecv(0);
+      }
+    } catch (e) {
+      this.internalError(e);
+    }
+    this.service();
+  }
+}

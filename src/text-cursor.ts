@@ -1,0 +1,134 @@
+// A text payload's UTF-8 bytes, produced piece by piece into the fixed tx
+// buffer, with no encoded copy of the string.
+//
+// Where the host has a native encoder (TextEncoder.encodeInto: Node, and XS
+// with Moddable's text encoder), each piece is one native call on a bounded
+// substring; otherwise the pure encoder in utf8.ts walks the string. Either
+// way a piece can end inside a character: the rest of that character waits
+// in a 4-byte spill for the next piece, so a frame boundary may fall anywhere.
+
+import { Utf8StreamEncoder, utf8Length } from "./utf8.js";
+
+/** TextEncoder.prototype.encodeInto's contract: as many whole characters of `source` as fit. */
+export interface Utf8Encoder {
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
+}
+
+/** Strings whose UTF-8 length is their length: one native scan says so. */
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
+}
+
+export class TextCursor {
+  private readonly encoder: Utf8Encoder | null;
+  private readonly byteLength: ((text: string) => number) | null;
+  private readonly fallback: Utf8StreamEncoder | null;
+  private text = "";
+  private units = 0;
+  /** UTF-16 units of `text` encoded so far (native path). */
+  private pos = 0;
+  // Bytes of a character cut by the end of the previous piece (native path).
+  private readonly spill = new Uint8Array(4);
+  private spillStart = 0;
+  private spillEnd = 0;
+
+  /** `encoder` and `byteLength` are the host's, when it has them (Host.textEncoder, Host.utf8Length). */
+  constructor(encoder: Utf8Encoder | null, byteLength: ((text: string) => number) | null) {
+    this.encoder = encoder;
+    this.byteLength = byteLength;
+    this.fallback = encoder === null ? new Utf8StreamEncoder() : null;
+  }
+
+  /** Starts on the first `units` UTF-16 units of `text`. */
+  reset(text: string, units: number): void {
+    this.text = text;
+    this.units = units;
+    this.pos = 0;
+    this.spillStart = this.spillEnd = 0;
+    if (this.fallback !== null) this.fallback.reset(text, units);
+  }
+
+  /** Drops the string (the message is done). */
+  clear(): void {
+    this.reset("", 0);
+  }
+
+  /**
+   * The UTF-8 length of the text set by reset(). `scratch[start, end)` is
+   * free space the native path may encode into to count (at least 16 bytes).
+   * A lone surrogate counts as U+FFFD (3 bytes), as TextEncoder encodes it.
+   */
+  measure(scratch: Uint8Array, start: number, end: number): number {
+    const text = this.text;
+    const units = this.units;
+    if (ASCII_ONLY.test(text)) return units;
+    if (this.byteLength !== null) return this.byteLength(units === text.length ? text : text.substring(0, units));
+    if (this.encoder === null) return utf8Length(text, units);
+    let bytes = 0;
+    for (let p = 0; p < units;) {
+      const r = this.encodePiece(p, scratch, start, end);
+      if (r.read === 0) return bytes + utf8Length(text.substring(p, units));
+      p += r.read;
+      bytes += r.written;
+    }
+    return bytes;
+  }
+
+  /**
+   * Encodes the whole text into out[start, end) in one go and returns its
+   * length; the caller has made sure it fits (3 bytes per UTF-16 unit).
+   */
+  writeAll(out: Uint8Array, start: number, end: number): number {
+    if (this.fallback !== null) return this.fallback.encodeInto(out, start, end);
+    const r = this.encodePiece(0, out, start, end);
+    this.pos = r.read;
+    return r.written;
+  }
+
+  /** Writes exactly `end - start` further bytes into out[start, end); the caller never asks past the text's end. */
+  write(out: Uint8Array, start: number, end: number): void {
+    if (this.fallback !== null) {
+      this.fallback.encodeInto(out, start, end);
+      return;
+    }
+    let o = start;
+    while (o < end && this.spillStart < this.spillEnd) out[o++] = this.spill[this.spillStart++];
+    while (o < end && this.pos < this.units) {
+      const r = this.encodePiece(this.pos, out, o, end);
+      if (r.read === 0) {
+        // The next character is longer than what is left of `out`: encode it aside and cut it.
+        o = this.spillNext(out, o, end);
+        continue;
+      }
+      this.pos += r.read;
+      o += r.written;
+    }
+  }
+
+  /** Encodes text from unit `p` into out[start, end): a substring no longer than the room, never cutting a surrogate pair. */
+  private encodePiece(p: number, out: Uint8Array, start: number, end: number): { read: number; written: number } {
+    const text = this.text;
+    const room = end - start;
+    let n = this.units - p;
+    if (n > room) {
+      n = room;
+      if (isHighSurrogate(text.charCodeAt(p + n - 1))) n--;
+    }
+    const piece = p === 0 && n === text.length ? text : text.substring(p, p + n);
+    return this.encoder!.encodeInto(piece, new Uint8Array(out.buffer, out.byteOffset + start, room));
+  }
+
+  private spillNext(out: Uint8Array, o: number, end: number): number {
+    const text = this.text;
+    const p = this.pos;
+    const width = isHighSurrogate(text.charCodeAt(p)) && p + 1 < this.units ? 2 : 1;
+    const r = this.encoder!.encodeInto(text.substring(p, p + width), this.spill);
+    this.pos += r.read;
+    this.spillStart = 0;
+    this.spillEnd = r.written;
+    while (o < end && this.spillStart < this.spillEnd) out[o++] = this.spill[this.spillStart++];
+    return o;
+  }
+}

@@ -8,6 +8,7 @@
 import { Digest } from "crypt";
 import Time from "time";
 import Timer from "timer";
+import TextEncoder from "text/encoder";
 import type { ConnectTarget, Host, Transport, TransportHandlers } from "websock/src/host";
 import type { websock_ssl_config_t } from "websock/src/types";
 import { checkSsl, sessionOptions } from "websock/hosts/moddable/ssl-options";
@@ -95,4 +96,6 @@ export const moddableHost: Host = Object.freeze({
   clearTimer(timer: unknown): void {
     Timer.clear(timer as ReturnType<typeof Timer.set>);
   },
+  /** Moddable's native encoder (modules/data/text/encoder): text sends with no JS walk of the string, no garbage per character. */
+  textEncoder: new TextEncoder(),
 });

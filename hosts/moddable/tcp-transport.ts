@@ -45,9 +45,12 @@ export class TcpTransport implements Transport {
 
   /**
    * websock_detach: gives the socket back without closing it. The application
-   * takes it over with `new TCP({ from: stream, ...its callbacks })`.
+   * takes it over with `new TCP({ from: stream, ...its callbacks })`. An
+   * ECMA-419 socket cannot take bytes back: `leftover` (what followed the
+   * peer's close frame in the same read) cannot be returned to it, and the
+   * README says so. Bytes not yet read stay in the socket.
    */
-  detach(): unknown {
+  detach(_leftover: Uint8Array): unknown {
     this.released = true;
     return this.sock.detach();
   }

@@ -154,5 +154,45 @@ sv("a fragmented text message","5.4",[{"opcode":1,"fin":False,"payload":T("Hel")
 mixed="€𝄞aé"*300
 sv("a long string of mixed UTF-8 widths, encoded and masked chunk by chunk","5.6",[{"opcode":1,"payload":T(mixed),"asString":True}],sent=[{"opcode":1,"fin":True,"payload":T(mixed)}])
 sv("a string with a lone surrogate is sent as U+FFFD","5.6",[{"opcode":1,"payload":T("a\ud800b"),"asString":True}],sent=[{"opcode":1,"fin":True,"payload":H("61efbfbd62")}])
+
+# ---- the send rules (the core refuses what the peer would fail us for) and the send-side order
+def sent_(op, payload, fin=True): return {"opcode":op,"fin":fin,"payload":payload}
+def sv2(name, rfc, sends, sent=None, joined=None, options=None, txSizes=None, drainAtEnd=False):
+    v={"name":name,"rfc":rfc,"sends":sends,"expect":{}}
+    if sent is not None: v["expect"]["sent"]=sent
+    if joined: v["expect"]["joined"]=joined
+    if options: v["options"]=options
+    if txSizes: v["txSizes"]=txSizes
+    if drainAtEnd: v["drainAtEnd"]=True
+    S.append(v)
+sv2("a continuation with no message started is refused","5.4",[{"opcode":0,"payload":T("x"),"refused":"WEBSOCK_ERR_INVALID_ARG"}],sent=[])
+sv2("a new message inside a fragmented one is refused, and the fragmented one goes on","5.4",
+    [{"opcode":1,"fin":False,"payload":T("Hel")},{"opcode":2,"payload":H("00"),"refused":"WEBSOCK_ERR_INVALID_ARG"},{"opcode":0,"payload":T("lo")}],
+    sent=[sent_(1,T("Hel"),False),sent_(0,T("lo"))])
+sv2("text bytes that are not UTF-8 are refused","8.1",[{"opcode":1,"payload":H("c328"),"refused":"WEBSOCK_ERR_INVALID_ARG"}],sent=[])
+sv2("a character may span fragments, but a message may not end inside one","8.1",
+    [{"opcode":1,"fin":False,"payload":H("e282")},{"opcode":0,"payload":H(""),"refused":"WEBSOCK_ERR_INVALID_ARG"},{"opcode":0,"payload":H("ac")}],
+    sent=[sent_(1,H("e282"),False),sent_(0,H("ac"))])
+sv2("a ping of 126 bytes is refused; one of 125 goes out","5.5",[{"ping":P(126),"refused":"WEBSOCK_ERR_INVALID_ARG"},{"ping":P(125)}],sent=[sent_(9,P(125))])
+sv2("a close follows every message accepted before it, and nothing follows the close","5.5.1",
+    [{"opcode":1,"payload":T("one")},{"opcode":2,"payload":P(300)},{"opcode":1,"payload":T("three")},{"close":1000},{"opcode":1,"payload":T("late"),"refused":"WEBSOCK_ERR_NOT_OPEN"},{"ping":H(""),"refused":"WEBSOCK_ERR_NOT_OPEN"}],
+    sent=[sent_(1,T("one")),sent_(2,P(300)),sent_(1,T("three")),sent_(8,H("03e8"))],drainAtEnd=True)
+sv2("a ping between two messages goes out at the frame boundary","5.4",
+    [{"opcode":2,"payload":P(400)},{"writeOnce":True},{"ping":T("p")},{"opcode":2,"payload":P(10)}],
+    sent=[sent_(2,P(400)),sent_(9,T("p")),sent_(2,P(10))],txSizes=[256],drainAtEnd=True)
+sv2("with fragment_size, a ping goes out between the fragments of a long message","5.4",
+    [{"opcode":2,"payload":P(1000)},{"writeOnce":True},{"ping":T("p")}],
+    sent=[sent_(2,{"hex":bytes((i*31+7)&255 for i in range(300)).hex()},False),sent_(9,T("p")),
+          sent_(0,{"hex":bytes((i*31+7)&255 for i in range(300,600)).hex()},False),
+          sent_(0,{"hex":bytes((i*31+7)&255 for i in range(600,900)).hex()},False),
+          sent_(0,{"hex":bytes((i*31+7)&255 for i in range(900,1000)).hex()})],
+    options={"fragmentSize":300},txSizes=[256],drainAtEnd=True)
+sv2("with fragment_size, a string's characters stay whole across the frames it is cut into","5.4",
+    [{"opcode":1,"payload":T(mixed),"asString":True}],joined={"opcode":1,"payload":T(mixed),"frames":-(-len(mixed.encode("utf-8"))//97)},options={"fragmentSize":97})
+sv2("every ping gets its pong while the tx buffer has room","5.5.2",
+    [{"receive":"".join("8901%02x"%(0x30+i) for i in range(10))}],sent=[sent_(10,T(str(i))) for i in range(10)],drainAtEnd=True)
+sv2("pings that find the tx buffer full are answered with the latest only","5.5.3",
+    [{"receive":"897d"+("61"*125)+"897d"+("62"*125)+"897d"+("63"*125)}],
+    sent=[sent_(10,H("61"*125)),sent_(10,H("63"*125))],txSizes=[256],drainAtEnd=True)
 json.dump({"frames":F,"handshakes":HS,"sends":S},open("test/vectors/vectors.json","w"),indent=1,ensure_ascii=True)
 print(len(F),len(HS),len(S))

@@ -36,12 +36,12 @@ export function planHandshakeVector(v: HandshakeVector): PlannedRun[] {
   return chunkings(length).map((c) => ({ name: c.name, cuts: c.cuts, size: 0 }));
 }
 
-export function planSendVector(): PlannedRun[] {
-  return TX_SIZES.map((size) => ({ name: `tx ${size}`, cuts: [], size }));
+export function planSendVector(v: SendVector): PlannedRun[] {
+  return (v.txSizes ?? TX_SIZES).map((size) => ({ name: `tx ${size}`, cuts: [], size }));
 }
 
 export function planFor(vectors: Vectors, kind: VectorKind, index: number): PlannedRun[] {
   if (kind === "frames") return planFrameVector(vectors.frames[index]);
   if (kind === "handshakes") return planHandshakeVector(vectors.handshakes[index]);
-  return planSendVector();
+  return planSendVector(vectors.sends[index]);
 }

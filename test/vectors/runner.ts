@@ -76,12 +76,32 @@ export interface HandshakeVector {
   };
 }
 
+/** One step of a send vector: a data send (the default), a control frame, a close, bytes from the server, or one write. */
+export type SendStep =
+  | { opcode: number; fin?: boolean; payload: PayloadSpec; asString?: boolean; refused?: string }
+  | { ping: PayloadSpec; refused?: string }
+  | { pong: PayloadSpec; refused?: string }
+  | { close: number }
+  | { receive: string }
+  /** The transport takes one buffer-full (produce once), as a slow socket would. */
+  | { writeOnce: true };
+
 export interface SendVector {
   name: string;
   rfc?: string;
   random?: string;
-  sends: Array<{ opcode: number; fin?: boolean; payload: PayloadSpec; asString?: boolean }>;
-  expect: { sentHex?: string; sent?: Array<SentFrame & { fin: boolean; length?: number }> };
+  /** Connection options; and the tx sizes to run it with (default: plan.ts TX_SIZES). */
+  options?: { fragmentSize?: number; rawMode?: boolean };
+  txSizes?: number[];
+  /** Whether the transport takes everything after each step (default), or only at the end. */
+  drainAtEnd?: boolean;
+  sends: SendStep[];
+  expect: {
+    sentHex?: string;
+    sent?: Array<SentFrame & { fin: boolean; length?: number }>;
+    /** The data frames, joined: one message of `opcode` carrying `payload`, in `frames` frames. */
+    joined?: { opcode: number; payload: PayloadSpec; frames: number };
+  };
 }
 
 // ---- bytes ----
@@ -196,7 +216,7 @@ function cyclingRandom(hex: string): (out: Uint8Array) => void {
 const RFC_MASK = "37fa213d";
 const RFC_NONCE = bytesToHex(textBytes("the sample nonce"));
 
-function newConnection(env: CoreEnv, random: string, options: FrameVector["options"] = {}, rxBufferSize = 256, txBufferSize = 256): Connection {
+function newConnection(env: CoreEnv, random: string, options: FrameVector["options"] = {}, rxBufferSize = 256, txBufferSize = 256, fragmentSize = 0): Connection {
   let clock = 0;
   return new Connection({
     role: "client",
@@ -207,6 +227,7 @@ function newConnection(env: CoreEnv, random: string, options: FrameVector["optio
     pingInterval: 0,
     pongTimeout: 1000,
     closeTimeout: 1000,
+    fragmentSize,
     platform: { randomFill: cyclingRandom(random), sha1: env.sha1, now: () => clock++ },
   });
 }
@@ -380,6 +401,8 @@ export function checkHandshakeVector(env: CoreEnv, v: HandshakeVector, cuts: num
   const input = concat([response, inputBytes(v.after ?? [])]);
   const outcome = runFrames(conn, input, cuts, 64, v.eof ?? false, sent);
   if (v.expect.open) {
+    // §4.1: a valid 101 opens the connection; the frames behind it may end it again, but it opened.
+    if (!conn.opened) return `did not open (${conn.ending?.error.name ?? "still connecting"}: ${conn.ending?.detail ?? ""})`;
     if (conn.ending !== null && conn.ending.error.name !== (v.expect.error ?? "")) return `failed with ${conn.ending.error.name}: ${conn.ending.detail}`;
     if (conn.subprotocol !== (v.expect.subprotocol ?? "")) return `subprotocol ${JSON.stringify(conn.subprotocol)}, expected ${JSON.stringify(v.expect.subprotocol ?? "")}`;
     return compareFrames(outcome.frames, v.expect.frames ?? []);
@@ -405,25 +428,60 @@ function acceptOf(env: CoreEnv, key: string): string {
 
 /** Runs a send vector through a tx buffer of `txSize`; returns null when it passes. */
 export function checkSendVector(env: CoreEnv, v: SendVector, txSize: number): string | null {
-  const conn = newConnection(env, v.random ?? RFC_MASK, {}, 256, txSize);
+  const conn = newConnection(env, v.random ?? RFC_MASK, {}, 256, txSize, v.options?.fragmentSize ?? 0);
   conn.startOpen();
   const sent: Uint8Array[] = [];
   const fins: boolean[] = [];
-  for (const s of v.sends) {
-    const fin = s.fin ?? true;
-    fins.push(fin);
-    const bytes = payloadBytes(s.payload);
-    const m = new OutgoingMessage();
-    if (s.asString && "text" in s.payload) m.setText(s.opcode, fin, s.payload.text, s.payload.text.length);
-    else m.setBytes(s.opcode, fin, bytes, 0, bytes.length);
-    const refusal = conn.send(m);
-    if (refusal !== null) return `send refused: ${refusal.error.name} (${refusal.detail})`;
-    const copy = bytes.slice();
-    drain(conn, sent);
+  for (let i = 0; i < v.sends.length; i++) {
+    const step = v.sends[i];
+    let refusal: { error: { name: string }; detail: string } | null = null;
+    let copy: Uint8Array | null = null;
+    let bytes: Uint8Array | null = null;
+    if ("writeOnce" in step) {
+      const n = conn.produce();
+      if (n > 0) {
+        sent.push(conn.tx.slice(conn.txStart, conn.txStart + n));
+        conn.written(n);
+      }
+      continue;
+    } else if ("receive" in step) {
+      const input = hexToBytes(step.receive);
+      if (conn.receiveData(input) !== input.length) return `step ${i}: the core did not take the ${input.length} bytes received`;
+    } else if ("close" in step) {
+      conn.close(step.close, new Uint8Array(0));
+    } else if ("ping" in step || "pong" in step) {
+      bytes = payloadBytes("ping" in step ? step.ping : step.pong);
+      refusal = conn.sendControl("pong" in step, bytes, 0, bytes.length);
+    } else {
+      const fin = step.fin ?? true;
+      bytes = payloadBytes(step.payload);
+      const m = new OutgoingMessage();
+      if (step.asString && "text" in step.payload) m.setText(step.opcode, fin, step.payload.text, step.payload.text.length);
+      else m.setBytes(step.opcode, fin, bytes, 0, bytes.length);
+      copy = bytes.slice();
+      refusal = conn.send(m);
+      if (refusal === null) fins.push(fin);
+    }
+    const want = "refused" in step ? step.refused ?? null : null;
+    const got = refusal === null ? null : refusal.error.name;
+    if (got !== want) return `step ${i}: ${got === null ? "accepted" : `refused with ${got} (${refusal!.detail})`}, expected ${want === null ? "accepted" : `refused with ${want}`}`;
+    if (!v.drainAtEnd) drain(conn, sent);
     for (const chunk of sent) if (chunk.length > txSize) return `a chunk of ${chunk.length} bytes exceeds the ${txSize}-byte tx buffer`;
-    if (!sameBytes(copy, bytes)) return "the caller's payload was modified";
+    if (copy !== null && bytes !== null && !v.drainAtEnd && !sameBytes(copy, bytes)) return "the caller's payload was modified";
   }
-  return compareSent(concat(sent), v.expect, fins);
+  drain(conn, sent);
+  const all = concat(sent);
+  if (v.expect.joined !== undefined) {
+    const { frames, rest } = decodeClientFrames(all);
+    if (rest !== 0) return `the client's output ends with ${rest} bytes that are not a whole frame`;
+    const data = frames.filter((f) => f.opcode < 8);
+    const want = v.expect.joined;
+    if (data.length !== want.frames) return `${data.length} data frames, expected ${want.frames}`;
+    if (data[0].opcode !== want.opcode || data.slice(1).some((f) => f.opcode !== 0)) return "the frames are not one message (opcode, then continuations)";
+    if (data.slice(0, -1).some((f) => f.fin) || !data[data.length - 1].fin) return "fin is not set on the last frame alone";
+    if (!sameBytes(concat(data.map((f) => f.payload)), payloadBytes(want.payload))) return "the joined payload differs";
+  }
+  return compareSent(all, v.expect, v.expect.sent?.map((f) => f.fin));
 }
 
 // ---- chunkings ----

@@ -168,6 +168,12 @@ class NodeTransport implements Transport {
 
   write(bytes: Uint8Array): number {
     if (this.released) return bytes.length;
+    if (!this.socket.writable) {
+      // The peer's FIN ended our side too (allowHalfOpen is off), or the socket is gone: nothing more
+      // can leave, and no 'drain' or 'error' would ever say so. What it sent before is still read.
+      this.fail({ kind: "io", message: `${this.where()}: the peer closed the connection; nothing more can be sent` });
+      return 0;
+    }
     if (this.needDrain) return 0;
     // Writes of one turn of the event loop leave as one writev.
     if (!this.corked) {

@@ -276,11 +276,11 @@ async function tracked<T>(what: string, p: Promise<T>): Promise<T> {
  * buffer goes straight back out with websock_send_frame; recv waits 1000 ms;
  * an idle limit ends the case (there: 120 s; here: idleMs).
  */
-export function runEcho(port: number, pollMs: number, idleMs: number): void {
+export function runEcho(port: number, pollMs: number, idleMs: number, extra: Partial<websock_config_t> = {}): void {
   emulation.tcpPollMs = pollMs;
   const started = relayNow();
   (async () => {
-    const h = await tracked("websock_open", websock_open(config("127.0.0.1", port, "/716", { time_out: 10000 })));
+    const h = await tracked("websock_open", websock_open(config("127.0.0.1", port, "/716", { time_out: 10000, ...extra })));
     if (h === null) {
       echo.ended = `open failed: ${websock_last_error().message}`;
       return;
@@ -309,6 +309,50 @@ export function runEcho(port: number, pollMs: number, idleMs: number): void {
       const last = hdr.fin && hdr.bytesleft === 0;
       await tracked(`websock_send_frame #${echo.echoed + 1} (${n} bytes)`, websock_send_frame(h, first ? hdr.opcode : WEBSOCK_OP.CONTINUATION, buf, n, last));
       echo.echoed++;
+    }
+    await tracked("websock_close", websock_close(h));
+  })()
+    .catch((e: unknown) => {
+      echo.ended = `threw ${String(e)}`;
+    })
+    .then(() => {
+      echo.done = true;
+      echo.ms = Math.round(relayNow() - started);
+      echoStatus();
+    });
+}
+
+/**
+ * A long send while the server sends a message, its close and its FIN: the
+ * application is inside websock_send_binary, not reading, so the bytes wait
+ * in the core's rx buffer and the socket's 1,536-byte buffer when the poll
+ * reads the FIN. Then recv until it reports the end, then close.
+ */
+export function runSendWhilePeerCloses(port: number, pollMs: number, size: number, extra: Partial<websock_config_t> = {}): void {
+  emulation.tcpPollMs = pollMs;
+  const started = relayNow();
+  (async () => {
+    const h = await tracked("websock_open", websock_open(config("127.0.0.1", port, "/bye", extra)));
+    if (h === null) {
+      echo.ended = `open failed: ${websock_last_error().message}`;
+      return;
+    }
+    const sent = await tracked(`websock_send_binary (${size} bytes)`, websock_send_binary(h, pattern(size)));
+    echo.echoed = sent === WEBSOCK_OK ? 1 : 0;
+    const hdr = websock_msg_hdr_init();
+    const buf = new Uint8Array(RX);
+    for (;;) {
+      const n = await tracked(`websock_recv #${echo.received + 1}`, websock_recv(h, hdr, buf, RX, 1000));
+      if (n < 0) {
+        echo.ended = `recv ${n}`;
+        echo.lastError = `${websock_last_error(h).name} ${websock_last_error(h).message} close_code ${websock_last_error(h).close_code}`;
+        break;
+      }
+      if (hdr.opcode < 0) {
+        echo.ended = "recv 0: nothing within 1000 ms";
+        break;
+      }
+      echo.received++;
     }
     await tracked("websock_close", websock_close(h));
   })()

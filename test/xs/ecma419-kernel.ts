@@ -47,8 +47,10 @@ const SEND_BUFFER = 128 * 1024;
 /** What one emulated socket went through, for the tests' checks. */
 export interface KernelSocketLog {
   id: number;
-  /** Bytes the script read, and wrote. */
+  /** Bytes the script read, and wrote; the read(2) calls that returned data, and the largest. */
   bytesRead: number;
+  reads: number;
+  largestRead: number;
   bytesWritten: number;
   /** How the script's close(2) ended it: "fin", "rst", or "" while open. */
   closedWith: "" | "fin" | "rst";
@@ -71,7 +73,7 @@ class KernelSocket {
   private closed = false;
 
   constructor(id: number, port: number, address: string, nodelay: boolean) {
-    this.log = { id, bytesRead: 0, bytesWritten: 0, closedWith: "", events: [] };
+    this.log = { id, bytesRead: 0, reads: 0, largestRead: 0, bytesWritten: 0, closedWith: "", events: [] };
     const socket = net.connect({ host: address, port, allowHalfOpen: true });
     this.socket = socket;
     socket.setNoDelay(nodelay);
@@ -119,6 +121,8 @@ class KernelSocket {
       this.queued -= n;
       if (this.queued <= RECEIVE_BUFFER && this.socket.isPaused()) this.socket.resume();
       this.log.bytesRead += n;
+      this.log.reads++;
+      if (n > this.log.largestRead) this.log.largestRead = n;
       const out = new Uint8Array(2 + n);
       out[0] = flags;
       out[1] = READ_DATA;

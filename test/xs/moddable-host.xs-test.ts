@@ -11,6 +11,8 @@
 // each one's comment for the defect it shows).
 
 import { strict as assert } from "node:assert";
+import dns from "node:dns/promises";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { startWsServer, eventually, type WsTestServer } from "../support/ws-server.js";
 import { startRawServer, switchingProtocols, type RawServer } from "../support/raw-server.js";
@@ -20,7 +22,6 @@ import { bundleModdableForXs } from "./moddable-bundle.js";
 import type { EchoReport, ModdableSessionReport, RecvTimeoutReport } from "./moddable-session-entry.js";
 import { xsTally } from "./xs-tally.js";
 import { startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js";
-import dns from "node:dns/promises";
 
 const ENTRY = fileURLToPath(new URL("./moddable-session-entry.ts", import.meta.url));
 
@@ -98,6 +99,8 @@ describe(`inside XS (${xsEngineVersion()}): hosts/moddable over the simulator's 
     assert.ok(logs.length >= 5, `${logs.length} sockets opened`);
     const echo = logs[0];
     assert.ok(echo.bytesRead > 100 * 1024 && echo.bytesWritten > 100 * 1024, `the echo socket moved ${echo.bytesRead} bytes in, ${echo.bytesWritten} out`);
+    assert.equal(echo.largestRead, 1536, "the 100 KiB came in reads of at most 1,536 bytes (the simulator's buffer)");
+    assert.ok(echo.reads >= Math.ceil(echo.bytesRead / 1536), `${echo.reads} reads for ${echo.bytesRead} bytes`);
 
     xsTally.assertions += report.assertions;
     xsTally.suites++;
@@ -106,6 +109,43 @@ describe(`inside XS (${xsEngineVersion()}): hosts/moddable over the simulator's 
       `\n      ${report.assertions} assertions ran inside XS through hosts/moddable; the 100 KiB echo: ${report.big.pieces} pieces, ` +
         `${report.big.ms} ms on the relay's clock at a 5 ms poll; ${s.bytesOut} bytes out, ${s.bytesIn} bytes in, ${s.deliveries} deliveries\n`,
     );
+  });
+
+  // The emulation against lin/tcp.c's rules, with a bare socket and a peer
+  // that sends 3,000 bytes and its FIN at once: reads of at most 1,536 bytes
+  // per poll, onWritable first (connected), and onError only when the FIN is
+  // read with the socket's buffer empty. When the script leaves bytes in the
+  // buffer while the FIN is read, onError never comes, even once the buffer is read empty (the poll task stops
+  // at `error`, and only it reports): SDK 8.2.3 does exactly this.
+  it("the emulated socket follows lin/tcp.c: 1,536 bytes per poll, onWritable first, onError only after an empty buffer", async () => {
+    const peers = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      peers.add(socket);
+      socket.on("error", () => {});
+      socket.end(Buffer.alloc(3000, 1));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      run = await startRun(bundle);
+      let arrives = run.relay.nextReport<{ events: string[]; received: number; unreportedErrors: number }>(10000);
+      await run.worker.evaluate(`XsModdable.probeTcp(${port}, 5, true, 200)`);
+      const eager = await arrives;
+      assert.deepEqual(eager.events, ["writable 1536", "readable 1536", "readable 1464", "error after 3000 bytes"], "a script that reads at once");
+      arrives = run.relay.nextReport(10000);
+      await run.worker.evaluate(`XsModdable.probeTcp(${port}, 5, false, 200)`);
+      const late = await arrives;
+      // The buffer full, the poll does not read; the late read empties it; the next poll reads the
+      // other 1,464 bytes, the one after reads the FIN while they wait; reading them makes onError
+      // due, but the stopped poll task never reports it.
+      assert.deepEqual(late.events, ["writable 1536", "readable 1536", "late read 1536", "readable 1464", "late read 1464"], "a script that reads late: the FIN is never reported");
+      assert.equal(late.received, 3000, "every byte was read");
+      assert.equal(late.unreportedErrors, 1);
+      assert.deepEqual(run.relay.errors.map(String), []);
+    } finally {
+      for (const socket of peers) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   // ISSUE 12, "websock_recv(h, ..., 1000) returned after 3.2-3.4 s whenever a

@@ -26,8 +26,9 @@ import {
   type websock_config_t,
   type websock_handle_t,
 } from "websock";
-import { tcpEvents, tcpStatus, type TcpStatus } from "../../hosts/xs-test/ecma419-tcp.js";
+import TCP, { tcpEvents, tcpStatus, type TcpStatus } from "../../hosts/xs-test/ecma419-tcp.js";
 import { emulation, pendingTimers, relayNow, report } from "../../hosts/xs-test/moddable-shims/runtime.js";
+import Timer from "../../hosts/xs-test/moddable-shims/timer.js";
 
 const RX = 1024;
 const TX = 1024;
@@ -375,4 +376,55 @@ export function echoStatus(): void {
   echo.timers = pendingTimers();
   echo.now = Math.round(relayNow());
   report(echo);
+}
+
+// ---- the emulation itself: what a script sees of lin/tcp.c ----
+
+/**
+ * Connects a bare ECMA-419 socket and logs its callbacks. With `readAtOnce`
+ * every onReadable reads all it announces; without, the script reads nothing
+ * until `lateReadMs` has passed (while the peer's FIN arrives), then reads
+ * all there is, twice, `lateReadMs` apart, then waits as long again for an
+ * onError.
+ */
+export function probeTcp(port: number, pollMs: number, readAtOnce: boolean, lateReadMs: number): void {
+  emulation.tcpPollMs = pollMs;
+  const events: string[] = [];
+  let received = 0;
+  const socket = new TCP({
+    address: "127.0.0.1",
+    port,
+    onWritable(count: number) {
+      events.push(`writable ${count}`);
+    },
+    onReadable(count: number) {
+      events.push(`readable ${count}`);
+      if (readAtOnce) {
+        const buf = new Uint8Array(count);
+        this.read(buf);
+        received += count;
+      }
+    },
+    onError() {
+      events.push(`error after ${received} bytes`);
+    },
+  });
+  const lateRead = (): void => {
+    if (readAtOnce) return;
+    const all = socket.read();
+    const n = all instanceof ArrayBuffer ? all.byteLength : 0;
+    received += n;
+    events.push(`late read ${n}`);
+  };
+  // Read late twice (the second read empties the buffer), then wait as long again for an onError.
+  Timer.set(() => {
+    lateRead();
+    Timer.set(() => {
+      lateRead();
+      Timer.set(() => {
+        socket.close();
+        report({ events, received, unreportedErrors: tcpEvents.unreportedErrors });
+      }, lateReadMs);
+    }, lateReadMs);
+  }, lateReadMs);
 }

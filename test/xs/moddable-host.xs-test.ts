@@ -170,6 +170,51 @@ describe(`inside XS (${xsEngineVersion()}): hosts/moddable over the simulator's 
     assert.ok(server.pongs.includes(Buffer.from("ping me").toString("hex")), "the ping was answered");
   });
 
+  // ISSUE 12, the same defect with several pings inside one call: a raw
+  // server pings every 150 ms from the client's first message on; two
+  // websock_recv(h, ..., 1000) in a row each end after ~1000 ms.
+  it("ISSUE 12: websock_recv(h, ..., 1000) returns 0 after its timeout while the server pings every 150 ms", async () => {
+    const pongs: string[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const raw = await startRawServer((peer) => {
+      const reader = new ClientFrameReader();
+      peer.socket.write(switchingProtocols(peer.request.accept));
+      let count = 0;
+      peer.socket.on("data", (chunk: Buffer) => {
+        reader.push(chunk);
+        while (pongs.length < reader.pongs.length) pongs.push(reader.pongs[pongs.length].toString());
+        if (reader.close !== null && !peer.socket.writableEnded) {
+          peer.socket.end(closeFrame(1000));
+          return;
+        }
+        if (timer !== undefined || reader.messages.length === 0) return;
+        timer = setInterval(() => {
+          if (peer.socket.destroyed || reader.close !== null || count >= 20) return;
+          peer.socket.write(frame(9, `ping ${++count}`));
+        }, 150);
+      });
+    });
+    try {
+      run = await startRun(bundle);
+      const arrives = run.relay.nextReport<{ first: RecvTimeoutReport["quiet"]; second: RecvTimeoutReport["quiet"]; failures: string[] }>(30000);
+      await run.worker.evaluate(`XsModdable.runRecvTimeoutPinged(${raw.port}, 20)`);
+      const report = await arrives;
+      console.log(`\n      recv(1000) while pinged every 150 ms: ${report.first.ms} ms, then ${report.second.ms} ms (relay clock); pongs: ${pongs.join(", ")}\n`);
+      assert.deepEqual(run.relay.errors.map(String), [], "a delivery to the worker failed");
+      assert.deepEqual(report.failures, []);
+      for (const which of ["first", "second"] as const) {
+        const r = report[which];
+        assert.equal(r.n, 0, `${which} recv: 0, no data message`);
+        assert.equal(r.opcode, -1);
+        assert.ok(r.ms >= 999 && r.ms < 2500, `${which} recv(1000), pinged during it, took ${r.ms} ms`);
+      }
+      assert.ok(pongs.length >= 6, `the pings were answered (${pongs.length} pongs)`);
+    } finally {
+      clearInterval(timer);
+      await raw.stop();
+    }
+  });
+
   // Autobahn 7.1.6: a 256 KiB message, a close and a ping back to back; the
   // client echoes every piece (tools/moddable-autobahn's loop).
   describe("ISSUE 12: the peer closes or resets while websock waits in a send (issue 12's first Moddable hang)", () => {

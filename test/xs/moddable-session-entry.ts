@@ -207,6 +207,31 @@ export interface RecvTimeoutReport {
   failures: string[];
 }
 
+/** websock_recv(h, ..., 1000) on a connection whose server pings on its own schedule (several pings inside the call). */
+export function runRecvTimeoutPinged(port: number, pollMs: number): void {
+  emulation.tcpPollMs = pollMs;
+  const failures: string[] = [];
+  const out = { first: { n: NaN, opcode: NaN, ms: NaN }, second: { n: NaN, opcode: NaN, ms: NaN }, failures };
+  (async () => {
+    const h = await websock_open(config("127.0.0.1", port, "/pings"));
+    if (h === null) {
+      failures.push(`open /pings: ${websock_last_error().message}`);
+      return;
+    }
+    const hdr = websock_msg_hdr_init();
+    const buf = new Uint8Array(RX);
+    if ((await websock_send_text(h, "start")) !== WEBSOCK_OK) failures.push(`send: ${websock_last_error(h).message}`);
+    for (const which of ["first", "second"] as const) {
+      const at = relayNow();
+      const n = await websock_recv(h, hdr, buf, RX, 1000);
+      out[which] = { n, opcode: hdr.opcode, ms: Math.round(relayNow() - at) };
+    }
+    await websock_close(h);
+  })()
+    .catch((e: unknown) => failures.push(`threw ${String(e)}`))
+    .then(() => report(out));
+}
+
 export function runRecvTimeout(port: number, pollMs: number): void {
   emulation.tcpPollMs = pollMs;
   const failures: string[] = [];

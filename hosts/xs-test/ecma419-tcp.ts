@@ -30,7 +30,15 @@
 //  - close() stops the task and close(2)s the socket; read() and write()
 //    on a closed socket throw.
 //
-// Every deviation from the simulator is named where it is made.
+// Where this differs from the simulator:
+//  - the poll skips the relay round trip when it would select() for nothing
+//    (no difference a script can see);
+//  - remoteAddress / remotePort give the address and port connected to, not
+//    getpeername()'s answer;
+//  - there is no Listener: `new TCP()` without options makes an inert
+//    instance, and `from` takes over another instance of this class only;
+//  - the kernel's side (what select() and write(2) report, RST or FIN at
+//    close) is test/xs/ecma419-kernel.ts's, over Node sockets: see there.
 
 import { asciiBytes, message } from "./protocol.js";
 import {
@@ -183,7 +191,7 @@ export default class TCP {
       native.skt = from.skt;
       native.port = from.port;
       native.address = from.address;
-      native.connected = from.connected;
+      // As lin/tcp.c: `connected` is not carried over; the next poll selects for writing and sets it.
       native.bytesWritable = from.bytesWritable;
       native.bytesReadable = from.bytesReadable;
       native.readPosition = from.readPosition;

@@ -15,6 +15,12 @@
 //  - select(): writable once connected (or once the connect failed), while
 //    Node holds less than SEND_BUFFER unsent; readable when the queue has
 //    bytes, a FIN or an error.
+// Where this differs from Linux: write(2) always takes everything (Node
+// buffers it; a non-blocking write(2) in the simulator may take less, and
+// lin/tcp.c would lose the rest, which needs a peer that stops reading);
+// the receive and send buffers are fixed at 128 KiB; a reset noticed while
+// Node had stopped reading (a full receive buffer) drops what the kernel
+// still held, where Linux would deliver it before the error.
 // It decides nothing about WebSocket.
 
 import dns from "node:dns";

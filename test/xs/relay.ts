@@ -179,7 +179,7 @@ export class Relay {
   }
 
   /** Delivers an event to the worker; deliveries queue behind the current one. */
-  private deliver(event: Uint8Array): Promise<void> {
+  protected deliver(event: Uint8Array): Promise<void> {
     const worker = this.worker;
     if (worker === null) return Promise.resolve();
     this.stats.deliveries++;

@@ -16,7 +16,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 
 const require = createRequire(import.meta.url);
 
@@ -192,8 +192,10 @@ export function startXsWorker(options: WorkerOptions = {}): XsWorker {
  * entry's exports to the global `globalName` when evaluated. esbuild's
  * target does not polyfill library methods: what XS lacks must not be used.
  */
-export async function bundleForXs(entry: string, globalName: string): Promise<string> {
+export async function bundleForXs(entry: string, globalName: string, plugins: Plugin[] = []): Promise<string> {
   const result = await build({
+    // Module specifiers a platform resolves itself (Moddable's "timer", "embedded:io/socket/tcp"...) are mapped by plugins.
+    plugins,
     entryPoints: [entry],
     bundle: true,
     write: false,

@@ -74,13 +74,22 @@ export class TcpTransport implements Transport {
     if (this.released || socket === null) return bytes.length;
     const n = Math.min(bytes.length, this.writable);
     if (n > 0) {
+      let left: unknown;
       try {
         // The socket copies (lwIP's TCP_WRITE_FLAG_COPY; write(2) in the simulator).
-        this.writable = socket.write(n === bytes.length ? bytes : bytes.subarray(0, n));
+        left = socket.write(n === bytes.length ? bytes : bytes.subarray(0, n));
       } catch (e) {
         this.failLater(`${this.where}: write failed: ${String(e)}`);
         return bytes.length;
       }
+      // The simulator's write() answers undefined when write(2) failed (a reset): the stream is gone,
+      // and its onError may never come (lin/tcp.c), so this is the failure.
+      if (typeof left !== "number") {
+        this.writable = 0;
+        this.failLater(`${this.where}: the connection failed while writing (reset by the peer)`);
+        return bytes.length;
+      }
+      this.writable = left;
     }
     if (n < bytes.length) this.blocked = true;
     return n;

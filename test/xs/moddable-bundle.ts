@@ -3,7 +3,7 @@
 // "websock/src/*", "websock/hosts/moddable/*") map to this repository, and
 // the platform's modules map to the emulation inside the xsnap worker:
 //   embedded:io/socket/tcp -> hosts/xs-test/ecma419-tcp.ts (lin/tcp.c's semantics, over the relay)
-//   timer, time, crypt, net -> hosts/xs-test/moddable-shims/*
+//   timer, time, crypt, net, text/encoder -> hosts/xs-test/moddable-shims/*
 //   ssl/session, x509       -> hosts/xs-test/moddable-shims/tls-unavailable.ts (no TLS here)
 
 import path from "node:path";
@@ -20,6 +20,7 @@ const PLATFORM_MODULES: Readonly<Record<string, string>> = Object.freeze({
   time: path.join(SHIMS, "time.ts"),
   crypt: path.join(SHIMS, "crypt.ts"),
   net: path.join(SHIMS, "net.ts"),
+  "text/encoder": path.join(SHIMS, "text-encoder.ts"),
   "ssl/session": path.join(SHIMS, "tls-unavailable.ts"),
   x509: path.join(SHIMS, "tls-unavailable.ts"),
 });
@@ -28,7 +29,7 @@ const PLATFORM_MODULES: Readonly<Record<string, string>> = Object.freeze({
 export const moddableModules: Plugin = {
   name: "moddable-modules",
   setup(build) {
-    build.onResolve({ filter: /^(websock(\/.*)?|embedded:.*|timer|time|crypt|net|ssl\/session|x509)$/ }, (args) => {
+    build.onResolve({ filter: /^(websock(\/.*)?|embedded:.*|timer|time|crypt|net|text\/encoder|ssl\/session|x509)$/ }, (args) => {
       const spec = args.path;
       if (spec === "websock") return { path: path.join(ROOT, "hosts/moddable/index.ts") };
       if (spec.startsWith("websock/src/")) return { path: path.join(ROOT, "src", `${spec.slice("websock/src/".length)}.ts`) };

@@ -26,12 +26,12 @@ import { startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js
 const ENTRY = fileURLToPath(new URL("./moddable-session-entry.ts", import.meta.url));
 
 /**
- * Config fields added to every connection of the hang tests (JSON). Empty
- * today: websock_config_t has no bound on a send yet. When it has one (issue
- * 12: "a send timeout the config can set"), set it here if its default is
- * "none".
+ * Config fields added to every connection of the hang tests. send_timeout
+ * bounds a send that makes no progress: the simulator's TCP never reports a
+ * FIN it read behind buffered bytes (lin/tcp.c), so only that bound can end
+ * such a send; its default is none.
  */
-const HANG_CONFIG = "{}";
+const HANG_CONFIG = "{ send_timeout: 2000 }";
 
 interface Run {
   worker: XsWorker;

@@ -43,7 +43,8 @@ function say(text: string): void {
 function configFor(path: string): websock_config_t | null {
   const url = websock_parse_url(BASE + path);
   if (url === null) return null;
-  return { ...url, rx_buffer_size: RX_BUFFER, tx_buffer_size: TX_BUFFER, time_out: 10000 };
+  // send_timeout: the simulator's TCP can lose the end of a connection (lin/tcp.c), so a send is bounded.
+  return { ...url, rx_buffer_size: RX_BUFFER, tx_buffer_size: TX_BUFFER, time_out: 10000, send_timeout: 10000 };
 }
 
 /** Reads the first text message (the case count, ASCII digits), then closes. */

@@ -53,7 +53,8 @@ export function maskInPlace(buf: Uint8Array, start: number, end: number, key: Ui
 export function copyMasked(src: Uint8Array, from: number, out: Uint8Array, o: number, n: number, key: Uint8Array, phase: number, words: Uint32Array | null = null): void {
   if (words !== null && n >= WORDS_FROM) {
     // src may sit at any alignment, out's words do not: a native copy, then masking in place by words.
-    out.set(src.subarray(from, from + n), o);
+    // The whole of src needs no view of it (a view is garbage on XS: 4 slots).
+    out.set(from === 0 && n === src.length ? src : src.subarray(from, from + n), o);
     maskInPlace(out, o, o + n, key, phase, words);
     return;
   }

@@ -437,7 +437,7 @@ export class Sender {
   /** buf[o, o + n) = src[from, from + n), masked from frame position `pos` when this side masks. */
   private copyMasked(src: Uint8Array, from: number, o: number, n: number, pos: number): void {
     if (this.options.masking) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3, this.words);
-    else this.buf.set(new Uint8Array(src.buffer, src.byteOffset + from, n), o);
+    else this.buf.set(from === 0 && n === src.length ? src : new Uint8Array(src.buffer, src.byteOffset + from, n), o);
   }
 }
 

@@ -7,6 +7,7 @@
 // way a piece can end inside a character: the rest of that character waits
 // in a 4-byte spill for the next piece, so a frame boundary may fall anywhere.
 
+import { MAX_HEADER } from "./opcodes.js";
 import { Utf8StreamEncoder, utf8Length } from "./utf8.js";
 
 /** TextEncoder.prototype.encodeInto's contract: as many whole characters of `source` as fit. */
@@ -33,6 +34,10 @@ export class TextCursor {
   private readonly spill = new Uint8Array(4);
   private spillStart = 0;
   private spillEnd = 0;
+  // A view of the buffer after the longest frame header, made on first use.
+  private tail: Uint8Array | null = null;
+  private tailOf: Uint8Array | null = null;
+  private tailStart = -1;
 
   /** `encoder` and `byteLength` are the host's, when it has them (Host.textEncoder, Host.utf8Length). */
   constructor(encoder: Utf8Encoder | null, byteLength: ((text: string) => number) | null) {
@@ -117,7 +122,24 @@ export class TextCursor {
       if (isHighSurrogate(text.charCodeAt(p + n - 1))) n--;
     }
     const piece = p === 0 && n === text.length ? text : text.substring(p, p + n);
-    return this.encoder!.encodeInto(piece, new Uint8Array(out.buffer, out.byteOffset + start, room));
+    return this.encoder!.encodeInto(piece, this.destination(out, start, end));
+  }
+
+  /**
+   * out[start, end) as encodeInto's destination: the whole buffer, or the
+   * view after the longest header made once per buffer (the usual places a
+   * frame's payload starts), else a new view (garbage on XS: 4 slots).
+   */
+  private destination(out: Uint8Array, start: number, end: number): Uint8Array {
+    if (start === 0 && end === out.length) return out;
+    if (end === out.length && start === this.tailStart && this.tailOf === out) return this.tail!;
+    if (end === out.length && start === MAX_HEADER) {
+      this.tailOf = out;
+      this.tailStart = start;
+      this.tail = new Uint8Array(out.buffer, out.byteOffset + start, end - start);
+      return this.tail;
+    }
+    return new Uint8Array(out.buffer, out.byteOffset + start, end - start);
   }
 
   private spillNext(out: Uint8Array, o: number, end: number): number {

@@ -27,20 +27,23 @@ const CONTROL_HEADER = 6;
 /** Room the sender wants before it measures a long string in the free part of the buffer. */
 const MEASURE_ROOM = 64;
 
-/** A control frame waiting for a frame boundary. */
+/** A control frame waiting for a frame boundary; its payload is store[at, at + length). */
 class ControlSlot {
-  readonly payload = new Uint8Array(MAX_CONTROL_PAYLOAD);
   readonly opcode: number;
+  readonly store: Uint8Array;
+  readonly at: number;
   length = 0;
   pending = false;
 
-  constructor(opcode: number) {
+  constructor(opcode: number, store: Uint8Array, index: number) {
     this.opcode = opcode;
+    this.store = store;
+    this.at = index * MAX_CONTROL_PAYLOAD;
   }
 
   set(bytes: Uint8Array, start: number, end: number): void {
     this.length = end - start;
-    for (let i = 0; i < this.length; i++) this.payload[i] = bytes[start + i];
+    for (let i = 0; i < this.length; i++) this.store[this.at + i] = bytes[start + i];
     this.pending = true;
   }
 }
@@ -102,9 +105,11 @@ export class Sender {
   private readonly maskKey = new Uint8Array(4);
   private readonly cursor: TextCursor;
 
-  private readonly pong = new ControlSlot(OPCODE_PONG);
-  private readonly ping = new ControlSlot(OPCODE_PING);
-  private readonly close = new ControlSlot(OPCODE_CLOSE);
+  // The three control slots' payloads, in one array made once.
+  private readonly controlStore = new Uint8Array(3 * MAX_CONTROL_PAYLOAD);
+  private readonly pong = new ControlSlot(OPCODE_PONG, this.controlStore, 0);
+  private readonly ping = new ControlSlot(OPCODE_PING, this.controlStore, 1);
+  private readonly close = new ControlSlot(OPCODE_CLOSE, this.controlStore, 2);
   /** The close frame goes out at the next frame boundary, ahead of the queue (else once the queue is empty). */
   private closeAhead = false;
   /** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */
@@ -228,9 +233,9 @@ export class Sender {
     if (code === 0) {
       slot.length = 0;
     } else {
-      slot.payload[0] = code >> 8;
-      slot.payload[1] = code & 0xff;
-      slot.payload.set(reason, 2);
+      slot.store[slot.at] = code >> 8;
+      slot.store[slot.at + 1] = code & 0xff;
+      for (let i = 0; i < reason.length; i++) slot.store[slot.at + 2 + i] = reason[i];
       slot.length = 2 + reason.length;
     }
     slot.pending = true;
@@ -269,7 +274,7 @@ export class Sender {
         this.close.pending && (this.closeAhead || this.queue.first === null) ? this.close : null;
       if (slot !== null) {
         if (cap - o < CONTROL_HEADER + slot.length) break;
-        o = this.writeControl(o, slot.opcode, slot.payload, 0, slot.length);
+        o = this.writeControl(o, slot.opcode, slot.store, slot.at, slot.length);
         slot.pending = false;
         if (slot === this.close) {
           this.closeSent = true;

@@ -62,6 +62,36 @@ export function settled(code: number): Promise<number> {
   return Promise.resolve(code);
 }
 
+// The Promise executors: functions of this module (in flash when preloaded),
+// not closures made per call or per connection. An executor runs inside the
+// Promise constructor, so the one it serves is handed over in a binding.
+let awaitedSend: OutgoingMessage | null = null;
+let awaitedRecv: Session | null = null;
+
+function sendExecutor(resolve: (code: number) => void): void {
+  awaitedSend!.settle = resolve;
+}
+
+function recvExecutor(resolve: (n: number) => void): void {
+  awaitedRecv!.recvSettle = resolve;
+}
+
+/** A Promise that `m` settles once it is out (or failed). */
+function waitForSend(m: OutgoingMessage): Promise<number> {
+  awaitedSend = m;
+  const done = new Promise<number>(sendExecutor);
+  awaitedSend = null;
+  return done;
+}
+
+/** A Promise that the session's waiting websock_recv settles. */
+function waitForRecv(s: Session): Promise<number> {
+  awaitedRecv = s;
+  const done = new Promise<number>(recvExecutor);
+  awaitedRecv = null;
+  return done;
+}
+
 export class Session {
   readonly conn: Connection;
   readonly host: Host;
@@ -92,23 +122,21 @@ export class Session {
   private openSettle: ((handle: Session | null) => void) | null = null;
 
   // The waiting websock_recv, if any.
-  private recvSettle: ((n: number) => void) | null = null;
+  recvSettle: ((n: number) => void) | null = null;
   private recvHdr: websock_msg_hdr_t | null = null;
   private recvBuf: Uint8Array | null = null;
   private recvLen = 0;
   /** When it gives up (host clock; Infinity: it waits forever, or none waits). */
   private recvDeadline = Infinity;
-  private readonly recvExecutor: (resolve: (n: number) => void) => void;
 
-  // Sends: a record to reuse, and the one a new Promise's executor fills in.
+  // Sends: a record to reuse.
   private spare: OutgoingMessage | null = new OutgoingMessage();
-  private executorTarget: OutgoingMessage | null = null;
-  private readonly sendExecutor: (resolve: (code: number) => void) => void;
 
   // The callback model.
   callback: websock_callback_t | null = null;
   private inCallback = false;
-  private readonly callbackHdr: websock_msg_hdr_t = { fin: false, opcode: -1, payload_len: 0, offset: 0, bytesleft: 0 };
+  /** The header the callback model fills in, made when a callback is first set. */
+  private callbackHdr: websock_msg_hdr_t | null = null;
 
   private closeWaiters: Array<() => void> | null = null;
 
@@ -116,12 +144,6 @@ export class Session {
     this.conn = conn;
     this.host = host;
     this.timerFired = () => this.onTimer();
-    this.recvExecutor = (resolve) => {
-      this.recvSettle = resolve;
-    };
-    this.sendExecutor = (resolve) => {
-      this.executorTarget!.settle = resolve;
-    };
   }
 
   setError(e: websock_error_t): void {
@@ -207,10 +229,7 @@ export class Session {
     }
     this.service();
     if (m.status !== SEND_PENDING) return settled(m.status);
-    this.executorTarget = m;
-    const done = new Promise<number>(this.sendExecutor);
-    this.executorTarget = null;
-    return done;
+    return waitForSend(m);
   }
 
   /** A message record to fill in for send(): the session's own when it is free, so a send that goes out at once allocates none. */
@@ -258,7 +277,7 @@ export class Session {
     this.recvBuf = buf;
     this.recvLen = len;
     this.recvDeadline = timeout < 0 ? Infinity : this.host.now() + timeout;
-    const waiting = new Promise<number>(this.recvExecutor);
+    const waiting = waitForRecv(this);
     this.service();
     return waiting;
   }
@@ -501,7 +520,7 @@ export class Session {
    */
   private deliverToCallback(): void {
     const conn = this.conn;
-    const hdr = this.callbackHdr;
+    const hdr = (this.callbackHdr ??= { fin: false, opcode: -1, payload_len: 0, offset: 0, bytesleft: 0 });
     this.inCallback = true;
     try {
       while (this.callback !== null) {

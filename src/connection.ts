@@ -175,7 +175,7 @@ export class Connection {
   private pongDeadline = Infinity;
   private closeDeadline = Infinity;
   private stallDeadline = Infinity;
-  private readonly heartbeat = new Uint8Array(4);
+  /** The heartbeat counter: each ping carries its next value, 4 bytes big-endian. */
   private heartbeatCount = 0;
 
   constructor(options: ConnectionOptions) {
@@ -437,7 +437,9 @@ export class Connection {
     // §5.5.3: an unsolicited pong is not answered; one that echoes our heartbeat proves the peer alive.
     if (this.pongDeadline === Infinity || end - start !== 4) return;
     const payload = this.receiver.buf;
-    for (let i = 0; i < 4; i++) if (payload[start + i] !== this.heartbeat[i]) return;
+    const c = this.heartbeatCount;
+    if (payload[start] !== c >>> 24 || payload[start + 1] !== ((c >> 16) & 0xff) ||
+        payload[start + 2] !== ((c >> 8) & 0xff) || payload[start + 3] !== (c & 0xff)) return;
     this.pongDeadline = Infinity;
   }
 
@@ -515,7 +517,7 @@ export class Connection {
     // §5.5: all control frames MUST have a payload length of 125 bytes or less.
     if (end - start > MAX_CONTROL_PAYLOAD) return { error: ERR.INVALID_ARG, detail: "a control frame's payload is at most 125 bytes" };
     if (pong) this.sender.queuePong(bytes, start, end);
-    else this.sender.queuePing(bytes, start, end, false);
+    else this.sender.queuePing(bytes, start, end);
     return null;
   }
 
@@ -658,12 +660,7 @@ export class Connection {
       // One heartbeat at a time: a new ping must not push back the deadline of the one unanswered.
       if (this.pongDeadline !== Infinity) return;
       this.heartbeatCount = (this.heartbeatCount + 1) >>> 0;
-      const c = this.heartbeatCount;
-      this.heartbeat[0] = c >>> 24;
-      this.heartbeat[1] = (c >> 16) & 0xff;
-      this.heartbeat[2] = (c >> 8) & 0xff;
-      this.heartbeat[3] = c & 0xff;
-      this.sender.queuePing(this.heartbeat, 0, 4, true);
+      this.sender.queueHeartbeat(this.heartbeatCount);
       this.events |= EVENT_OUTPUT;
     }
   }

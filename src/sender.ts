@@ -103,7 +103,8 @@ export class Sender {
   private readonly words: Uint32Array | null;
   private readonly options: SenderOptions;
   private readonly maskKey = new Uint8Array(4);
-  private readonly cursor: TextCursor;
+  /** Made on the first text message (a connection that sends only bytes never pays for it). */
+  private cursor: TextCursor | null = null;
 
   // The three control slots' payloads, in one array made once.
   private readonly controlStore = new Uint8Array(3 * MAX_CONTROL_PAYLOAD);
@@ -138,7 +139,6 @@ export class Sender {
     this.buf = buf;
     this.words = wordsOf(buf);
     this.options = options;
-    this.cursor = new TextCursor(options.platform.textEncoder ?? null, options.platform.utf8Length ?? null);
   }
 
   /** Whether a message is waiting or being produced. */
@@ -197,7 +197,7 @@ export class Sender {
     for (let m = this.queue.shift(); m !== null; m = this.queue.shift()) this.finish(m, code);
     this.inFrame = false;
     this.messagePos = 0;
-    this.cursor.clear();
+    this.cursor?.clear();
     this.head = this.tail = 0;
     this.pong.pending = this.ping.pending = this.close.pending = false;
     return any;
@@ -217,10 +217,22 @@ export class Sender {
     this.pong.set(payload, start, end);
   }
 
-  /** A ping; `heartbeat` when it is the connection's own (its pong deadline starts when it is produced). */
-  queuePing(payload: Uint8Array, start: number, end: number, heartbeat: boolean): void {
+  /** The application's ping. */
+  queuePing(payload: Uint8Array, start: number, end: number): void {
     this.ping.set(payload, start, end);
-    this.heartbeatQueued = heartbeat;
+    this.heartbeatQueued = false;
+  }
+
+  /** The connection's heartbeat ping: `count` as 4 bytes; its pong deadline starts when it is produced. */
+  queueHeartbeat(count: number): void {
+    const slot = this.ping;
+    slot.store[slot.at] = count >>> 24;
+    slot.store[slot.at + 1] = (count >> 16) & 0xff;
+    slot.store[slot.at + 2] = (count >> 8) & 0xff;
+    slot.store[slot.at + 3] = count & 0xff;
+    slot.length = 4;
+    slot.pending = true;
+    this.heartbeatQueued = true;
   }
 
   /**
@@ -308,6 +320,11 @@ export class Sender {
     return true;
   }
 
+  private textCursor(): TextCursor {
+    const platform = this.options.platform;
+    return (this.cursor ??= new TextCursor(platform.textEncoder ?? null, platform.utf8Length ?? null));
+  }
+
   private finish(m: OutgoingMessage, code: number): void {
     m.status = code;
     m.release();
@@ -316,7 +333,7 @@ export class Sender {
 
   private messageProduced(): void {
     const m = this.queue.shift()!;
-    if (m.text !== null) this.cursor.clear();
+    if (m.text !== null) this.cursor?.clear();
     this.messagePos = 0;
     this.produced.push(m);
   }
@@ -336,8 +353,9 @@ export class Sender {
       const fragment = this.options.fragmentSize;
       if (3 * m.units + MAX_HEADER <= room && (fragment === 0 || 3 * m.units <= fragment)) return this.writeShortText(m, o);
       if (room < MEASURE_ROOM) return -1;
-      this.cursor.reset(m.text, m.units);
-      m.length = this.cursor.measure(this.buf, o, this.buf.length);
+      const cursor = this.textCursor();
+      cursor.reset(m.text, m.units);
+      m.length = cursor.measure(this.buf, o, this.buf.length);
     }
     if (room < MAX_HEADER) return -1;
     const left = m.length - this.messagePos;
@@ -362,8 +380,9 @@ export class Sender {
    */
   private writeShortText(m: OutgoingMessage, o: number): number {
     const at = o + MAX_HEADER;
-    this.cursor.reset(m.text!, m.units);
-    const n = this.cursor.writeAll(this.buf, at, this.buf.length);
+    const cursor = this.textCursor();
+    cursor.reset(m.text!, m.units);
+    const n = cursor.writeAll(this.buf, at, this.buf.length);
     m.length = n;
     const payloadAt = o + headerLength(n, this.options.masking);
     if (payloadAt < at) this.buf.copyWithin(payloadAt, at, at + n);
@@ -429,8 +448,9 @@ export class Sender {
       if (m.raw) this.buf.set(new Uint8Array(m.bytes.buffer, m.bytes.byteOffset + from, n), o);
       else this.copyMasked(m.bytes, from, o, n, this.framePos);
     } else {
-      if (this.messagePos === 0 && this.framePos === 0) this.cursor.reset(m.text!, m.units);
-      this.cursor.write(this.buf, o, o + n);
+      const cursor = this.textCursor();
+      if (this.messagePos === 0 && this.framePos === 0) cursor.reset(m.text!, m.units);
+      cursor.write(this.buf, o, o + n);
       if (this.options.masking) maskInPlace(this.buf, o, o + n, this.maskKey, this.framePos & 3, this.words);
     }
     this.messagePos += n;

@@ -37,6 +37,7 @@ import {
   writeU32,
 } from "./protocol.js";
 import { sha1 } from "./sha1.js";
+import type { Utf8Encoder } from "../../src/text-cursor.js";
 
 function issue(request: Uint8Array): Uint8Array {
   // issueCommand takes a whole ArrayBuffer: `request` always owns its buffer here.
@@ -51,14 +52,17 @@ function issue(request: Uint8Array): Uint8Array {
 class XsTransport implements Transport {
   readonly id: number;
   readonly handlers: TransportHandlers;
+  /** Drops this transport from the host's table once it is released (else every closed connection would stay reachable). */
+  readonly forget: (id: number) => void;
   released = false;
   private readonly chunks: Uint8Array[] = [];
   private headOffset = 0;
   private eofPending = false;
 
-  constructor(id: number, handlers: TransportHandlers) {
+  constructor(id: number, handlers: TransportHandlers, forget: (id: number) => void) {
     this.id = id;
     this.handlers = handlers;
+    this.forget = forget;
   }
 
   read(into: Uint8Array, start: number, end: number): number {
@@ -90,12 +94,14 @@ class XsTransport implements Transport {
   close(): void {
     if (this.released) return;
     this.released = true;
+    this.forget(this.id);
     issue(message(OP_END, this.id));
   }
 
   destroy(): void {
     if (this.released) return;
     this.released = true;
+    this.forget(this.id);
     issue(message(OP_DESTROY, this.id));
   }
 
@@ -131,13 +137,16 @@ export function installXsTestHost(): XsTestHost {
   const timers = new Map<number, () => void>();
   let nextConnection = 1;
   let nextTimer = 1;
+  const forget = (id: number): void => {
+    transports.delete(id);
+  };
 
   const host: Host = {
     connect(target: ConnectTarget, handlers: TransportHandlers): Transport {
       // checkSsl refuses secured connections before this; websock_open turns a throw into a connect failure.
       if (target.secured) throw new Error("the XS test host has no TLS");
       const id = nextConnection++;
-      const transport = new XsTransport(id, handlers);
+      const transport = new XsTransport(id, handlers, forget);
       transports.set(id, transport);
       const name = asciiBytes(target.hostname);
       const tail = new Uint8Array(2 + name.length);
@@ -171,6 +180,8 @@ export function installXsTestHost(): XsTestHost {
     clearTimer(timer: unknown): void {
       if (typeof timer === "number" && timers.delete(timer)) issue(message(OP_CLEAR_TIMER, timer));
     },
+    // xsnap builds in Moddable's native encoder (textencoder.c), as a Moddable app includes it.
+    textEncoder: new (globalThis as unknown as { TextEncoder: new () => Utf8Encoder }).TextEncoder(),
   };
 
   globalThis.handleCommand = (buffer: ArrayBuffer): undefined => {
@@ -202,6 +213,7 @@ export function installXsTestHost(): XsTestHost {
         const t = transports.get(id);
         if (t === undefined || t.released) return undefined;
         t.released = true;
+        transports.delete(id);
         t.handlers.onError({ kind: FAILURE_KINDS[bytes[5]] ?? "io", message: asciiText(bytes, 6) });
         return undefined;
       }

@@ -316,6 +316,9 @@ export class Connection {
    * the application asks for more (websock_recv, or a callback returned).
    */
   advance(): void {
+    // Only a frame read to its end leaves bytes unparsed (everything else was parsed as it arrived),
+    // and the stream's end waits for the reader to empty the buffer.
+    if (!this.awaitingReader && !this.inputEnded) return;
     this.awaitingReader = false;
     if (this.state !== STATE_CONNECTING) this.parseInput();
   }

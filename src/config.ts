@@ -111,7 +111,8 @@ export function resolveAttachConfig(cfg: websock_attach_config_t | undefined, re
 
 function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
   const hostname = attached ? "localhost" : f.hostname;
-  if (typeof hostname !== "string" || hostname === "") return refuse("hostname is missing");
+  if (hostname === undefined || hostname === "") return refuse("hostname is missing");
+  if (typeof hostname !== "string") return refuse("hostname must be a string (a host name or IP address)");
   // Checked here, not left to DNS: a name no resolver can look up is the caller's mistake, not a connect error.
   const address = parseHostname(hostname);
   if (address === null) return refuse(`hostname is not a host name or IP address: ${quote(hostname)}`);
@@ -336,7 +337,7 @@ function readStruct(value: unknown, fields: object, name: string, prefix: string
     if (value === null || typeof value !== "object" || Array.isArray(value)) return `${name} must be a ${type} object`;
     keys = Object.keys(value);
   } catch (e) {
-    return `${name} could not be read: ${describe(e)}`;
+    return `${name} could not be read: ${thrownText(e)}`;
   }
   for (const key of keys) {
     if (!Object.hasOwn(fields, key)) return `${prefix}${key} is not a field of ${type}`;
@@ -347,7 +348,7 @@ function readStruct(value: unknown, fields: object, name: string, prefix: string
     try {
       field = (value as Snapshot)[key];
     } catch (e) {
-      return `${prefix}${key} could not be read: ${describe(e)}`;
+      return `${prefix}${key} could not be read: ${thrownText(e)}`;
     }
     if (field !== undefined) snapshot[key] = field;
   }
@@ -364,7 +365,7 @@ function readList(value: unknown, field: string, what: string, countField?: stri
     if (!Array.isArray(value)) return `${field} must be ${what}`;
     length = value.length;
   } catch (e) {
-    return `${field} could not be read: ${describe(e)}`;
+    return `${field} could not be read: ${thrownText(e)}`;
   }
   if (!isWholeNumber(length, 0, 0xffffffff)) return `${field} must be ${what}`;
   let take = length;
@@ -378,7 +379,7 @@ function readList(value: unknown, field: string, what: string, countField?: stri
     try {
       out.push((value as unknown[])[i]);
     } catch (e) {
-      return `${field}[${i}] could not be read: ${describe(e)}`;
+      return `${field}[${i}] could not be read: ${thrownText(e)}`;
     }
   }
   return out;
@@ -435,7 +436,7 @@ function quote(text: string): string {
 }
 
 /** What an exception said, without letting a hostile one throw again. */
-function describe(e: unknown): string {
+function thrownText(e: unknown): string {
   try {
     const text: unknown = e instanceof Error ? e.message : String(e);
     return typeof text === "string" ? text.slice(0, 200) : "an exception";

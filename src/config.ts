@@ -1,10 +1,21 @@
 // websock_config_t checked and completed with defaults, before anything is
 // allocated. Every refusal names the field.
+//
+// The caller's objects are read once, field by field, into a snapshot of
+// plain values, and only the snapshot is used afterwards and handed to the
+// host: a getter cannot answer one thing to the check and another to the
+// use, and a getter or Proxy that throws becomes a refusal naming the field
+// instead of an exception (no websock_* call throws). A key the struct does
+// not define is refused rather than ignored: `{ proxy: ... }` or a typo such
+// as `ssl_confg` would otherwise open a connection that does not do what the
+// caller asked.
 
-import { isToken } from "./handshake.js";
+import { isFieldValue, isToken } from "./handshake.js";
+import { parseHostname, isHostHeaderValue } from "./hostname.js";
 import { MIN_RX_BUFFER } from "./receiver.js";
 import { MIN_TX_BUFFER } from "./sender.js";
-import type { websock_config_t, websock_ssl_config_t } from "./types.js";
+import { utf8Length } from "./utf8.js";
+import type { websock_attach_config_t, websock_config_t, websock_ssl_config_t } from "./types.js";
 
 export const DEFAULTS = Object.freeze({
   time_out: 10000,
@@ -18,25 +29,48 @@ export const DEFAULTS = Object.freeze({
 });
 /** Buffers larger than this are refused rather than attempted. */
 export const MAX_BUFFER_SIZE = 16 * 1024 * 1024;
+/** Lists (headers, subprotocols, CAs, ALPN names, pins) longer than this are refused before they are read. */
+export const MAX_LIST_LENGTH = 1024;
 
-/** Headers the handshake itself sets; the caller may not override them. */
+/** Headers the handshake itself sets; the caller may not set them (Host only once, replacing the default). */
 const RESERVED_HEADERS = Object.freeze([
   "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
   "sec-websocket-accept", "sec-websocket-extensions", "sec-websocket-protocol",
+  // The upgrade is a GET without a body (RFC 6455 §4.1): with either of these the
+  // server would read the first frames as the request's body.
+  "content-length", "transfer-encoding",
 ]);
 
+/** The fields of each struct: a key that is not here is refused. `satisfies` keeps each list equal to its type. */
+type FieldSet<T> = { readonly [K in keyof Required<T>]: true };
+const SSL_FIELDS = Object.freeze({
+  ca: true, cert: true, key: true, server_name: true, verify: true, alpn: true, min_version: true, pin_sha256: true,
+} satisfies FieldSet<websock_ssl_config_t>);
+const ATTACH_FIELDS = Object.freeze({
+  time_out: true, hndshk_hdrs: true, num_hndshk_hdrs: true, subprotocols: true, rx_buffer_size: true,
+  tx_buffer_size: true, ping_interval: true, pong_timeout: true, close_timeout: true, auto_pong: true,
+  max_message_size: true, rx_buffer: true, tx_buffer: true, raw_mode: true,
+} satisfies FieldSet<websock_attach_config_t>);
+const CONFIG_FIELDS = Object.freeze({
+  ...ATTACH_FIELDS, hostname: true, port: true, uri: true, secured: true, ssl_config: true,
+} satisfies FieldSet<websock_config_t>);
+/** resolveConfig(cfg, true): websock.ts passes websock_attach_client's resource as `uri`. */
+const ATTACH_FIELDS_AND_URI = Object.freeze({ ...ATTACH_FIELDS, uri: true });
+
 export interface ResolvedConfig {
+  /** What the host connects to: a host name or an IP address (IPv6 without brackets). */
   hostname: string;
   port: number;
   uri: string;
   secured: boolean;
+  /** The snapshot of ssl_config, shape-checked and frozen (the host checks what its TLS can honour). */
   ssl: websock_ssl_config_t;
   timeOut: number;
   headers: Array<[string, string]>;
   subprotocols: string[];
   rxBufferSize: number;
   txBufferSize: number;
-  /** The caller's buffers, when given: nothing is allocated for them. */
+  /** The caller's buffers, when given (fresh views of the caller's memory): nothing is allocated for them. */
   rxBuffer: Uint8Array | null;
   txBuffer: Uint8Array | null;
   rawMode: boolean;
@@ -55,30 +89,44 @@ export interface ResolvedConfig {
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; message: string };
 
+type Snapshot = Record<string, unknown>;
+
 function refuse(message: string): ConfigResult {
   return { ok: false, message };
 }
 
-function isWholeNumber(value: unknown, min: number, max: number): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
-}
-
-/** Whether `text` is free of spaces and control characters (CR and LF above all). */
-function isPrintable(text: string): boolean {
-  return /^[\x21-\x7e\u0080-\uffff]+$/.test(text);
-}
-
-/** `attached`: for websock_attach_*, where the stream exists and there is no address to check. */
+/** websock_open's config. `attached`: websock_attach_*'s (the attach fields, and `uri`), where there is no address. */
 export function resolveConfig(cfg: websock_config_t | null | undefined, attached = false): ConfigResult {
-  if (cfg === null || typeof cfg !== "object") return refuse("cfg must be a websock_config_t object");
-  const hostname = attached && cfg.hostname === undefined ? "localhost" : cfg.hostname;
-  if (typeof hostname !== "string" || hostname === "") return refuse("hostname is missing");
-  if (!isPrintable(hostname) || /[/?#@]/.test(hostname)) return refuse(`hostname is not a host name or IP address: ${JSON.stringify(hostname)}`);
-  const secured = cfg.secured === undefined ? false : cfg.secured;
+  const snapshot = attached
+    ? readStruct(cfg, ATTACH_FIELDS_AND_URI, "cfg", "", "websock_attach_config_t")
+    : readStruct(cfg, CONFIG_FIELDS, "cfg", "", "websock_config_t");
+  return typeof snapshot === "string" ? refuse(snapshot) : resolveSnapshot(snapshot, attached);
+}
+
+/**
+ * websock_attach_*'s config (absent: all defaults), with the request target
+ * given apart (websock_attach_client's resource). Reads `cfg` itself, so a
+ * hostile object is refused here rather than throwing where it is spread.
+ */
+export function resolveAttachConfig(cfg: websock_attach_config_t | undefined, resource?: string): ConfigResult {
+  const snapshot = cfg === undefined ? {} : readStruct(cfg, ATTACH_FIELDS, "cfg", "", "websock_attach_config_t");
+  if (typeof snapshot === "string") return refuse(snapshot);
+  if (resource !== undefined) snapshot.uri = resource;
+  return resolveSnapshot(snapshot, true);
+}
+
+function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
+  const hostname = attached ? "localhost" : f.hostname;
+  if (hostname === undefined || hostname === "") return refuse("hostname is missing");
+  if (typeof hostname !== "string") return refuse("hostname must be a string (a host name or IP address)");
+  // Checked here, not left to DNS: a name no resolver can look up is the caller's mistake, not a connect error.
+  const address = parseHostname(hostname);
+  if (address === null) return refuse(`hostname is not a host name or IP address: ${quote(hostname)}`);
+  const secured = f.secured === undefined ? false : f.secured;
   if (typeof secured !== "boolean") return refuse("secured must be a boolean");
-  const port = cfg.port === undefined ? (secured ? 443 : 80) : cfg.port;
+  const port = f.port === undefined ? (secured ? 443 : 80) : f.port;
   if (!isWholeNumber(port, 1, 65535)) return refuse("port must be an integer from 1 to 65535");
-  const uri = cfg.uri === undefined ? "/" : cfg.uri;
+  const uri = f.uri === undefined ? "/" : f.uri;
   if (typeof uri !== "string" || !uri.startsWith("/") || !isPrintable(uri)) {
     return refuse("uri must start with \"/\" and contain no spaces or control characters");
   }
@@ -95,54 +143,52 @@ export function resolveConfig(cfg: websock_config_t | null | undefined, attached
   ];
   const n = {} as Record<keyof typeof DEFAULTS, number>;
   for (const [field, min, max] of numbers) {
-    const value = cfg[field] === undefined ? DEFAULTS[field] : cfg[field];
+    const value = f[field] === undefined ? DEFAULTS[field] : f[field];
     if (!isWholeNumber(value, min, max)) return refuse(`${field} must be an integer from ${min} to ${max}`);
     n[field] = value;
   }
-  const maxMessageSize = cfg.max_message_size === undefined ? 0 : cfg.max_message_size;
+  const maxMessageSize = f.max_message_size === undefined ? 0 : f.max_message_size;
   if (!isWholeNumber(maxMessageSize, 0, Number.MAX_SAFE_INTEGER)) return refuse("max_message_size must be a non-negative integer");
-  const autoPong = cfg.auto_pong === undefined ? true : cfg.auto_pong;
+  const autoPong = f.auto_pong === undefined ? true : f.auto_pong;
   if (typeof autoPong !== "boolean") return refuse("auto_pong must be a boolean");
-  const rawMode = cfg.raw_mode === undefined ? false : cfg.raw_mode;
+  const rawMode = f.raw_mode === undefined ? false : f.raw_mode;
   if (typeof rawMode !== "boolean") return refuse("raw_mode must be a boolean");
-  for (const [field, min] of [["rx_buffer", MIN_RX_BUFFER], ["tx_buffer", MIN_TX_BUFFER]] as const) {
-    const buffer = cfg[field];
-    if (buffer !== undefined && (!(buffer instanceof Uint8Array) || buffer.length < min || buffer.length > MAX_BUFFER_SIZE)) {
-      return refuse(`${field} must be a Uint8Array of ${min} to ${MAX_BUFFER_SIZE} bytes`);
-    }
-  }
-  if (cfg.rx_buffer !== undefined && cfg.rx_buffer === cfg.tx_buffer) return refuse("rx_buffer and tx_buffer must be different buffers");
 
-  const headers = resolveHeaders(cfg);
+  const rxBuffer = callerBuffer(f.rx_buffer, "rx_buffer", MIN_RX_BUFFER);
+  if (typeof rxBuffer === "string") return refuse(rxBuffer);
+  const txBuffer = callerBuffer(f.tx_buffer, "tx_buffer", MIN_TX_BUFFER);
+  if (typeof txBuffer === "string") return refuse(txBuffer);
+  // Sends would overwrite received data not yet read: any shared byte is refused, disjoint views of one buffer are fine.
+  if (rxBuffer !== null && txBuffer !== null && rxBuffer.buffer === txBuffer.buffer &&
+    rxBuffer.byteOffset < txBuffer.byteOffset + txBuffer.length && txBuffer.byteOffset < rxBuffer.byteOffset + rxBuffer.length) {
+    return refuse("rx_buffer and tx_buffer overlap (views of one ArrayBuffer sharing bytes): they must not share memory");
+  }
+
+  const headers = resolveHeaders(f.hndshk_hdrs, f.num_hndshk_hdrs);
   if (typeof headers === "string") return refuse(headers);
 
-  const subprotocols = cfg.subprotocols === undefined ? [] : cfg.subprotocols;
-  if (!Array.isArray(subprotocols) || !subprotocols.every((p) => typeof p === "string" && isToken(p))) {
-    return refuse("subprotocols must be a list of tokens (no spaces, commas or control characters)");
-  }
-  if (new Set(subprotocols).size !== subprotocols.length) return refuse("subprotocols lists a protocol twice");
+  const subprotocols = resolveSubprotocols(f.subprotocols);
+  if (typeof subprotocols === "string") return refuse(subprotocols);
 
-  const ssl = cfg.ssl_config === undefined ? {} : cfg.ssl_config;
-  if (ssl === null || typeof ssl !== "object") return refuse("ssl_config must be a websock_ssl_config_t object");
-  if (ssl.verify !== undefined && typeof ssl.verify !== "boolean") return refuse("ssl_config.verify must be a boolean");
+  const ssl = resolveSsl(f.ssl_config);
+  if (typeof ssl === "string") return refuse(ssl);
 
-  const bracketed = hostname.includes(":") ? `[${hostname}]` : hostname;
   const defaultPort = secured ? 443 : 80;
   return {
     ok: true,
     config: {
-      hostname,
+      hostname: address.connectName,
       port,
       uri,
       secured,
       ssl,
       timeOut: n.time_out,
       headers,
-      subprotocols: subprotocols.slice(),
-      rxBufferSize: cfg.rx_buffer?.length ?? n.rx_buffer_size,
-      txBufferSize: cfg.tx_buffer?.length ?? n.tx_buffer_size,
-      rxBuffer: cfg.rx_buffer ?? null,
-      txBuffer: cfg.tx_buffer ?? null,
+      subprotocols,
+      rxBufferSize: rxBuffer?.length ?? n.rx_buffer_size,
+      txBufferSize: txBuffer?.length ?? n.tx_buffer_size,
+      rxBuffer,
+      txBuffer,
       rawMode,
       pingInterval: n.ping_interval,
       pongTimeout: n.pong_timeout,
@@ -151,28 +197,260 @@ export function resolveConfig(cfg: websock_config_t | null | undefined, attached
       fragmentSize: n.fragment_size,
       autoPong,
       maxMessageSize,
-      hostHeader: port === defaultPort ? bracketed : `${bracketed}:${port}`,
+      hostHeader: port === defaultPort ? address.uriHost : `${address.uriHost}:${port}`,
     },
   };
 }
 
 /** Splits "Key:value" handshake headers; returns them, or a refusal naming the header. */
-function resolveHeaders(cfg: websock_config_t): Array<[string, string]> | string {
-  const list = cfg.hndshk_hdrs === undefined ? [] : cfg.hndshk_hdrs;
-  if (!Array.isArray(list)) return "hndshk_hdrs must be a list of \"Key:value\" strings";
-  const count = cfg.num_hndshk_hdrs === undefined ? list.length : cfg.num_hndshk_hdrs;
-  if (!isWholeNumber(count, 0, list.length)) return `num_hndshk_hdrs must be an integer from 0 to ${list.length} (the length of hndshk_hdrs)`;
+function resolveHeaders(listValue: unknown, countValue: unknown): Array<[string, string]> | string {
+  if (listValue === undefined) {
+    if (countValue !== undefined && countValue !== 0) return "num_hndshk_hdrs is set without hndshk_hdrs";
+    return [];
+  }
+  const list = readList(listValue, "hndshk_hdrs", "a list of \"Key:value\" strings", "num_hndshk_hdrs", countValue);
+  if (typeof list === "string") return list;
   const headers: Array<[string, string]> = [];
-  for (let i = 0; i < count; i++) {
+  let host = false;
+  for (let i = 0; i < list.length; i++) {
     const header = list[i];
     if (typeof header !== "string") return `hndshk_hdrs[${i}] is not a string`;
     // A CR or LF would let a header value inject headers (or a body) into the request.
     if (/[\r\n\0]/.test(header)) return `hndshk_hdrs[${i}] contains CR, LF or NUL`;
     const colon = header.indexOf(":");
-    const name = colon > 0 ? header.slice(0, colon).trim() : "";
-    if (!isToken(name)) return `hndshk_hdrs[${i}] is not "Key:value": ${JSON.stringify(header)}`;
-    if (RESERVED_HEADERS.includes(name.toLowerCase())) return `hndshk_hdrs[${i}] sets ${name}, which the handshake sets itself`;
-    headers.push([name, header.slice(colon + 1).trim()]);
+    const name = colon > 0 ? trimWhitespace(header.slice(0, colon)) : "";
+    if (!isToken(name)) return `hndshk_hdrs[${i}] is not "Key:value": ${quote(header)}`;
+    const value = trimWhitespace(header.slice(colon + 1));
+    if (!isFieldValue(value)) {
+      return `hndshk_hdrs[${i}] holds a character no header value may (RFC 9110 §5.5: visible characters, spaces and tabs between them): ${quote(header)}`;
+    }
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.includes(lower)) return `hndshk_hdrs[${i}] sets ${name}, which the handshake sets itself`;
+    if (lower === "host") {
+      // RFC 9110 §7.2: exactly one Host, and a client sends it with the target's host; it replaces the default.
+      if (host) return `hndshk_hdrs[${i}] is a second Host header (a request has exactly one)`;
+      if (value === "") return `hndshk_hdrs[${i}] is an empty Host header`;
+      if (!isHostHeaderValue(value)) return `hndshk_hdrs[${i}] is not a Host value (host or IP address, optionally ":port"): ${quote(header)}`;
+      host = true;
+    }
+    headers.push([name, value]);
   }
   return headers;
+}
+
+function resolveSubprotocols(value: unknown): string[] | string {
+  if (value === undefined) return [];
+  const what = "a list of tokens (no spaces, commas or control characters)";
+  const list = readList(value, "subprotocols", what);
+  if (typeof list === "string") return list;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i];
+    if (typeof p !== "string" || !isToken(p)) return `subprotocols must be ${what}; subprotocols[${i}] is not one`;
+    if (list.indexOf(p) !== i) return "subprotocols lists a protocol twice";
+  }
+  return list as string[];
+}
+
+const NO_SSL: websock_ssl_config_t = Object.freeze({});
+const VERSIONS: readonly string[] = Object.freeze(["TLSv1.2", "TLSv1.3"]);
+const PIN = /^[A-Za-z0-9+/]{43}=$/;
+
+/**
+ * The shape of ssl_config, the same on every host: types, values, and
+ * cert/key given together. What a host's TLS can honour (certificate
+ * formats, several CAs, TLS 1.3, pins ...) is its checkSsl's business.
+ */
+function resolveSsl(value: unknown): websock_ssl_config_t | string {
+  if (value === undefined) return NO_SSL;
+  const f = readStruct(value, SSL_FIELDS, "ssl_config", "ssl_config.", "websock_ssl_config_t");
+  if (typeof f === "string") return f;
+  const ssl: websock_ssl_config_t = {};
+
+  if (f.ca !== undefined) {
+    const single = pemOrDer(f.ca);
+    if (single !== null) {
+      if (single.length === 0) return "ssl_config.ca is empty";
+      ssl.ca = single;
+    } else {
+      const list = readList(f.ca, "ssl_config.ca", "PEM text, DER bytes, or a list of either");
+      if (typeof list === "string") return list;
+      if (list.length === 0) return "ssl_config.ca is an empty list (omit it to use the default CAs)";
+      const cas: Array<string | Uint8Array> = [];
+      for (let i = 0; i < list.length; i++) {
+        const ca = pemOrDer(list[i]);
+        if (ca === null) return `ssl_config.ca[${i}] must be PEM text or DER bytes`;
+        if (ca.length === 0) return `ssl_config.ca[${i}] is empty`;
+        cas.push(ca);
+      }
+      ssl.ca = Object.freeze(cas) as Array<string | Uint8Array>;
+    }
+  }
+  for (const field of ["cert", "key"] as const) {
+    if (f[field] === undefined) continue;
+    const item = pemOrDer(f[field]);
+    if (item === null) return `ssl_config.${field} must be PEM text or DER bytes`;
+    if (item.length === 0) return `ssl_config.${field} is empty`;
+    ssl[field] = item;
+  }
+  // Mutual TLS needs both: a certificate proves nothing without its key, and a key alone has nothing to prove.
+  if (ssl.key !== undefined && ssl.cert === undefined) return "ssl_config.key is set without ssl_config.cert";
+  if (ssl.cert !== undefined && ssl.key === undefined) return "ssl_config.cert is set without ssl_config.key";
+
+  if (f.server_name !== undefined) {
+    const name = typeof f.server_name === "string" ? parseHostname(f.server_name) : null;
+    if (name === null) return "ssl_config.server_name must be a host name or IP address";
+    ssl.server_name = name.connectName;
+  }
+  if (f.verify !== undefined) {
+    if (typeof f.verify !== "boolean") return "ssl_config.verify must be a boolean";
+    ssl.verify = f.verify;
+  }
+  if (f.alpn !== undefined) {
+    const what = "a list of protocol names (1 to 255 bytes each)";
+    const list = readList(f.alpn, "ssl_config.alpn", what);
+    if (typeof list === "string") return list;
+    // RFC 7301 §3.1: a ProtocolName is 1 to 255 bytes.
+    for (const p of list) if (typeof p !== "string" || p === "" || utf8Length(p) > 255) return `ssl_config.alpn must be ${what}`;
+    ssl.alpn = Object.freeze(list) as string[];
+  }
+  if (f.min_version !== undefined) {
+    if (typeof f.min_version !== "string" || !VERSIONS.includes(f.min_version)) return "ssl_config.min_version must be \"TLSv1.2\" or \"TLSv1.3\"";
+    ssl.min_version = f.min_version as "TLSv1.2" | "TLSv1.3";
+  }
+  if (f.pin_sha256 !== undefined) {
+    const what = "a list of base64 SHA-256 hashes (44 characters each)";
+    const list = readList(f.pin_sha256, "ssl_config.pin_sha256", what);
+    if (typeof list === "string") return list;
+    for (const p of list) if (typeof p !== "string" || !PIN.test(p)) return `ssl_config.pin_sha256 must be ${what}`;
+    // An empty list would pin nothing, or refuse everything: either way not what was meant.
+    if (list.length === 0) return "ssl_config.pin_sha256 is empty (omit it to not pin)";
+    ssl.pin_sha256 = Object.freeze(list) as string[];
+  }
+  return Object.freeze(ssl);
+}
+
+/** PEM text as given, or DER bytes as a fresh view of them; null when `value` is neither. */
+function pemOrDer(value: unknown): string | Uint8Array | null {
+  return typeof value === "string" ? value : ownView(value);
+}
+
+// ---- reading the caller's objects ----
+
+/**
+ * Reads the fields of one struct, each exactly once (inherited getters
+ * included), after checking that every own key is one of `fields`. Returns
+ * the snapshot, or a refusal naming the key or the field that threw.
+ */
+function readStruct(value: unknown, fields: object, name: string, prefix: string, type: string): Snapshot | string {
+  let keys: string[];
+  try {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return `${name} must be a ${type} object`;
+    keys = Object.keys(value);
+  } catch (e) {
+    return `${name} could not be read: ${thrownText(e)}`;
+  }
+  for (const key of keys) {
+    if (!Object.hasOwn(fields, key)) return `${prefix}${key} is not a field of ${type}`;
+  }
+  const snapshot: Snapshot = {};
+  for (const key of Object.keys(fields)) {
+    let field: unknown;
+    try {
+      field = (value as Snapshot)[key];
+    } catch (e) {
+      return `${prefix}${key} could not be read: ${thrownText(e)}`;
+    }
+    if (field !== undefined) snapshot[key] = field;
+  }
+  return snapshot;
+}
+
+/**
+ * A fresh array of the list's entries, each read once: all of them, or the
+ * first `count` when a count field is given (the C API's num_hndshk_hdrs).
+ */
+function readList(value: unknown, field: string, what: string, countField?: string, count?: unknown): unknown[] | string {
+  let length: unknown;
+  try {
+    if (!Array.isArray(value)) return `${field} must be ${what}`;
+    length = value.length;
+  } catch (e) {
+    return `${field} could not be read: ${thrownText(e)}`;
+  }
+  if (!isWholeNumber(length, 0, 0xffffffff)) return `${field} must be ${what}`;
+  let take = length;
+  if (countField !== undefined && count !== undefined) {
+    if (!isWholeNumber(count, 0, length)) return `${countField} must be an integer from 0 to ${length} (the length of ${field})`;
+    take = count;
+  }
+  if (take > MAX_LIST_LENGTH) return `${field} has ${take} entries; at most ${MAX_LIST_LENGTH} are accepted`;
+  const out: unknown[] = [];
+  for (let i = 0; i < take; i++) {
+    try {
+      out.push((value as unknown[])[i]);
+    } catch (e) {
+      return `${field}[${i}] could not be read: ${thrownText(e)}`;
+    }
+  }
+  return out;
+}
+
+// The intrinsic accessors of typed arrays: unlike `value.length` or `instanceof`,
+// neither own properties, a changed prototype nor a Proxy can make them lie (or throw).
+const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype) as object;
+function intrinsicGetter(key: string | symbol): (this: unknown) => unknown {
+  return Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, key)!.get! as (this: unknown) => unknown;
+}
+const typedArrayName = intrinsicGetter(Symbol.toStringTag);
+const typedArrayBuffer = intrinsicGetter("buffer");
+const typedArrayOffset = intrinsicGetter("byteOffset");
+const typedArrayLength = intrinsicGetter("byteLength");
+
+/** A fresh Uint8Array over the same bytes as `value`, when it is a genuine Uint8Array (a Node Buffer is); else null. */
+function ownView(value: unknown): Uint8Array | null {
+  if (typedArrayName.call(value) !== "Uint8Array") return null;
+  try {
+    return new Uint8Array(typedArrayBuffer.call(value) as ArrayBuffer, typedArrayOffset.call(value) as number, typedArrayLength.call(value) as number);
+  } catch {
+    return null; // a detached buffer
+  }
+}
+
+/** The caller's rx_buffer or tx_buffer as a view of its memory, null when absent, or a refusal. */
+function callerBuffer(value: unknown, field: string, min: number): Uint8Array | null | string {
+  if (value === undefined) return null;
+  const view = ownView(value);
+  if (view === null || view.length < min || view.length > MAX_BUFFER_SIZE) return `${field} must be a Uint8Array of ${min} to ${MAX_BUFFER_SIZE} bytes`;
+  return view;
+}
+
+// ---- small helpers ----
+
+function isWholeNumber(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** Whether `text` is free of spaces and control characters (CR and LF above all). */
+function isPrintable(text: string): boolean {
+  return /^[\x21-\x7e\u0080-\uffff]+$/.test(text);
+}
+
+/** RFC 9110 §5.6.3: OWS is spaces and tabs, and only those (String.prototype.trim would take \v and more). */
+function trimWhitespace(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, "");
+}
+
+/** Text quoted for a message, cut to a readable length. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 80 ? text.slice(0, 80) + "..." : text);
+}
+
+/** What an exception said, without letting a hostile one throw again. */
+function thrownText(e: unknown): string {
+  try {
+    const text: unknown = e instanceof Error ? e.message : String(e);
+    return typeof text === "string" ? text.slice(0, 200) : "an exception";
+  } catch {
+    return "an exception";
+  }
 }

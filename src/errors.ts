@@ -84,3 +84,37 @@ export const TRANSPORT_ERRORS = Object.freeze({
 export const CLOSE_ABNORMAL = 1006;
 /** Close code reported locally when a close frame carried no status (RFC 6455 §7.1.5). */
 export const CLOSE_NO_STATUS = 1005;
+
+/**
+ * Why TLS failed: websock_error_t.tls_reason, with WEBSOCK_ERR_TLS (and, for
+ * handshake_timeout, WEBSOCK_ERR_TIMEOUT). Every host reports these words
+ * and no others; each maps its TLS stack's errors onto them.
+ */
+export const TLS_REASON = Object.freeze({
+  /** The server's chain does not lead to a trusted CA (ssl_config.ca, or the host's default CAs). */
+  UNTRUSTED_CA: "untrusted_ca",
+  /** The certificate names neither server_name nor the hostname (DNS or IP SANs). */
+  HOSTNAME_MISMATCH: "hostname_mismatch",
+  /** A certificate in the chain is past its notAfter. */
+  EXPIRED: "expired",
+  /** A certificate in the chain is before its notBefore (on a device: often a clock not yet set). */
+  NOT_YET_VALID: "not_yet_valid",
+  /** Any other verification failure (wrong key usage, revoked, malformed, undecodable ...). */
+  BAD_CERTIFICATE: "bad_certificate",
+  /** The server requires a client certificate and none was configured. */
+  CLIENT_CERT_REQUIRED: "client_cert_required",
+  /** The server refused the client certificate configured. */
+  CLIENT_CERT_REJECTED: "client_cert_rejected",
+  /** The server's public key matches no pin_sha256 entry. */
+  PIN_MISMATCH: "pin_mismatch",
+  /** No TLS version both sides accept (min_version). */
+  PROTOCOL_VERSION: "protocol_version",
+  /** The server supports none of the ALPN protocols offered. */
+  ALPN_MISMATCH: "alpn_mismatch",
+  /** time_out expired during the TLS handshake (reported with WEBSOCK_ERR_TIMEOUT). */
+  HANDSHAKE_TIMEOUT: "handshake_timeout",
+  /** Any other handshake failure: not a TLS server, no common cipher, reset mid-handshake ... */
+  HANDSHAKE: "handshake",
+});
+
+export type TlsReason = (typeof TLS_REASON)[keyof typeof TLS_REASON];

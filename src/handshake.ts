@@ -4,7 +4,7 @@
 
 import { ERR, type ErrorRow } from "./errors.js";
 import { base64Encode } from "./base64.js";
-import { utf8Encode } from "./utf8.js";
+import { utf8Encode, utf8Length } from "./utf8.js";
 
 /** §1.3: the GUID appended to the key before hashing. */
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -51,9 +51,43 @@ export function isToken(text: string): boolean {
 }
 
 /**
+ * RFC 9110 §5.5: field-value = *field-content, field-content = field-vchar
+ * [ 1*( SP / HTAB / field-vchar ) field-vchar ], field-vchar = VCHAR /
+ * obs-text. So no control character (NUL, CR, LF, \x01, \x0b, DEL ...), and
+ * spaces and tabs only between visible characters. Characters above U+007F
+ * go out as UTF-8, whose bytes are all obs-text.
+ */
+const FIELD_VALUE = /^(?:[\x21-\x7e\u0080-\uffff](?:[\t\x20-\x7e\u0080-\uffff]*[\x21-\x7e\u0080-\uffff])?)?$/;
+
+export function isFieldValue(text: string): boolean {
+  return FIELD_VALUE.test(text);
+}
+
+// Where a request line stands, byte by byte (RFC 9112 §3: request-line =
+// method SP request-target SP HTTP-version), so that bytes which can no
+// longer begin one (garbage, a TLS ClientHello on the plain port) are refused
+// at once, as Node's HTTP parser does, not after time_out.
+const LINE_START = 0;
+const LINE_START_CR = 1;
+const IN_METHOD = 2;
+const TARGET_START = 3;
+const IN_TARGET = 4;
+const IN_VERSION = 5;
+const LINE_END_CR = 6;
+const HTTP_VERSION = "HTTP/0.0";
+
+const TOKEN_SYMBOLS = "!#$%&'*+-.^_`|~";
+
+/** RFC 9110 §5.6.2 tchar: a letter, a digit, or one of TOKEN_SYMBOLS. */
+function isTokenByte(b: number): boolean {
+  const lower = b | 0x20;
+  return (b >= 0x30 && b <= 0x39) || (lower >= 0x61 && lower <= 0x7a) || TOKEN_SYMBOLS.indexOf(String.fromCharCode(b)) >= 0;
+}
+
+/**
  * Parses an HTTP/1.1 head (a response's or a request's) a byte run at a
  * time. feed() returns how many bytes belong to the head; what follows them
- * is WebSocket frames.
+ * is WebSocket frames. A response's interim 1xx heads are skipped.
  */
 export class HeadParser {
   /** The status line or request line, as sent. */
@@ -66,8 +100,12 @@ export class HeadParser {
 
   private readonly isResponse: boolean;
   private line = "";
+  /** Bytes of head so far, interim responses included: all of it is bounded by MAX_RESPONSE_HEADER_BYTES. */
   private total = 0;
   private sawFirstLine = false;
+  /** A request line's progress (LINE_START ... LINE_END_CR), and the bytes of HTTP-version matched. */
+  private requestLine = LINE_START;
+  private versionAt = 0;
 
   constructor(kind: "response" | "request") {
     this.isResponse = kind === "response";
@@ -85,7 +123,14 @@ export class HeadParser {
         return stop - start;
       }
       this.total += stop - i;
-      for (let k = i; k < lf; k++) this.line += String.fromCharCode(buf[k]);
+      const checkRequestLine = !this.isResponse && !this.sawFirstLine;
+      for (let k = i; k < lf; k++) {
+        this.line += String.fromCharCode(buf[k]);
+        if (checkRequestLine && !this.requestLineByte(buf[k])) {
+          this.fail(ERR.BAD_REQUEST, `not an HTTP request line: ${JSON.stringify(this.line.slice(0, 60))}`);
+          return k + 1 - start;
+        }
+      }
       i = stop;
       if (lf < end) {
         const line = this.line.endsWith("\r") ? this.line.slice(0, -1) : this.line;
@@ -101,10 +146,52 @@ export class HeadParser {
     return this.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
   }
 
+  /** Advances the request line by one byte (the line's LF is not fed); false when it can no longer be one. */
+  private requestLineByte(b: number): boolean {
+    switch (this.requestLine) {
+      case LINE_START:
+        // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
+        if (b === 0x0d) this.requestLine = LINE_START_CR;
+        else if (isTokenByte(b)) this.requestLine = IN_METHOD;
+        else return false;
+        return true;
+      case IN_METHOD:
+        if (b === 0x20) this.requestLine = TARGET_START;
+        else if (!isTokenByte(b)) return false;
+        return true;
+      case TARGET_START:
+      case IN_TARGET:
+        // The target is visible ASCII (RFC 9112 §3.2; RFC 3986 percent-encodes everything else).
+        if (b === 0x20 && this.requestLine === IN_TARGET) {
+          this.requestLine = IN_VERSION;
+          this.versionAt = 0;
+        } else if (b > 0x20 && b < 0x7f) this.requestLine = IN_TARGET;
+        else return false;
+        return true;
+      case IN_VERSION: {
+        // HTTP-version = "HTTP" "/" DIGIT "." DIGIT (RFC 9112 §2.3), then the line's end.
+        if (this.versionAt === HTTP_VERSION.length) {
+          if (b !== 0x0d) return false;
+          this.requestLine = LINE_END_CR;
+          return true;
+        }
+        const want = HTTP_VERSION.charCodeAt(this.versionAt++);
+        return want === 0x30 ? b >= 0x30 && b <= 0x39 : b === want;
+      }
+      default:
+        // After a CR only its LF may come, and the LF ends the line before reaching here.
+        return false;
+    }
+  }
+
   private takeLine(line: string): void {
     const malformed = this.isResponse ? ERR.BAD_RESPONSE : ERR.BAD_REQUEST;
     if (line.includes("\r")) return this.fail(malformed, "a bare CR in the headers");
     if (!this.sawFirstLine) {
+      if (!this.isResponse && line === "") {
+        this.requestLine = LINE_START;
+        return;
+      }
       this.sawFirstLine = true;
       this.firstLine = line;
       if (this.isResponse) {
@@ -116,6 +203,15 @@ export class HeadParser {
       return;
     }
     if (line === "") {
+      if (this.isResponse && this.status >= 100 && this.status <= 199 && this.status !== 101) {
+        // RFC 9110 §15.2: a client MUST be able to parse 1xx responses before the final one, and
+        // MAY ignore those it did not expect (a 100 Continue, a 102 or 103): what follows is the answer.
+        this.sawFirstLine = false;
+        this.firstLine = "";
+        this.status = 0;
+        this.headers.length = 0;
+        return;
+      }
       this.done = true;
       return;
     }
@@ -229,10 +325,12 @@ export function buildAcceptResponse(accept: string, subprotocol: string): Uint8A
 /** The 400 or 426 answer to an invalid request, with the reason as its body. */
 export function buildRefusal(refusal: UpgradeRefusal): Uint8Array {
   const body = refusal.reason + "\n";
+  // RFC 9110 §8.6: Content-Length counts octets, and the body goes out as UTF-8
+  // (the reason may quote request bytes above 0x7F), not UTF-16 units.
   return utf8Encode(
     `HTTP/1.1 ${refusal.status} ${refusal.status === 426 ? "Upgrade Required" : "Bad Request"}\r\n` +
-      "Connection: close\r\nContent-Type: text/plain\r\n" +
+      "Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n" +
       (refusal.status === 426 ? "Sec-WebSocket-Version: 13\r\n" : "") +
-      `Content-Length: ${body.length}\r\n\r\n${body}`,
+      `Content-Length: ${utf8Length(body)}\r\n\r\n${body}`,
   );
 }

@@ -21,9 +21,12 @@ export function isKnownOpcode(opcode: number): boolean {
  * A status code a peer may put in a close frame (§7.4.1, §7.4.2):
  * 1000-1003 and 1007-1014 are defined for use; 1004 is reserved; 1005, 1006
  * and 1015 MUST NOT be set in a close frame; 3000-4999 belong to libraries
- * and applications. Everything else is a protocol error.
+ * and applications. Everything else is a protocol error. A code is an
+ * integer of type number: "1000" or 1000.5 is not one (comparisons would
+ * coerce the first and let the second through).
  */
-export function isValidCloseCode(code: number): boolean {
+export function isValidCloseCode(code: unknown): code is number {
+  if (typeof code !== "number" || !Number.isInteger(code)) return false;
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
     (code >= 3000 && code <= 4999);
 }

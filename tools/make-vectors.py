@@ -135,6 +135,13 @@ hv("a folded header line","4.1","HTTP/1.1 101 Switching Protocols\nUpgrade: webs
 hv("headers over 8 KiB","4.1",OK+"X-Big: "+"a"*8200+"\n\n",False,"RESPONSE_TOO_LARGE")
 hv("headers of just under 8 KiB pass","4.1",OK+"X-Big: "+"a"*7900+"\n\n",True)
 hv("frames in the same segment as the 101 are delivered","4.1",OK+"\n",True,after=[{"frame":{"opcode":1,"payload":{"text":"first"}}},{"frame":{"opcode":2,"payload":{"pattern":300}}}],frames=[ex(1,T("first")),ex(2,P(300))])
+# RFC 9110 §15.2: interim 1xx responses before the final one are parsed and skipped (101 is the final one here).
+hv("a 100 Continue before the 101 is skipped (RFC 9110 §15.2)","4.1","HTTP/1.1 100 Continue\n\n"+OK+"\n",True)
+hv("several interim responses, with headers, before the 101 are skipped","4.1","HTTP/1.1 100 Continue\n\nHTTP/1.1 102 Processing\n\nHTTP/1.1 103 Early Hints\nLink: </style.css>; rel=preload\n\n"+OK+"Sec-WebSocket-Protocol: chat\n\n",True,subprotocols=["chat"],subprotocol="chat")
+hv("frames right behind a 101 that followed a 100 are delivered","4.1","HTTP/1.1 100 Continue\n\n"+OK+"\n",True,after=[{"frame":{"opcode":1,"payload":{"text":"after 100"}}}],frames=[ex(1,T("after 100"))])
+hv("a 100 Continue and then a 403: the final status is reported","4.1","HTTP/1.1 100 Continue\n\nHTTP/1.1 403 Forbidden\nContent-Length: 0\n\n",False,"HTTP_STATUS",httpStatus=403)
+hv("a 100 Continue and then the end of the stream","4.1","HTTP/1.1 100 Continue\n\n",False,"HANDSHAKE_EOF",eof=True)
+hv("interim responses count toward the 8 KiB head limit","4.1","HTTP/1.1 100 Continue\nX-Big: "+"a"*4100+"\n\nHTTP/1.1 100 Continue\nX-Big: "+"a"*4100+"\n\n"+OK+"\n",False,"RESPONSE_TOO_LARGE")
 hv("the server closes TCP during the handshake","4.1","HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n",False,"HANDSHAKE_EOF",eof=True)
 
 # ---- send vectors

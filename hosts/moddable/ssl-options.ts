@@ -135,11 +135,10 @@ function pkcs8Algorithm(der: Uint8Array): "rsa" | "other" | null {
 }
 
 /** The certificates in a PEM text or DER bytes, as DER; a message when they are not certificates. */
-function certificates(value: unknown, field: string): Uint8Array[] | string {
+function certificates(value: string | Uint8Array, field: string): Uint8Array[] | string {
   if (value instanceof Uint8Array) {
     return isCertificate(value) ? [value] : `${field} is not a DER certificate`;
   }
-  if (typeof value !== "string") return `${field} must be PEM text or DER bytes`;
   const blocks = pemBlocks(value);
   if (blocks === null || blocks.length === 0) return `${field} is not a PEM certificate`;
   const out: Uint8Array[] = [];
@@ -151,10 +150,10 @@ function certificates(value: unknown, field: string): Uint8Array[] | string {
 }
 
 /** The client key as PKCS#8 DER, or a message saying why Moddable's TLS cannot use it. */
-function clientKey(value: unknown): Uint8Array | string {
+function clientKey(value: string | Uint8Array): Uint8Array | string {
   let der: Uint8Array;
   if (value instanceof Uint8Array) der = value;
-  else if (typeof value === "string") {
+  else {
     const blocks = pemBlocks(value);
     if (blocks === null || blocks.length !== 1) return "ssl_config.key must hold exactly one PEM private key";
     const label = blocks[0].label;
@@ -164,7 +163,7 @@ function clientKey(value: unknown): Uint8Array | string {
     }
     if (label !== "PRIVATE KEY") return `ssl_config.key is a PEM "${label}", not a private key`;
     der = blocks[0].der;
-  } else return "ssl_config.key must be PEM text or DER bytes";
+  }
   const alg = pkcs8Algorithm(der);
   if (alg === null) return "ssl_config.key is not a PKCS#8 private key: Moddable's TLS takes unencrypted PKCS#8 (openssl pkcs8 -topk8 -nocrypt converts it)";
   // ssl_handshake.js certificateVerify: "RSA" and "ECDHE_RSA" only; any other key fails mid-handshake.
@@ -177,11 +176,11 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer as ArrayBuffer;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 /**
  * Checks `ssl` before anything is allocated: null when Moddable's TLS can
  * honour every field, else a message naming the first field it cannot.
+ * `ssl` is the snapshot resolveConfig made, each field of the right type and
+ * shape (src/config.ts); what is refused here is what this platform cannot do.
  */
 export function checkSsl(ssl: websock_ssl_config_t): string | null {
   const result = sessionOptions(ssl, "");
@@ -193,22 +192,12 @@ export function checkSsl(ssl: websock_ssl_config_t): string | null {
  * the field that cannot be honoured. `hostname` "" is a dry run (checkSsl).
  */
 export function sessionOptions(ssl: websock_ssl_config_t, hostname: string): SessionOptions | string {
-  if (ssl === null || typeof ssl !== "object") return "ssl_config must be an object";
-  if (ssl.verify !== undefined && typeof ssl.verify !== "boolean") return "ssl_config.verify must be a boolean";
-  if (ssl.min_version !== undefined) {
-    if (ssl.min_version === "TLSv1.3") return "ssl_config.min_version \"TLSv1.3\" cannot be honoured: Moddable's TLS speaks TLS 1.2 only";
-    if (ssl.min_version !== "TLSv1.2") return "ssl_config.min_version must be \"TLSv1.2\" or \"TLSv1.3\"";
-  }
+  if (ssl.min_version === "TLSv1.3") return "ssl_config.min_version \"TLSv1.3\" cannot be honoured: Moddable's TLS speaks TLS 1.2 only";
   if (ssl.pin_sha256 !== undefined) {
     return "ssl_config.pin_sha256 cannot be honoured: Moddable's TLS has no key pinning and the Moddable host does not add it (trust one CA with ssl_config.ca instead)";
   }
-  if (ssl.server_name !== undefined && (typeof ssl.server_name !== "string" || !/^[\x21-\x7e]+$/.test(ssl.server_name))) {
-    return "ssl_config.server_name must be a host name or IP address";
-  }
   const name = ssl.server_name ?? hostname;
   if (name.includes(":")) return "an IPv6 server name cannot be verified: Moddable's TLS matches IPv4 iPAddress names only";
-  const ip = IPV4.exec(name);
-  if (ip !== null && ip.slice(1).some((part) => Number(part) > 255)) return "ssl_config.server_name is not a valid IPv4 address";
 
   const options: SessionOptions = { serverName: name, protocolVersion: TLS_1_2, verify: ssl.verify !== false };
 
@@ -220,15 +209,13 @@ export function sessionOptions(ssl: websock_ssl_config_t, hostname: string): Ses
       if (typeof certs === "string") return certs;
       ders.push(...certs);
     }
-    if (ders.length === 0) return "ssl_config.ca is an empty list (omit it to use the app's CA store)";
     // ssl_cert.js registers one `certificate`; a second would be dropped, so it is refused.
     if (ders.length > 1) return `ssl_config.ca holds ${ders.length} certificates: Moddable's TLS trusts one CA certificate of the caller's (add others to the app's CA data instead)`;
     options.certificate = ownBuffer(ders[0]);
   }
 
-  if (ssl.key !== undefined && ssl.cert === undefined) return "ssl_config.key is set without ssl_config.cert";
-  if (ssl.cert !== undefined && ssl.key === undefined) return "ssl_config.cert is set without ssl_config.key";
-  if (ssl.cert !== undefined) {
+  // src/config.ts saw to it that cert and key come together.
+  if (ssl.cert !== undefined && ssl.key !== undefined) {
     const chain = certificates(ssl.cert, "ssl_config.cert");
     if (typeof chain === "string") return chain;
     const key = clientKey(ssl.key);
@@ -237,11 +224,10 @@ export function sessionOptions(ssl: websock_ssl_config_t, hostname: string): Ses
     options.clientKey = ownBuffer(key);
   }
 
-  if (ssl.alpn !== undefined) {
-    if (!Array.isArray(ssl.alpn) || !ssl.alpn.every((p) => typeof p === "string" && p.length > 0 && p.length < 256 && /^[\x20-\x7e]+$/.test(p))) {
-      return "ssl_config.alpn must be a list of protocol names (1 to 255 printable ASCII characters each)";
-    }
-    if (ssl.alpn.length > 0) options.applicationLayerProtocolNegotiation = ssl.alpn.slice();
+  if (ssl.alpn !== undefined && ssl.alpn.length > 0) {
+    // This host hands the names to Moddable's TLS as they are, and takes printable ASCII ones only (the registered names are).
+    if (!ssl.alpn.every((p) => /^[\x20-\x7e]+$/.test(p))) return "ssl_config.alpn must be printable ASCII names on Moddable";
+    options.applicationLayerProtocolNegotiation = ssl.alpn.slice();
   }
   return options;
 }

@@ -7,21 +7,11 @@
 
 import type SSLSession from "ssl/session";
 import X509 from "x509";
+import { TLS_REASON } from "websock/src/errors";
 import type { TransportFailure } from "websock/src/host";
 
-/** The tls_reason values of the Moddable host; the same words as the Node host's. */
-export const TLS_REASON = Object.freeze({
-  UNTRUSTED_CA: "untrusted_ca",
-  HOSTNAME_MISMATCH: "hostname_mismatch",
-  EXPIRED: "expired",
-  NOT_YET_VALID: "not_yet_valid",
-  BAD_CERTIFICATE: "bad_certificate",
-  CLIENT_CERT_REQUIRED: "client_cert_required",
-  CLIENT_CERT_REJECTED: "client_cert_rejected",
-  PROTOCOL_VERSION: "protocol_version",
-  ALPN_MISMATCH: "alpn_mismatch",
-  HANDSHAKE: "handshake",
-});
+// The tls_reason words live in the one error table; re-exported for the host's modules.
+export { TLS_REASON };
 
 // RFC 5246 §7.2 and RFC 8446 §6.2 alert descriptions.
 const ALERT_NAMES: Readonly<Record<number, string>> = Object.freeze({

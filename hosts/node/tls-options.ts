@@ -1,44 +1,16 @@
 // websock_ssl_config_t mapped onto Node's tls.connect options, checked before
-// anything is allocated (a malformed field is refused by name), and Node's TLS
+// anything is allocated (what Node's TLS cannot use is refused by field; the
+// shape of each field was checked by src/config.ts already), and Node's TLS
 // errors mapped onto websock's tls_reason strings.
 
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import { checkServerIdentity, createSecureContext, type ConnectionOptions, type PeerCertificate, type TLSSocket } from "node:tls";
+import { TLS_REASON } from "../../src/errors.js";
 import type { websock_ssl_config_t } from "../../src/types.js";
 
-const VERSIONS: readonly string[] = Object.freeze(["TLSv1.2", "TLSv1.3"]);
-
-/**
- * The tls_reason values the Node host reports with WEBSOCK_ERR_TLS (and, for
- * handshake_timeout, with WEBSOCK_ERR_TIMEOUT).
- */
-export const TLS_REASON = Object.freeze({
-  /** The server's chain does not lead to a trusted CA (ssl_config.ca, or Node's bundled CAs). */
-  UNTRUSTED_CA: "untrusted_ca",
-  /** The certificate names neither server_name nor the hostname (DNS or IP SANs). */
-  HOSTNAME_MISMATCH: "hostname_mismatch",
-  /** A certificate in the chain is past its notAfter. */
-  EXPIRED: "expired",
-  /** A certificate in the chain is before its notBefore. */
-  NOT_YET_VALID: "not_yet_valid",
-  /** Any other verification failure (wrong key usage, revoked, malformed ...). */
-  BAD_CERTIFICATE: "bad_certificate",
-  /** The server requires a client certificate and none was configured. */
-  CLIENT_CERT_REQUIRED: "client_cert_required",
-  /** The server refused the client certificate configured. */
-  CLIENT_CERT_REJECTED: "client_cert_rejected",
-  /** The server's public key matches no pin_sha256 entry. */
-  PIN_MISMATCH: "pin_mismatch",
-  /** No TLS version both sides accept (min_version). */
-  PROTOCOL_VERSION: "protocol_version",
-  /** The server supports none of the ALPN protocols offered. */
-  ALPN_MISMATCH: "alpn_mismatch",
-  /** time_out expired during the TLS handshake (reported with WEBSOCK_ERR_TIMEOUT). */
-  HANDSHAKE_TIMEOUT: "handshake_timeout",
-  /** Any other handshake failure: not a TLS server, no common cipher, reset mid-handshake ... */
-  HANDSHAKE: "handshake",
-});
+// The tls_reason words live in the one error table; re-exported for the host's modules.
+export { TLS_REASON };
 
 function derToPem(der: Uint8Array, label: string): string {
   const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n");
@@ -86,28 +58,21 @@ function caList(ssl: websock_ssl_config_t): Array<string | Uint8Array> {
   return Array.isArray(ssl.ca) ? ssl.ca : [ssl.ca];
 }
 
-function isPemOrDer(value: unknown): value is string | Uint8Array {
-  return typeof value === "string" || value instanceof Uint8Array;
-}
-
-/** Returns null when Node can honour `ssl`, or a message naming the field it cannot. */
+/**
+ * Returns null when Node can honour `ssl`, or a message naming the field it
+ * cannot. `ssl` is the snapshot resolveConfig made: every field has its type
+ * and shape (src/config.ts); what is left is what only Node's TLS can tell,
+ * whether the certificates and the key parse, and whether they belong together.
+ */
 export function checkSsl(ssl: websock_ssl_config_t): string | null {
-  if (ssl.ca !== undefined && !Array.isArray(ssl.ca) && !isPemOrDer(ssl.ca)) return "ssl_config.ca must be PEM text, DER bytes, or a list of either";
   const cas = caList(ssl);
   for (let i = 0; i < cas.length; i++) {
-    const ca = cas[i];
-    const field = Array.isArray(ssl.ca) ? `ssl_config.ca[${i}]` : "ssl_config.ca";
-    if (!isPemOrDer(ca)) return `${field} must be PEM text or DER bytes`;
     try {
-      certificatePem(ca);
+      certificatePem(cas[i]);
     } catch {
-      return `${field} is not a valid certificate (PEM or DER)`;
+      return `${Array.isArray(ssl.ca) ? `ssl_config.ca[${i}]` : "ssl_config.ca"} is not a valid certificate (PEM or DER)`;
     }
   }
-  if (ssl.cert !== undefined && !isPemOrDer(ssl.cert)) return "ssl_config.cert must be PEM text or DER bytes";
-  if (ssl.key !== undefined && !isPemOrDer(ssl.key)) return "ssl_config.key must be PEM text or DER bytes";
-  if (ssl.key !== undefined && ssl.cert === undefined) return "ssl_config.key is set without ssl_config.cert";
-  if (ssl.cert !== undefined && ssl.key === undefined) return "ssl_config.cert is set without ssl_config.key";
   if (ssl.cert !== undefined && ssl.key !== undefined) {
     let leaf: X509Certificate;
     try {
@@ -122,21 +87,6 @@ export function checkSsl(ssl: websock_ssl_config_t): string | null {
       return "ssl_config.key is not a valid private key (unencrypted PEM, or PKCS#8, SEC1 or PKCS#1 DER)";
     }
     if (!leaf.checkPrivateKey(key)) return "ssl_config.key does not match the public key of ssl_config.cert";
-  }
-  if (ssl.server_name !== undefined && (typeof ssl.server_name !== "string" || !/^[\x21-\x7e]+$/.test(ssl.server_name))) {
-    return "ssl_config.server_name must be a host name or IP address";
-  }
-  if (ssl.verify !== undefined && typeof ssl.verify !== "boolean") return "ssl_config.verify must be a boolean";
-  if (ssl.alpn !== undefined && (!Array.isArray(ssl.alpn) || !ssl.alpn.every((p) => typeof p === "string" && p.length > 0 && Buffer.byteLength(p) < 256))) {
-    return "ssl_config.alpn must be a list of protocol names (1 to 255 bytes each)";
-  }
-  if (ssl.min_version !== undefined && !VERSIONS.includes(ssl.min_version)) return "ssl_config.min_version must be \"TLSv1.2\" or \"TLSv1.3\"";
-  if (ssl.pin_sha256 !== undefined) {
-    if (!Array.isArray(ssl.pin_sha256) || !ssl.pin_sha256.every((p) => typeof p === "string" && /^[A-Za-z0-9+/]{43}=$/.test(p))) {
-      return "ssl_config.pin_sha256 must be a list of base64 SHA-256 hashes (44 characters each)";
-    }
-    // An empty list would pin nothing, or refuse everything: either way not what was meant.
-    if (ssl.pin_sha256.length === 0) return "ssl_config.pin_sha256 is empty (omit it to not pin)";
   }
   // Last, what Node itself would refuse when connecting (so it is refused here, by name, not later).
   try {
@@ -188,7 +138,7 @@ export function tlsConnectOptions(hostname: string, port: number, ssl: websock_s
     ...secureContextOptions(ssl),
     host: hostname,
     port,
-    // A certificate is verified unless verify is explicitly false (config and checkSsl refuse non-booleans).
+    // A certificate is verified unless verify is explicitly false (src/config.ts refuses non-booleans).
     rejectUnauthorized: ssl.verify !== false,
     // SNI carries names only (RFC 6066 §3); an IP is verified against the certificate's IP SANs.
     servername: isIP(name) ? undefined : name,

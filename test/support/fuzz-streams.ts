@@ -503,6 +503,8 @@ export function compareWithModel(o: Outcome, want: Expected): string | null {
 // ---- handshakes ----
 
 export interface ResponseSpec {
+  /** Interim 1xx responses sent first: RFC 9110 §15.2 lets the client skip them, so they change no verdict. */
+  interim: number[];
   status: number;
   /** Header lines in order; the Accept value is filled in once the key is known. */
   headers: Array<[string, string | "{accept}" | "{wrong-accept}"]>;
@@ -514,7 +516,9 @@ const ows = fc.constantFrom("", " ", "  ", "\t");
 
 export const responseSpecs: fc.Arbitrary<ResponseSpec> = fc
   .record({
-    status: fc.oneof({ weight: 6, arbitrary: fc.constant(101) }, { weight: 1, arbitrary: fc.integer({ min: 100, max: 599 }) }),
+    interim: fc.oneof({ weight: 4, arbitrary: fc.constant<number[]>([]) }, { weight: 1, arbitrary: fc.array(fc.constantFrom<number>(100, 102, 103, 199), { minLength: 1, maxLength: 2 }) }),
+    // A final status: 101, or any from 200 up (a 1xx other than 101 is interim, above).
+    status: fc.oneof({ weight: 6, arbitrary: fc.constant(101) }, { weight: 1, arbitrary: fc.integer({ min: 200, max: 599 }) }),
     upgrade: fc.oneof({ weight: 6, arbitrary: fc.constantFrom("websocket", "WebSocket", "WEBSOCKET") }, { weight: 1, arbitrary: fc.constantFrom("", "websockets", "h2c", "(missing)", "(twice)") }),
     connection: fc.oneof({ weight: 6, arbitrary: fc.constantFrom("Upgrade", "upgrade", "keep-alive, Upgrade", "Upgrade,close") }, { weight: 1, arbitrary: fc.constantFrom("close", "", "Upgraded", "(missing)") }),
     accept: fc.oneof({ weight: 6, arbitrary: fc.constant("right") }, { weight: 1, arbitrary: fc.constantFrom("wrong", "(missing)", "(twice)") }),
@@ -540,7 +544,7 @@ export const responseSpecs: fc.Arbitrary<ResponseSpec> = fc
     const reserved = /^(upgrade|connection|sec-websocket-(accept|extensions|protocol))$/i;
     const extra = r.extra.filter(([name]) => !reserved.test(name));
     headers.splice(r.order % (headers.length + 1), 0, ...extra);
-    return { status: r.status, headers, lineEnd: r.lineEnd };
+    return { interim: r.interim, status: r.status, headers, lineEnd: r.lineEnd };
   });
 
 /** The RFC 6455 §4.1 verdict on a response built from `spec`: null when the client must open, else the error name. */
@@ -574,7 +578,8 @@ export function startHandshake(rxBuffer: number): { conn: Connection; accept: st
 }
 
 export function responseBytes(spec: ResponseSpec, accept: string): Uint8Array {
-  const lines = [`HTTP/1.1 ${spec.status} Whatever`, ...spec.headers.map(([n, v]) => `${n}:${v === "{accept}" ? ` ${accept}` : v === "{wrong-accept}" ? " dGhlIHNhbXBsZSBub25jZQ==" : v}`), "", ""];
+  const interim = spec.interim.map((status) => `HTTP/1.1 ${status} Interim${spec.lineEnd}X-Interim: ${status}${spec.lineEnd}${spec.lineEnd}`).join("");
+  const lines = [`${interim}HTTP/1.1 ${spec.status} Whatever`, ...spec.headers.map(([n, v]) => `${n}:${v === "{accept}" ? ` ${accept}` : v === "{wrong-accept}" ? " dGhlIHNhbXBsZSBub25jZQ==" : v}`), "", ""];
   return new Uint8Array(Buffer.from(lines.join(spec.lineEnd), "latin1"));
 }
 

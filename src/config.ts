@@ -48,14 +48,12 @@ const SSL_FIELDS = Object.freeze({
 } satisfies FieldSet<websock_ssl_config_t>);
 const ATTACH_FIELDS = Object.freeze({
   time_out: true, hndshk_hdrs: true, num_hndshk_hdrs: true, subprotocols: true, rx_buffer_size: true,
-  tx_buffer_size: true, ping_interval: true, pong_timeout: true, close_timeout: true, auto_pong: true,
-  max_message_size: true, rx_buffer: true, tx_buffer: true, raw_mode: true,
+  tx_buffer_size: true, ping_interval: true, pong_timeout: true, close_timeout: true, send_timeout: true,
+  fragment_size: true, auto_pong: true, max_message_size: true, rx_buffer: true, tx_buffer: true, raw_mode: true,
 } satisfies FieldSet<websock_attach_config_t>);
 const CONFIG_FIELDS = Object.freeze({
   ...ATTACH_FIELDS, hostname: true, port: true, uri: true, secured: true, ssl_config: true,
 } satisfies FieldSet<websock_config_t>);
-/** resolveConfig(cfg, true): websock.ts passes websock_attach_client's resource as `uri`. */
-const ATTACH_FIELDS_AND_URI = Object.freeze({ ...ATTACH_FIELDS, uri: true });
 
 export interface ResolvedConfig {
   /** What the host connects to: a host name or an IP address (IPv6 without brackets). */
@@ -95,12 +93,10 @@ function refuse(message: string): ConfigResult {
   return { ok: false, message };
 }
 
-/** websock_open's config. `attached`: websock_attach_*'s (the attach fields, and `uri`), where there is no address. */
-export function resolveConfig(cfg: websock_config_t | null | undefined, attached = false): ConfigResult {
-  const snapshot = attached
-    ? readStruct(cfg, ATTACH_FIELDS_AND_URI, "cfg", "", "websock_attach_config_t")
-    : readStruct(cfg, CONFIG_FIELDS, "cfg", "", "websock_config_t");
-  return typeof snapshot === "string" ? refuse(snapshot) : resolveSnapshot(snapshot, attached);
+/** websock_open's config. */
+export function resolveConfig(cfg: websock_config_t | null | undefined): ConfigResult {
+  const snapshot = readStruct(cfg, CONFIG_FIELDS, "cfg", "", "websock_config_t");
+  return typeof snapshot === "string" ? refuse(snapshot) : resolveSnapshot(snapshot, false);
 }
 
 /**

@@ -19,7 +19,7 @@
 // more (advance). So an application that answers each message, however late,
 // answers it before the connection ends under it.
 
-import { CLOSE_ABNORMAL, CLOSE_NO_STATUS, ERR, type ErrorRow } from "./errors.js";
+import { CLOSE_ABNORMAL, CLOSE_NO_STATUS, ERR, TLS_REASON, type ErrorRow } from "./errors.js";
 import {
   HeadParser,
   acceptFor,
@@ -641,7 +641,7 @@ export class Connection {
       this.failHandshake({
         error: ERR.TIMEOUT,
         detail: `not open after ${this.options.openTimeout} ms (${this.openPhase})`,
-        tlsReason: inTls ? "handshake_timeout" : undefined,
+        tlsReason: inTls ? TLS_REASON.HANDSHAKE_TIMEOUT : undefined,
       });
       return;
     }

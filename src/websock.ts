@@ -8,7 +8,8 @@
 // The names are written here once: a host's index re-exports this module.
 
 import { Connection, STATE_NAMES, STATE_OPEN } from "./connection.js";
-import { resolveConfig, type ResolvedConfig } from "./config.js";
+import { resolveAttachConfig, resolveConfig, type ResolvedConfig } from "./config.js";
+import { isHostHeaderValue } from "./hostname.js";
 import { ERR, WEBSOCK_OK } from "./errors.js";
 import type { Host, Transport } from "./host.js";
 import { OPCODE_RAW } from "./receiver.js";
@@ -190,7 +191,7 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
 }
 
 /** Checks the shared arguments of websock_attach_*; returns the config or null (error set). */
-function attachConfig(host: Host, stream: unknown, flags: number, cfg: websock_attach_config_t | undefined, extra: Partial<websock_config_t>): ResolvedConfig | null {
+function attachConfig(host: Host, stream: unknown, flags: number, cfg: websock_attach_config_t | undefined, resource: string | undefined): ResolvedConfig | null {
   if (host.adopt === undefined) {
     invalid(null, "this host cannot attach to an existing stream");
     return null;
@@ -203,11 +204,8 @@ function attachConfig(host: Host, stream: unknown, flags: number, cfg: websock_a
     invalid(null, "flags must be WS_BINARY or WS_TEXT, optionally | WS_NOHTTP");
     return null;
   }
-  if (cfg !== undefined && (cfg === null || typeof cfg !== "object")) {
-    invalid(null, "cfg must be a websock_attach_config_t object");
-    return null;
-  }
-  const resolved = resolveConfig({ ...(cfg ?? {}), ...extra } as websock_config_t, true);
+  // Read field by field (never spread: a hostile getter would throw here).
+  const resolved = resolveAttachConfig(cfg, resource);
   if (!resolved.ok) {
     invalid(null, resolved.message);
     return null;
@@ -225,11 +223,11 @@ export function websock_attach_client(stream: unknown, flags: number, resource: 
     const host = hostOrNull();
     if (host === null) return Promise.resolve(null);
     const noHttp = typeof flags === "number" && (flags & WS_NOHTTP) !== 0;
-    if (!noHttp && (typeof hostHeader !== "string" || hostHeader === "" || /[\r\n\s]/.test(hostHeader))) {
-      invalid(null, "host must be the Host header's value (no spaces or line breaks)");
+    if (!noHttp && (typeof hostHeader !== "string" || !isHostHeaderValue(hostHeader))) {
+      invalid(null, "host must be the Host header's value: a host name or IP address, optionally \":port\" (RFC 9110 §7.2)");
       return Promise.resolve(null);
     }
-    const config = attachConfig(host, stream, flags, cfg, noHttp ? {} : { uri: resource });
+    const config = attachConfig(host, stream, flags, cfg, noHttp ? undefined : resource);
     if (config === null) return Promise.resolve(null);
     return startSession(
       host,
@@ -256,7 +254,7 @@ export function websock_attach_server(stream: unknown, flags: number, cfg?: webs
   try {
     const host = hostOrNull();
     if (host === null) return Promise.resolve(null);
-    const config = attachConfig(host, stream, flags, cfg, {});
+    const config = attachConfig(host, stream, flags, cfg, undefined);
     if (config === null) return Promise.resolve(null);
     return startSession(
       host,

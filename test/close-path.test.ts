@@ -10,7 +10,10 @@ import { WebSocketServer, type WebSocket } from "ws";
 import {
   WEBSOCK_ERR,
   WEBSOCK_OP,
+  WS_BINARY,
   websock_close,
+  websock_attach_client,
+  websock_attach_server,
   websock_close_with_code,
   websock_detach,
   websock_last_error,
@@ -281,6 +284,28 @@ describe("inputs the API refuses (every call returns its code)", () => {
       assert.equal(await websock_close_with_code(h, 4001, "done"), 0);
     } finally {
       await server.stop();
+    }
+  });
+
+  it("websock_attach_* with a hostile config (a throwing getter, a Proxy) returns null with INVALID_ARG, never throws", async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
+    const client = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+    const socket = await accepted;
+    try {
+      const getter = { get rx_buffer_size(): number { throw new Error("boom"); } };
+      const proxy = new Proxy({}, { ownKeys: () => { throw new Error("trap"); }, get: () => { throw new Error("trap"); } });
+      for (const cfg of [getter, proxy]) {
+        assert.equal(await websock_attach_server(socket, WS_BINARY, cfg as never), null);
+        assert.equal(websock_last_error().name, "WEBSOCK_ERR_INVALID_ARG", websock_last_error().message);
+        assert.equal(await websock_attach_client(socket, WS_BINARY, "/", "localhost", cfg as never), null);
+        assert.equal(websock_last_error().name, "WEBSOCK_ERR_INVALID_ARG", websock_last_error().message);
+      }
+    } finally {
+      socket.destroy();
+      client.destroy();
+      server.close();
     }
   });
 

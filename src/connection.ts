@@ -125,6 +125,7 @@ export interface Platform {
 }
 
 const EMPTY = new Uint8Array(0);
+const NONE: readonly string[] = Object.freeze([]);
 
 export class Connection {
   state = STATE_CONNECTING;
@@ -138,8 +139,11 @@ export class Connection {
 
   /** The subprotocol chosen by the server ("" for none). */
   subprotocol = "";
-  /** The peer's handshake head: the response (client role) or the request (server role). */
-  response: HeadParser | null = null;
+  /** The peer's handshake head while it is parsed: the response (client role) or the request (server role). */
+  private head: HeadParser | null = null;
+  /** Once parsed: its status (a response's) and its header lines, "Name: value" joined by LF (one string, not an array per header). */
+  peerStatus = 0;
+  peerHeaderText = "";
   /** Server role: what the client asked for. */
   request: UpgradeRequest | null = null;
   /** After the handshake, bytes pass through unframed both ways (libcurl's raw mode). */
@@ -228,14 +232,14 @@ export class Connection {
     const key = base64Encode(nonce);
     this.expectedAccept = acceptFor(key, this.options.platform.sha1);
     this.offered = request.subprotocols;
-    this.response = new HeadParser("response");
+    this.head = new HeadParser("response");
     this.queueHead(buildRequest(request, key));
   }
 
   /** Server role: waits for the upgrade request; `supported` subprotocols, most preferred first. */
   acceptHandshake(supported: readonly string[]): void {
     this.offered = supported;
-    this.response = new HeadParser("request");
+    this.head = new HeadParser("request");
   }
 
   /** Opens without a handshake (tests of the framer; WS_NOHTTP). */
@@ -339,6 +343,15 @@ export class Connection {
     return this.ending !== null && this.state !== STATE_CONNECTING ? this.ending.error.code : NOTHING_READY;
   }
 
+  /** The peer's handshake headers, names as it sent them. */
+  peerHeaders(): Array<[string, string]> {
+    if (this.peerHeaderText === "") return [];
+    return this.peerHeaderText.split("\n").map((line): [string, string] => {
+      const colon = line.indexOf(":");
+      return [line.slice(0, colon), line.slice(colon + 2)];
+    });
+  }
+
   /** Whether read() would return something other than NOTHING_READY. */
   get readable(): boolean {
     return this.receiver.hasPiece() || (this.ending !== null && this.state !== STATE_CONNECTING);
@@ -346,7 +359,7 @@ export class Connection {
 
   private parseHead(): void {
     const r = this.receiver;
-    const head = this.response;
+    const head = this.head;
     if (head === null || this.ending !== null) {
       r.start = r.end;
       return;
@@ -358,10 +371,16 @@ export class Connection {
       return;
     }
     if (!head.done) return;
+    // The parser, the key's Accept and the offer are done with: only the head's text stays (websock_get_info).
+    this.head = null;
+    this.peerStatus = head.status;
+    this.peerHeaderText = head.headers.map(([name, value]) => `${name}: ${value}`).join("\n");
     if (this.isServer) {
       this.answerUpgrade(head);
     } else {
       const failure = checkResponse(head, this.expectedAccept, this.offered, this);
+      this.expectedAccept = "";
+      this.offered = NONE;
       if (failure !== null) {
         this.failHandshake(failure);
         return;
@@ -701,6 +720,7 @@ export class Connection {
     this.request = checked;
     // §4.2.2: the server picks one of the client's subprotocols, or none; ours by our preference.
     this.subprotocol = this.offered.find((p) => checked.subprotocols.includes(p)) ?? "";
+    this.offered = NONE;
     this.queueHead(buildAcceptResponse(acceptFor(checked.key, this.options.platform.sha1), this.subprotocol));
     this.becomeOpen();
   }

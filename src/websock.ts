@@ -473,12 +473,11 @@ export function websock_get_info(h: websock_handle_t): websock_info_t | null {
   if (s === null) return null;
   try {
     const conn = s.conn;
-    const response = conn.response;
     const info: websock_info_t = {
       state: STATE_NAMES[conn.state],
       subprotocol: conn.subprotocol,
-      http_status: response !== null ? response.status : 0,
-      headers: response !== null ? response.headers.map(([n, v]) => [n, v] as [string, string]) : [],
+      http_status: conn.peerStatus,
+      headers: conn.peerHeaders(),
     };
     const tls = s.transport?.tlsInfo?.();
     if (tls) info.tls = tls;

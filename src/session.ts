@@ -44,6 +44,15 @@ export function errorFrom(failure: Failure): websock_error_t {
   return e;
 }
 
+/** The row of a WEBSOCK_ERR_* code. */
+function errorOf(code: number): ErrorRow {
+  for (const key in ERR) {
+    const row = ERR[key as keyof typeof ERR];
+    if (row.code === code) return row;
+  }
+  return ERR.INTERNAL;
+}
+
 export function clearHeader(hdr: websock_msg_hdr_t): void {
   hdr.fin = false;
   hdr.opcode = -1;
@@ -450,26 +459,37 @@ export class Session {
     }
     this.servicing = true;
     try {
-      do {
-        this.again = false;
-        this.pump();
-        const events = this.conn.takeEvents();
-        if ((events & EVENT_SENT) !== 0) this.settleSends();
-        if (this.openSettle !== null && this.conn.state !== STATE_CONNECTING) this.settleOpen();
-        if (this.callback !== null && !this.inCallback && this.conn.readable) this.deliverToCallback();
-        if (this.recvSettle !== null) this.tryRecv();
-        if (this.closeWaiters !== null) this.settleClosed();
-        // What the steps above caused (a pong to write, a send finished) is handled before leaving.
-        if (this.conn.hasEvents) this.again = true;
-      } while (this.again);
-      this.armTimer();
+      this.runService();
     } catch (e) {
-      // A fault here would leave the handle in an unknown state: fail it, drop the stream.
+      // A bug: fail the connection with 1011 (WEBSOCK_ERR_INTERNAL) and let the close frame and
+      // every waiter through; if that faults too, drop the stream: nothing is left half done.
       this.conn.abort(ERR.INTERNAL, String(e));
-      this.endTransport(false);
+      try {
+        this.runService();
+      } catch (again) {
+        this.conn.abandon(ERR.INTERNAL.code);
+        this.endTransport(false);
+        this.release();
+      }
     } finally {
       this.servicing = false;
     }
+  }
+
+  private runService(): void {
+    do {
+      this.again = false;
+      this.pump();
+      const events = this.conn.takeEvents();
+      if ((events & EVENT_SENT) !== 0) this.settleSends();
+      if (this.openSettle !== null && this.conn.state !== STATE_CONNECTING) this.settleOpen();
+      if (this.callback !== null && !this.inCallback && this.conn.readable) this.deliverToCallback();
+      if (this.recvSettle !== null) this.tryRecv();
+      if (this.closeWaiters !== null) this.settleClosed();
+      // What the steps above caused (a pong to write, a send finished) is handled before leaving.
+      if (this.conn.hasEvents) this.again = true;
+    } while (this.again);
+    this.armTimer();
   }
 
   private settleOpen(): void {
@@ -485,8 +505,11 @@ export class Session {
       const settle = m.settle;
       const code = m.status;
       if (code < 0) {
+        // Why it failed is the connection's end (or, for a stream that is gone, the code it failed with).
         const ending = this.conn.ending;
-        this.setError(errorFrom({ error: ending?.error ?? ERR.NOT_OPEN, detail: "the connection ended before this message was sent", closeCode: ending?.closeCode }));
+        const row = ending !== null && ending.error.code === code ? ending.error : errorOf(code);
+        const why = ending !== null && ending.error.code === code ? ending.detail : row.message;
+        this.setError(errorFrom({ error: row, detail: `this message was not sent: ${why}`, closeCode: ending?.closeCode }));
       }
       this.recycle(m);
       if (settle !== null) settle(code);

@@ -27,26 +27,13 @@ const CONTROL_HEADER = 6;
 /** Room the sender wants before it measures a long string in the free part of the buffer. */
 const MEASURE_ROOM = 64;
 
-/** A control frame waiting for a frame boundary; its payload is store[at, at + length). */
-class ControlSlot {
-  readonly opcode: number;
-  readonly store: Uint8Array;
-  readonly at: number;
-  length = 0;
-  pending = false;
-
-  constructor(opcode: number, store: Uint8Array, index: number) {
-    this.opcode = opcode;
-    this.store = store;
-    this.at = index * MAX_CONTROL_PAYLOAD;
-  }
-
-  set(bytes: Uint8Array, start: number, end: number): void {
-    this.length = end - start;
-    for (let i = 0; i < this.length; i++) this.store[this.at + i] = bytes[start + i];
-    this.pending = true;
-  }
-}
+// The control frames waiting for a frame boundary: one slot each for the
+// pong, the ping and the close, their payloads in one array made once (slot
+// k at k * 125), their lengths in fields (-1: the slot is empty).
+const PONG_SLOT = 0;
+const PING_SLOT = 1;
+const CLOSE_SLOT = 2;
+const SLOT_OPCODES = Object.freeze([OPCODE_PONG, OPCODE_PING, OPCODE_CLOSE]);
 
 /** A list of messages, linked through `next`. */
 class MessageList {
@@ -106,11 +93,10 @@ export class Sender {
   /** Made on the first text message (a connection that sends only bytes never pays for it). */
   private cursor: TextCursor | null = null;
 
-  // The three control slots' payloads, in one array made once.
   private readonly controlStore = new Uint8Array(3 * MAX_CONTROL_PAYLOAD);
-  private readonly pong = new ControlSlot(OPCODE_PONG, this.controlStore, 0);
-  private readonly ping = new ControlSlot(OPCODE_PING, this.controlStore, 1);
-  private readonly close = new ControlSlot(OPCODE_CLOSE, this.controlStore, 2);
+  private pongLength = -1;
+  private pingLength = -1;
+  private closeLength = -1;
   /** The close frame goes out at the next frame boundary, ahead of the queue (else once the queue is empty). */
   private closeAhead = false;
   /** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */
@@ -155,7 +141,7 @@ export class Sender {
   get hasOutput(): boolean {
     if (this.tail > this.head) return true;
     if (this.closeSent) return false;
-    return this.queue.first !== null || this.pong.pending || this.ping.pending || this.close.pending;
+    return this.queue.first !== null || this.pongLength >= 0 || this.pingLength >= 0 || this.closeLength >= 0;
   }
 
   enqueue(m: OutgoingMessage): void {
@@ -199,7 +185,7 @@ export class Sender {
     this.messagePos = 0;
     this.cursor?.clear();
     this.head = this.tail = 0;
-    this.pong.pending = this.ping.pending = this.close.pending = false;
+    this.pongLength = this.pingLength = this.closeLength = -1;
     return any;
   }
 
@@ -210,28 +196,28 @@ export class Sender {
   queuePong(payload: Uint8Array, start: number, end: number): void {
     if (this.closeSent) return;
     const length = end - start;
-    if (!this.pong.pending && !this.inFrame && this.buf.length - this.tail >= CONTROL_HEADER + length) {
+    if (this.pongLength < 0 && !this.inFrame && this.buf.length - this.tail >= CONTROL_HEADER + length) {
       this.tail = this.writeControl(this.tail, OPCODE_PONG, payload, start, length);
       return;
     }
-    this.pong.set(payload, start, end);
+    this.pongLength = this.setSlot(PONG_SLOT, payload, start, end);
   }
 
   /** The application's ping. */
   queuePing(payload: Uint8Array, start: number, end: number): void {
-    this.ping.set(payload, start, end);
+    this.pingLength = this.setSlot(PING_SLOT, payload, start, end);
     this.heartbeatQueued = false;
   }
 
   /** The connection's heartbeat ping: `count` as 4 bytes; its pong deadline starts when it is produced. */
   queueHeartbeat(count: number): void {
-    const slot = this.ping;
-    slot.store[slot.at] = count >>> 24;
-    slot.store[slot.at + 1] = (count >> 16) & 0xff;
-    slot.store[slot.at + 2] = (count >> 8) & 0xff;
-    slot.store[slot.at + 3] = count & 0xff;
-    slot.length = 4;
-    slot.pending = true;
+    const store = this.controlStore;
+    const at = PING_SLOT * MAX_CONTROL_PAYLOAD;
+    store[at] = count >>> 24;
+    store[at + 1] = (count >> 16) & 0xff;
+    store[at + 2] = (count >> 8) & 0xff;
+    store[at + 3] = count & 0xff;
+    this.pingLength = 4;
     this.heartbeatQueued = true;
   }
 
@@ -241,16 +227,16 @@ export class Sender {
    * message accepted before it (what was said before the close is sent first).
    */
   queueClose(code: number, reason: Uint8Array, ahead: boolean): void {
-    const slot = this.close;
+    const store = this.controlStore;
+    const at = CLOSE_SLOT * MAX_CONTROL_PAYLOAD;
     if (code === 0) {
-      slot.length = 0;
+      this.closeLength = 0;
     } else {
-      slot.store[slot.at] = code >> 8;
-      slot.store[slot.at + 1] = code & 0xff;
-      for (let i = 0; i < reason.length; i++) slot.store[slot.at + 2 + i] = reason[i];
-      slot.length = 2 + reason.length;
+      store[at] = code >> 8;
+      store[at + 1] = code & 0xff;
+      for (let i = 0; i < reason.length; i++) store[at + 2 + i] = reason[i];
+      this.closeLength = 2 + reason.length;
     }
-    slot.pending = true;
     this.closeAhead = this.closeAhead || ahead;
   }
 
@@ -260,7 +246,7 @@ export class Sender {
   }
 
   get closePending(): boolean {
-    return this.close.pending;
+    return this.closeLength >= 0;
   }
 
   /**
@@ -282,17 +268,23 @@ export class Sender {
         continue;
       }
       // Between frames: control frames first.
-      const slot = this.pong.pending ? this.pong : this.ping.pending ? this.ping :
-        this.close.pending && (this.closeAhead || this.queue.first === null) ? this.close : null;
-      if (slot !== null) {
-        if (cap - o < CONTROL_HEADER + slot.length) break;
-        o = this.writeControl(o, slot.opcode, slot.store, slot.at, slot.length);
-        slot.pending = false;
-        if (slot === this.close) {
+      const slot = this.pongLength >= 0 ? PONG_SLOT : this.pingLength >= 0 ? PING_SLOT :
+        this.closeLength >= 0 && (this.closeAhead || this.queue.first === null) ? CLOSE_SLOT : -1;
+      if (slot >= 0) {
+        const length = slot === PONG_SLOT ? this.pongLength : slot === PING_SLOT ? this.pingLength : this.closeLength;
+        if (cap - o < CONTROL_HEADER + length) break;
+        o = this.writeControl(o, SLOT_OPCODES[slot], this.controlStore, slot * MAX_CONTROL_PAYLOAD, length);
+        if (slot === PONG_SLOT) {
+          this.pongLength = -1;
+        } else if (slot === PING_SLOT) {
+          this.pingLength = -1;
+          if (this.heartbeatQueued) {
+            this.heartbeatQueued = false;
+            this.heartbeatProduced = true;
+          }
+        } else {
+          this.closeLength = -1;
           this.closeSent = true;
-        } else if (slot === this.ping && this.heartbeatQueued) {
-          this.heartbeatQueued = false;
-          this.heartbeatProduced = true;
         }
         continue;
       }
@@ -318,6 +310,14 @@ export class Sender {
     }
     this.finished.takeAll(this.produced);
     return true;
+  }
+
+  /** Copies a control payload into slot `slot`; returns its length. */
+  private setSlot(slot: number, bytes: Uint8Array, start: number, end: number): number {
+    const store = this.controlStore;
+    const at = slot * MAX_CONTROL_PAYLOAD;
+    for (let i = start; i < end; i++) store[at + i - start] = bytes[i];
+    return end - start;
   }
 
   private textCursor(): TextCursor {

@@ -22,7 +22,7 @@ import {
   websock_send_text,
   type websock_config_t,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import { makeTestPki } from "./support/certs.js";
 import { serverFrame, startRawServer, switchingProtocols } from "./support/raw-server.js";
 import { eventually, startWsServer, type WsTestServer } from "./support/ws-server.js";

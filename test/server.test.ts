@@ -31,7 +31,7 @@ import {
   websock_set_callback,
   type websock_handle_t,
   type websock_msg_hdr_t,
-} from "websock";
+} from "websock-rfc6455";
 import { startEchoServer, type EchoServer } from "../tools/lib/echo-server.js";
 import { serverFrame, startRawServer, switchingProtocols } from "./support/raw-server.js";
 import { eventually } from "./support/ws-server.js";

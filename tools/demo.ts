@@ -14,7 +14,7 @@ import {
   websock_send_binary,
   websock_send_text,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import { startEchoServer } from "./lib/echo-server.js";
 
 const OPCODE_NAMES: Record<number, string> = { 0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong" };

@@ -2,7 +2,7 @@
 // made milliseconds, PEM files read. A refusal is one line naming the option.
 
 import { readFileSync } from "node:fs";
-import { websock_parse_url, type websock_config_t, type websock_ssl_config_t } from "websock";
+import { websock_parse_url, type websock_config_t, type websock_ssl_config_t } from "websock-rfc6455";
 import type { CliOptions } from "./args.js";
 
 /** Receive and transmit buffers: one websock_recv returns at most this much of a frame. */

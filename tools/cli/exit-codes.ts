@@ -1,7 +1,7 @@
 // The exit status table, and how a websock_error_t maps onto it. Every
 // failure ends as one line on stderr: "websock: <why>".
 
-import { WEBSOCK_ERR, type websock_error_t } from "websock";
+import { WEBSOCK_ERR, type websock_error_t } from "websock-rfc6455";
 
 export const EXIT = Object.freeze({
   /** A normal close, by either side. */

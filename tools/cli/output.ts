@@ -3,7 +3,7 @@
 // slows websock_recv, which slows the server (TCP), instead of growing memory.
 
 import type { Writable } from "node:stream";
-import type { websock_info_t } from "websock";
+import type { websock_info_t } from "websock-rfc6455";
 
 const OPCODE_NAMES: Readonly<Record<number, string>> = Object.freeze({
   0: "cont",

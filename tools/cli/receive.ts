@@ -12,7 +12,7 @@ import {
   websock_msg_hdr_init,
   websock_recv,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import { BUFFER_SIZE } from "./config.js";
 import { EXIT, oneLine, outcomeOf, type Outcome } from "./exit-codes.js";
 import { frameLine, type Output } from "./output.js";

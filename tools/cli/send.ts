@@ -3,7 +3,7 @@
 // is held back by a slow connection).
 
 import type { Readable } from "node:stream";
-import { WEBSOCK_ERR, WEBSOCK_OP, websock_last_error, websock_send_binary, websock_send_text, type websock_handle_t } from "websock";
+import { WEBSOCK_ERR, WEBSOCK_OP, websock_last_error, websock_send_binary, websock_send_text, type websock_handle_t } from "websock-rfc6455";
 import { EXIT, oneLine, type Outcome } from "./exit-codes.js";
 import { lines, whole } from "./input.js";
 import { frameLine, type Output } from "./output.js";

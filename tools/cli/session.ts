@@ -11,7 +11,7 @@
 //  - SIGINT.
 
 import type { Readable } from "node:stream";
-import { WEBSOCK_ERR, websock_close, websock_get_info, websock_last_error, websock_open, type websock_config_t } from "websock";
+import { WEBSOCK_ERR, websock_close, websock_get_info, websock_last_error, websock_open, type websock_config_t } from "websock-rfc6455";
 import type { CliOptions } from "./args.js";
 import { inOptionTerms } from "./config.js";
 import { EXIT, outcomeOf, type Outcome } from "./exit-codes.js";

@@ -121,4 +121,17 @@ describe("the npm package (npm pack, then npm install of the tarball into an emp
     assert.equal(echo.code, 0, echo.stderr);
     assert.equal(echo.stdout, "via npx\n");
   });
+
+  // npm clones the repository's HEAD (the last commit, not the work tree),
+  // installs its devDependencies from the npm cache and runs `prepare` there.
+  it("npm install git+file://<this repository> builds dist/ on install: import and bin work", async function () {
+    if (!existsSync(join(REPO, ".git"))) this.skip(); // a checkout without git history (an unpacked tarball)
+    const fromGit = installInto(join(work, "from-git"), `git+file://${REPO}`);
+    for (const f of ["dist/node/index.js", "dist/types/hosts/node/index.d.ts", "dist/tools/cli.js"]) assert.ok(existsSync(join(fromGit, f)), f);
+    const r = await runIn(join(work, "from-git"), process.execPath, ["--input-type=module", "-e", `import { websock_parse_url } from "${NAME}"; console.log(JSON.stringify(websock_parse_url("wss://h/p")));`]);
+    assert.equal(r.stdout, '{"hostname":"h","port":443,"uri":"/p","secured":true}\n', r.stderr);
+    const help = await runIn(join(work, "from-git"), "npx", ["--offline", "websock", "--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: websock /);
+  });
 });

@@ -429,6 +429,7 @@ describe("websock over TLS (wss://) with a CA made at test time", () => {
       await websock_close(h);
     } finally {
       await server.stop();
+      await pki.cleanup(); // the PKI's private keys do not outlive the test
     }
   });
 });

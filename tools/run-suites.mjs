@@ -1,0 +1,48 @@
+// `npm test`: every suite runs and reports, even when an earlier one failed;
+// the exit status is non-zero if any failed. Then a last check: the run left
+// nothing in the temp folder.
+//
+// The suites run with TMPDIR set to a folder of this run's own (Node's
+// os.tmpdir(), openssl and npm all honour it), so "nothing left" is exact:
+// that folder must be empty at the end, whatever else runs on the machine.
+// Under CI=true mocha writes no colour codes.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const mocha = ["node_modules/mocha/bin/mocha.js", ...(process.env.CI ? ["--no-color"] : [])];
+const tsc = "node_modules/typescript/bin/tsc";
+
+/** [name, argv for node]: in the order they run. */
+const SUITES = [
+  ["build (tools/build.mjs)", ["tools/build.mjs"]],
+  ["typecheck: the core (ES2022 only)", [tsc, "-p", "tsconfig.core.json"]],
+  ["typecheck: Node host, tools, tests", [tsc, "-p", "tsconfig.json"]],
+  ["typecheck: the XS test host", [tsc, "-p", "hosts/xs-test/tsconfig.json"]],
+  ["Node tests (test/**/*.test.ts)", [...mocha, "test/**/*.test.ts"]],
+  ["XS tests in xsnap (test/xs/**/*.xs-test.ts)", [...mocha, "test/xs/**/*.xs-test.ts"]],
+];
+
+const runTmp = mkdtempSync(join(tmpdir(), "websock-test-run-"));
+const env = { ...process.env, TMPDIR: runTmp };
+const results = [];
+for (const [name, args] of SUITES) {
+  console.log(`\n=== ${name}`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, args, { stdio: "inherit", env });
+  const status = r.error ? `could not start: ${r.error.message}` : r.signal ? `killed by ${r.signal}` : r.status === 0 ? "ok" : `failed (exit ${r.status})`;
+  results.push({ name, status, seconds: (Date.now() - started) / 1000 });
+}
+
+// tsx keeps its compile cache in the temp folder (tsx-<uid>): the tool's, not a test's; it goes with the folder.
+const left = readdirSync(runTmp).filter((name) => !/^tsx-\d+$/.test(name));
+results.push({ name: "nothing left in the temp folder", status: left.length === 0 ? "ok" : `failed: left ${left.join(", ")}`, seconds: 0 });
+rmSync(runTmp, { recursive: true, force: true });
+
+console.log(`\n=== summary (Node ${process.version})`);
+for (const { name, status, seconds } of results) console.log(`${status === "ok" ? "ok  " : "FAIL"}  ${name}: ${status} (${seconds.toFixed(1)} s)`);
+const failed = results.filter((r) => r.status !== "ok").length;
+console.log(failed === 0 ? "all suites passed" : `${failed} of ${results.length} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -41,8 +41,10 @@ for (const [key, name, args] of SUITES) {
   results.push({ name, status, seconds: (Date.now() - started) / 1000 });
 }
 
-// tsx keeps its compile cache in the temp folder (tsx-<uid>): the tool's, not a test's; it goes with the folder.
-const left = readdirSync(runTmp).filter((name) => !/^tsx-\d+$/.test(name));
+// Compile caches in the temp folder are the tools', not a test's (tsx-<uid>; node-compile-cache,
+// which npm turns on under Node 22+): they go with the folder.
+const TOOL_CACHES = /^(tsx-\d+|node-compile-cache)$/;
+const left = readdirSync(runTmp).filter((name) => !TOOL_CACHES.test(name));
 results.push({ name: "nothing left in the temp folder", status: left.length === 0 ? "ok" : `failed: left ${left.join(", ")}`, seconds: 0 });
 rmSync(runTmp, { recursive: true, force: true });
 

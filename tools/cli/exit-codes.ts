@@ -29,6 +29,8 @@ export const EXIT = Object.freeze({
 export interface Outcome {
   code: number;
   message?: string;
+  /** Lines shown under the message, indented (a refused handshake's response). */
+  details?: string[];
 }
 
 /** Close codes that mean "done" rather than "failed" (RFC 6455 §7.4.1): normal, going away, no status. */
@@ -80,8 +82,39 @@ const TLS_HINTS: Readonly<Record<string, string>> = Object.freeze({
   protocol_version: "no TLS version in common with the server",
 });
 
+/** What the user asked for, to word a failure in the options' terms. */
+export interface Asked {
+  /** --timeout, --pong-timeout in seconds; undefined: the library's defaults. */
+  timeout?: number;
+  pongTimeout?: number;
+}
+
+const DEFAULT_TIMEOUT_S = 10;
+const DEFAULT_PONG_TIMEOUT_S = 10;
+
+/** "(while connecting)" and the like, that websock puts at the end of a timeout's detail. */
+function phaseOf(message: string): string {
+  const m = /\(([^()]*)\)\s*$/.exec(message);
+  return m === null ? "" : ` (${m[1]})`;
+}
+
+/** The library names its config fields; the user typed options. */
+const FIELD_WORDS: ReadonlyArray<readonly [RegExp, string]> = Object.freeze([
+  [/\btime_out\b/g, "--timeout"],
+  [/\bpong_timeout\b/g, "--pong-timeout"],
+  [/\bclose_timeout\b/g, "--close-timeout"],
+  [/\bping_interval\b/g, "--ping-interval"],
+  [/\bmax_message_size\b/g, "the message size limit"],
+] as const);
+
+function inUserWords(message: string): string {
+  let m = message;
+  for (const [field, words] of FIELD_WORDS) m = m.replace(field, words);
+  return m;
+}
+
 /** The exit status and stderr line for an error websock reported. */
-export function outcomeOf(e: websock_error_t): Outcome {
+export function outcomeOf(e: websock_error_t, asked: Asked = {}): Outcome {
   if (e.code === WEBSOCK_ERR.CLOSED_BY_PEER) {
     const code = e.close_code ?? 1005;
     if (NORMAL_CLOSE_CODES.has(code)) return { code: EXIT.OK };
@@ -92,14 +125,22 @@ export function outcomeOf(e: websock_error_t): Outcome {
   let message = e.message;
   if (e.code === WEBSOCK_ERR.HTTP_STATUS && e.http_status !== undefined) {
     message = `handshake failed: the server answered HTTP ${e.http_status} instead of 101 Switching Protocols`;
+  } else if (e.code === WEBSOCK_ERR.TIMEOUT) {
+    const s = asked.timeout ?? DEFAULT_TIMEOUT_S;
+    message = `not open after ${s} s${phaseOf(e.message)}: see --timeout`;
+  } else if (e.code === WEBSOCK_ERR.PONG_TIMEOUT) {
+    const s = asked.pongTimeout ?? DEFAULT_PONG_TIMEOUT_S;
+    message = `the server did not answer a ping within ${s} s (--pong-timeout)`;
+  } else if (e.code === WEBSOCK_ERR.HANDSHAKE_EOF) {
+    message = "handshake failed: the server closed the connection before it answered the upgrade";
   } else if (code === EXIT.HANDSHAKE) {
     message = `handshake failed: ${message}`;
   } else if (code === EXIT.PROTOCOL) {
     message = `protocol error: ${message}${e.close_code ? ` (closed with ${e.close_code})` : ""}`;
-  } else if (e.code === WEBSOCK_ERR.TLS && e.tls_reason !== undefined) {
-    message = `${message} (${TLS_HINTS[e.tls_reason] ?? e.tls_reason})`;
+  } else if (e.code === WEBSOCK_ERR.TLS && e.tls_reason !== undefined && TLS_HINTS[e.tls_reason] !== undefined) {
+    message = `${message} (${TLS_HINTS[e.tls_reason]})`;
   }
-  return { code, message: oneLine(message) };
+  return { code, message: oneLine(inUserWords(message)) };
 }
 
 /** Error texts from the platform can carry newlines; the contract is one line. */

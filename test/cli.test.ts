@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -309,6 +309,111 @@ describe("websock command line (tools/cli.ts)", function () {
       assert.match(r.stderr, /^> text opcode=1 len=5 fin=1$/m);
       assert.match(r.stderr, /^< text opcode=1 len=5 fin=1$/m);
       assert.equal(r.stdout, "hello\n");
+    });
+  });
+
+  describe("on a terminal (a pseudo-terminal made by util-linux's script)", function () {
+    const SCRIPT = "/usr/bin/script";
+    before(function () {
+      if (!existsSync(SCRIPT)) this.skip(); // util-linux's script (Debian: bsdutils, always installed)
+    });
+
+    /** What a terminal shows: a line as it stands after its last "cursor to column 1" (ESC[1G), escapes removed. */
+    function visible(raw: string): string {
+      return raw
+        .split("\n")
+        .map((line) => {
+          const column1 = line.lastIndexOf("\x1b[1G");
+          return (column1 < 0 ? line : line.slice(column1)).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+        })
+        .join("\n");
+    }
+
+    /** Runs the CLI on a pseudo-terminal; `step` writes what is typed once `expect` has appeared on the screen. */
+    async function onTerminal(args: string[], steps: Array<[RegExp, string]>): Promise<{ code: number | null; screen: string }> {
+      const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+      const child = spawn(SCRIPT, ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+      let raw = "";
+      let screen = "";
+      let next = 0;
+      child.stdout.on("data", (c: Buffer) => {
+        raw += c.toString("utf8");
+        screen = visible(raw);
+        while (next < steps.length && steps[next][0].test(screen)) child.stdin.write(steps[next++][1]);
+      });
+      child.stdin.on("error", () => {});
+      const killer = setTimeout(() => child.kill("SIGKILL"), 10000);
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(killer);
+      return { code, screen };
+    }
+
+    it("prompts with \"> \", marks what arrived with \"< \", and /close sends a code and reason", async function () {
+      const before = ws.closes.length;
+      const r = await onTerminal([ws.url("/echo")], [
+        [/> $/, "hello\r"],
+        [/< hello/, "/close 4002 bye now\r"],
+      ]);
+      assert.equal(r.code, 0, r.screen);
+      assert.match(r.screen, /^< hello\r?$/m);
+      await eventually(() => ws.closes.length > before);
+      assert.deepEqual(ws.closes[ws.closes.length - 1], { path: "/echo", code: 4002, reason: "bye now" });
+    });
+
+    it("/ping and /pong send control frames (-v shows them), //text sends /text, an unknown command is named", async function () {
+      const before = ws.pongs.length;
+      const r = await onTerminal(["-v", ws.url("/echo")], [
+        [/> $/, "/ping are you there\r"],
+        [/> ping opcode=9 len=13 fin=1/, "/pong unasked\r"],
+        [/> pong opcode=10 len=7 fin=1/, "//slash\r"],
+        [/< \/slash/, "/nope\r"],
+        [/unknown command \/nope/, "\x04"], // Ctrl-D
+      ]);
+      assert.equal(r.code, 0, r.screen);
+      assert.match(r.screen, /^< \/slash\r?$/m);
+      assert.match(r.screen, /unknown command \/nope \(commands: \/ping/);
+      // The ws server got our ping (it answers with a pong, consumed by websock) and logged no pong of its own ping.
+      assert.equal(ws.pongs.length, before + 1);
+      assert.equal(ws.pongs[ws.pongs.length - 1], Buffer.from("unasked").toString("hex"));
+    });
+  });
+
+  describe("-l/--listen: serving", function () {
+    it("sends each stdin line to the clients and prints what they send; Ctrl-C closes them with 1001 (exit 130)", async function () {
+      const child = spawn(process.execPath, [CLI, "-l", "127.0.0.1:0"], { stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const killer = setTimeout(() => child.kill("SIGKILL"), 10000);
+      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      try {
+        await eventually(() => /listening on ws:\/\/127\.0\.0\.1:\d+\//.test(stderr));
+        const url = /listening on (ws:\/\/\S+)/.exec(stderr)![1];
+        const { default: WebSocket } = await import("ws");
+        const clients = [new WebSocket(url + "a"), new WebSocket(url + "b")];
+        const got: string[][] = [[], []];
+        const closes: number[] = [];
+        clients.forEach((c, i) => {
+          c.on("message", (d) => got[i].push(d.toString()));
+          c.on("close", (code) => closes.push(code));
+        });
+        await Promise.all(clients.map((c) => new Promise((r, j) => (c.once("open", r), c.once("error", j)))));
+        clients[0].send("from a");
+        clients[1].send("from b");
+        await eventually(() => stdout.split("\n").length === 3);
+        assert.deepEqual(stdout.split("\n").sort(), ["", "from a", "from b"]);
+        child.stdin.write("to everyone\n");
+        await eventually(() => got[0].length === 1 && got[1].length === 1);
+        assert.deepEqual(got, [["to everyone"], ["to everyone"]]);
+        child.kill("SIGINT");
+        assert.equal(await exited, 130, stderr);
+        await eventually(() => closes.length === 2);
+        assert.deepEqual(closes, [1001, 1001]);
+      } finally {
+        clearTimeout(killer);
+        child.kill("SIGKILL");
+      }
     });
   });
 

@@ -597,6 +597,14 @@ describe("websock command line (tools/cli.ts)", function () {
       assertOneErrorLine(r, /closed by the server with code 4001: going away now/);
     });
 
+    it("7 when the server drops TCP without a close frame, said once", async function () {
+      const raw = await startRawServer(true, (socket) => setTimeout(() => socket.end(), 50));
+      raws.push(raw);
+      const r = await run(["-q", "-1", `ws://127.0.0.1:${raw.port}/`]);
+      assert.equal(r.code, 7, r.stderr);
+      assertOneErrorLine(r, /^websock: the server dropped the connection without a close frame \(1006\)$/);
+    });
+
     it("8 when the handshake does not finish within --timeout", async function () {
       const raw = await startRawServer(false, () => {});
       raws.push(raw);

@@ -92,6 +92,12 @@ export interface Asked {
 const DEFAULT_TIMEOUT_S = 10;
 const DEFAULT_PONG_TIMEOUT_S = 10;
 
+/** What follows the first ": " of a websock message (the table's words come before it). */
+function detailOf(message: string): string {
+  const colon = message.indexOf(": ");
+  return colon < 0 ? message : message.slice(colon + 2);
+}
+
 /** "(while connecting)" and the like, that websock puts at the end of a timeout's detail. */
 function phaseOf(message: string): string {
   const m = /\(([^()]*)\)\s*$/.exec(message);
@@ -131,6 +137,11 @@ export function outcomeOf(e: websock_error_t, asked: Asked = {}): Outcome {
   } else if (e.code === WEBSOCK_ERR.PONG_TIMEOUT) {
     const s = asked.pongTimeout ?? DEFAULT_PONG_TIMEOUT_S;
     message = `the server did not answer a ping within ${s} s (--pong-timeout)`;
+  } else if (e.code === WEBSOCK_ERR.DNS) {
+    // websock's message is "<what failed>: <detail>"; here the detail says it all ("x could not be resolved (ENOTFOUND)").
+    message = detailOf(e.message);
+  } else if (e.code === WEBSOCK_ERR.CONNECTION_LOST) {
+    message = "the server dropped the connection without a close frame (1006)";
   } else if (e.code === WEBSOCK_ERR.HANDSHAKE_EOF) {
     message = "handshake failed: the server closed the connection before it answered the upgrade";
   } else if (code === EXIT.HANDSHAKE) {

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startWsServer, type WsTestServer } from "./support/ws-server.js";
@@ -60,7 +60,8 @@ describe("the npm package (npm pack, then npm install of the tarball into an emp
   before(async function () {
     work = mkdtempSync(join(tmpdir(), "websock-package-"));
     const packed = npm(REPO, "pack", "--pack-destination", work).trim().split("\n").pop()!;
-    assert.equal(packed, `${NAME}-0.1.0.tgz`);
+    const { version } = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string };
+    assert.equal(packed, `${NAME}-${version}.tgz`);
     project = join(work, "project");
     installed = installInto(project, join(work, packed));
     server = await startWsServer();

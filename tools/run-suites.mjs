@@ -10,12 +10,13 @@
 // `--skip=xs,typecheck` leaves suites out by key (build, typecheck, node, xs):
 // .ci/run runs the XS suite and the type checks under one Node version only.
 
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const mocha = ["node_modules/mocha/bin/mocha.js", ...(process.env.CI ? ["--no-color"] : [])];
+// mocha's output passes through a pipe (to count the tests): colour as a terminal would get it, none under CI.
+const mocha = ["node_modules/mocha/bin/mocha.js", process.env.CI || !process.stdout.isTTY ? "--no-color" : "--color"];
 const tsc = "node_modules/typescript/bin/tsc";
 
 /** [key, name, argv for node]: in the order they run. */
@@ -29,16 +30,38 @@ const SUITES = [
 ];
 const skip = new Set(process.argv.filter((a) => a.startsWith("--skip=")).flatMap((a) => a.slice(7).split(",")));
 
+/** Runs `node args`, its output passed through as it comes; mocha's "N passing" (and failing, pending) lines are kept. */
+function run(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["inherit", "pipe", "inherit"], env });
+    let tail = "";
+    child.stdout.on("data", (chunk) => {
+      process.stdout.write(chunk);
+      tail = (tail + chunk.toString()).slice(-4096);
+    });
+    child.on("error", (error) => resolve({ error }));
+    child.on("close", (status, signal) => {
+      const counts = [...tail.matchAll(/^\s*(\d+) (passing|failing|pending)\b/gm)].map((m) => `${m[1]} ${m[2]}`).join(", ");
+      resolve({ status, signal, counts });
+    });
+  });
+}
+
 const runTmp = mkdtempSync(join(tmpdir(), "websock-test-run-"));
 const env = { ...process.env, TMPDIR: runTmp };
 const results = [];
+// Ctrl-C reaches the suite running too (one process group): stop after it, and still clean up.
+let interrupted = false;
+process.on("SIGINT", () => {
+  interrupted = true;
+});
 for (const [key, name, args] of SUITES) {
-  if (skip.has(key)) continue;
+  if (skip.has(key) || interrupted) continue;
   console.log(`\n=== ${name}`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, args, { stdio: "inherit", env });
+  const r = await run(args);
   const status = r.error ? `could not start: ${r.error.message}` : r.signal ? `killed by ${r.signal}` : r.status === 0 ? "ok" : `failed (exit ${r.status})`;
-  results.push({ name, status, seconds: (Date.now() - started) / 1000 });
+  results.push({ name, status, counts: r.counts, seconds: (Date.now() - started) / 1000 });
 }
 
 // Compile caches in the temp folder are the tools', not a test's (tsx-<uid>; node-compile-cache,
@@ -49,7 +72,10 @@ results.push({ name: "nothing left in the temp folder", status: left.length === 
 rmSync(runTmp, { recursive: true, force: true });
 
 console.log(`\n=== summary (Node ${process.version})`);
-for (const { name, status, seconds } of results) console.log(`${status === "ok" ? "ok  " : "FAIL"}  ${name}: ${status} (${seconds.toFixed(1)} s)`);
+for (const { name, status, counts, seconds } of results) {
+  console.log(`${status === "ok" ? "ok  " : "FAIL"}  ${name}: ${status}${counts ? `, ${counts}` : ""} (${seconds.toFixed(1)} s)`);
+}
 const failed = results.filter((r) => r.status !== "ok").length;
 console.log(failed === 0 ? "all suites passed" : `${failed} of ${results.length} failed`);
-process.exit(failed === 0 ? 0 : 1);
+if (interrupted) console.log("interrupted: the suites after it did not run");
+process.exit(interrupted ? 130 : failed === 0 ? 0 : 1);

@@ -521,7 +521,7 @@ describe("websock command line (tools/cli.ts)", function () {
       const port = await closedPort();
       const r = await run(["-n", "0", `ws://127.0.0.1:${port}/`]);
       assert.equal(r.code, 3, r.stderr);
-      assertOneErrorLine(r, /ECONNREFUSED/);
+      assertOneErrorLine(r, new RegExp(`^websock: cannot connect to 127\\.0\\.0\\.1:${port}: ECONNREFUSED \\(nothing listens on that port\\)$`));
     });
 
     it("5 when the server answers the upgrade with 404: the status, the response headers and the body's first bytes", async function () {

@@ -98,6 +98,24 @@ function detailOf(message: string): string {
   return colon < 0 ? message : message.slice(colon + 2);
 }
 
+const CONNECT_HINTS: Readonly<Record<string, string>> = Object.freeze({
+  ECONNREFUSED: "nothing listens on that port",
+  ETIMEDOUT: "no answer from that address",
+  EHOSTUNREACH: "no route to that host",
+  ENETUNREACH: "no route to that network",
+});
+
+/** "127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1" as "cannot connect to 127.0.0.1:1: ECONNREFUSED (nothing listens on that port)". */
+function connectFailure(detail: string): string {
+  const at = /^(\S+): (.*)$/.exec(detail);
+  const code = /\b(E[A-Z]{3,})\b/.exec(detail)?.[1];
+  if (at === null || code === undefined) return `cannot connect: ${detail}`;
+  const hint = CONNECT_HINTS[code];
+  // An IPv6 address and its port, written as in a URL: [::1]:8080.
+  const where = (at[1].match(/:/g) ?? []).length > 1 ? at[1].replace(/^(.*):(\d+)$/, "[$1]:$2") : at[1];
+  return `cannot connect to ${where}: ${code}${hint !== undefined ? ` (${hint})` : ""}`;
+}
+
 /** "(while connecting)" and the like, that websock puts at the end of a timeout's detail. */
 function phaseOf(message: string): string {
   const m = /\(([^()]*)\)\s*$/.exec(message);
@@ -140,6 +158,8 @@ export function outcomeOf(e: websock_error_t, asked: Asked = {}): Outcome {
   } else if (e.code === WEBSOCK_ERR.DNS) {
     // websock's message is "<what failed>: <detail>"; here the detail says it all ("x could not be resolved (ENOTFOUND)").
     message = detailOf(e.message);
+  } else if (e.code === WEBSOCK_ERR.CONNECT) {
+    message = connectFailure(detailOf(e.message));
   } else if (e.code === WEBSOCK_ERR.CONNECTION_LOST) {
     message = "the server dropped the connection without a close frame (1006)";
   } else if (e.code === WEBSOCK_ERR.HANDSHAKE_EOF) {

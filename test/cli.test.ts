@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -245,12 +245,175 @@ describe("websock command line (tools/cli.ts)", function () {
       await eventually(() => ws.pongs.includes("616263"));
     });
 
+    it("waits for the reply to piped input before closing: echo hello | websock URL prints hello", async function () {
+      const before = ws.closes.length;
+      const r = await run([ws.url("/echo")], "hello\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "hello\n");
+      await eventually(() => ws.closes.length > before);
+      assert.equal(ws.closes[ws.closes.length - 1].code, 1000);
+    });
+
+    it("-w bounds that wait when no reply comes, then closes normally (exit 0)", async function () {
+      const before = ws.closes.length;
+      const r = await run(["-v", "-w", "0.3", ws.url("/silent")], "anyone?\n");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^\* stdin ended 0\.3 s ago \(-w\), 0 message\(s\) received for 1 sent: closing$/m);
+      await eventually(() => ws.closes.length > before);
+      assert.equal(ws.closes[ws.closes.length - 1].code, 1000);
+    });
+
+    it("-v logs the control frames too: the server's ping, our pong, our close and the server's close", async function () {
+      const pinged = await run(["-v", "-d", "abc", "-q", "0.5", ws.url("/ping")]);
+      assert.equal(pinged.code, 0, pinged.stderr);
+      assert.match(pinged.stderr, /^< ping opcode=9 len=3 fin=1$/m);
+      assert.match(pinged.stderr, /^> pong opcode=10 len=3 fin=1$/m);
+      assert.match(pinged.stderr, /^> close opcode=8 len=2 fin=1 code=1000$/m);
+      await eventually(() => ws.pongs.includes("616263"));
+      const closed = await run(["-v", "-q", "-1", ws.url("/close4001")]);
+      assert.equal(closed.code, 7, closed.stderr);
+      assert.match(closed.stderr, /^< close opcode=8 len=16 fin=1 code=4001 reason="going away now"$/m);
+    });
+
+    it("-P prints the pings received and the pongs sent on stdout", async function () {
+      const r = await run(["-P", "-d", "hi there", "-q", "0.5", ws.url("/ping")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '< ping "hi there"\n> pong "hi there"\n');
+    });
+
+    it("-o/--origin sends Origin", async function () {
+      const before = ws.requests.length;
+      const r = await run(["-o", "https://example.test", "-n", "0", ws.url("/echo")]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(ws.requests[before].headers.origin, "https://example.test");
+    });
+
+    it("ends quietly when the reader of its output goes away (| head -1)", async function () {
+      const child = spawn(process.execPath, [CLI, ws.url("/echo")], { stdio: ["pipe", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      child.stdout.once("data", () => child.stdout.destroy()); // as head does after its line
+      child.stdin.on("error", () => {});
+      child.stdin.end("line\n".repeat(20000));
+      const killer = setTimeout(() => child.kill("SIGKILL"), 8000);
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(killer);
+      assert.equal(stderr, "");
+      assert.equal(code, 0);
+    });
+
     it("-v logs each frame on stderr: direction, opcode, length, fin", async function () {
       const r = await run(["-v", "-n", "1", ws.url("/echo")], "hello\n");
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /^> text opcode=1 len=5 fin=1$/m);
       assert.match(r.stderr, /^< text opcode=1 len=5 fin=1$/m);
       assert.equal(r.stdout, "hello\n");
+    });
+  });
+
+  describe("on a terminal (a pseudo-terminal made by util-linux's script)", function () {
+    const SCRIPT = "/usr/bin/script";
+    before(function () {
+      if (!existsSync(SCRIPT)) this.skip(); // util-linux's script (Debian: bsdutils, always installed)
+    });
+
+    /** What a terminal shows: a line as it stands after its last "cursor to column 1" (ESC[1G), escapes removed. */
+    function visible(raw: string): string {
+      return raw
+        .split("\n")
+        .map((line) => {
+          const column1 = line.lastIndexOf("\x1b[1G");
+          return (column1 < 0 ? line : line.slice(column1)).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+        })
+        .join("\n");
+    }
+
+    /** Runs the CLI on a pseudo-terminal; `step` writes what is typed once `expect` has appeared on the screen. */
+    async function onTerminal(args: string[], steps: Array<[RegExp, string]>): Promise<{ code: number | null; screen: string }> {
+      const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+      const child = spawn(SCRIPT, ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+      let raw = "";
+      let screen = "";
+      let next = 0;
+      child.stdout.on("data", (c: Buffer) => {
+        raw += c.toString("utf8");
+        screen = visible(raw);
+        while (next < steps.length && steps[next][0].test(screen)) child.stdin.write(steps[next++][1]);
+      });
+      child.stdin.on("error", () => {});
+      const killer = setTimeout(() => child.kill("SIGKILL"), 10000);
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(killer);
+      return { code, screen };
+    }
+
+    it("prompts with \"> \", marks what arrived with \"< \", and /close sends a code and reason", async function () {
+      const before = ws.closes.length;
+      const r = await onTerminal([ws.url("/echo")], [
+        [/> $/, "hello\r"],
+        [/< hello/, "/close 4002 bye now\r"],
+      ]);
+      assert.equal(r.code, 0, r.screen);
+      assert.match(r.screen, /^< hello\r?$/m);
+      await eventually(() => ws.closes.length > before);
+      assert.deepEqual(ws.closes[ws.closes.length - 1], { path: "/echo", code: 4002, reason: "bye now" });
+    });
+
+    it("/ping and /pong send control frames (-v shows them), //text sends /text, an unknown command is named", async function () {
+      const before = ws.pongs.length;
+      const r = await onTerminal(["-v", ws.url("/echo")], [
+        [/> $/, "/ping are you there\r"],
+        [/> ping opcode=9 len=13 fin=1/, "/pong unasked\r"],
+        [/> pong opcode=10 len=7 fin=1/, "//slash\r"],
+        [/< \/slash/, "/nope\r"],
+        [/unknown command \/nope/, "\x04"], // Ctrl-D
+      ]);
+      assert.equal(r.code, 0, r.screen);
+      assert.match(r.screen, /^< \/slash\r?$/m);
+      assert.match(r.screen, /unknown command \/nope \(commands: \/ping/);
+      // The ws server got our ping (it answers with a pong, consumed by websock) and logged no pong of its own ping.
+      assert.equal(ws.pongs.length, before + 1);
+      assert.equal(ws.pongs[ws.pongs.length - 1], Buffer.from("unasked").toString("hex"));
+    });
+  });
+
+  describe("-l/--listen: serving", function () {
+    it("sends each stdin line to the clients and prints what they send; Ctrl-C closes them with 1001 (exit 130)", async function () {
+      const child = spawn(process.execPath, [CLI, "-l", "127.0.0.1:0"], { stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const killer = setTimeout(() => child.kill("SIGKILL"), 10000);
+      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      try {
+        await eventually(() => /listening on ws:\/\/127\.0\.0\.1:\d+\//.test(stderr));
+        const url = /listening on (ws:\/\/\S+)/.exec(stderr)![1];
+        const { default: WebSocket } = await import("ws");
+        const clients = [new WebSocket(url + "a"), new WebSocket(url + "b")];
+        const got: string[][] = [[], []];
+        const closes: number[] = [];
+        clients.forEach((c, i) => {
+          c.on("message", (d) => got[i].push(d.toString()));
+          c.on("close", (code) => closes.push(code));
+        });
+        await Promise.all(clients.map((c) => new Promise((r, j) => (c.once("open", r), c.once("error", j)))));
+        clients[0].send("from a");
+        clients[1].send("from b");
+        await eventually(() => stdout.split("\n").length === 3);
+        assert.deepEqual(stdout.split("\n").sort(), ["", "from a", "from b"]);
+        child.stdin.write("to everyone\n");
+        await eventually(() => got[0].length === 1 && got[1].length === 1);
+        assert.deepEqual(got, [["to everyone"], ["to everyone"]]);
+        child.kill("SIGINT");
+        assert.equal(await exited, 130, stderr);
+        await eventually(() => closes.length === 2);
+        assert.deepEqual(closes, [1001, 1001]);
+      } finally {
+        clearTimeout(killer);
+        child.kill("SIGKILL");
+      }
     });
   });
 
@@ -305,6 +468,13 @@ describe("websock command line (tools/cli.ts)", function () {
   });
 
   describe("exit codes", function () {
+    it("--version prints the package's version (0)", async function () {
+      const r = await run(["--version"]);
+      assert.equal(r.code, 0);
+      const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { name: string; version: string };
+      assert.equal(r.stdout, `websock ${pkg.version} (${pkg.name}), Node ${process.version}\n`);
+    });
+
     it("--help prints usage, examples and the exit codes (0)", async function () {
       const r = await run(["--help"]);
       assert.equal(r.code, 0);
@@ -313,7 +483,15 @@ describe("websock command line (tools/cli.ts)", function () {
 
     const usageCases: Array<[string, string[], RegExp]> = [
       ["no URL", [], /no URL/],
-      ["not a ws URL", ["http://127.0.0.1/"], /not a ws:\/\/ or wss:\/\/ URL/],
+      ["an http URL", ["http://127.0.0.1/"], /http:\/\/ is not a WebSocket URL: use ws:\/\/127\.0\.0\.1\//],
+      ["a URL without a scheme", ["127.0.0.1:8080/x"], /no ws:\/\/ or wss:\/\/ in front \(try ws:\/\/127\.0\.0\.1:8080\/x\)/],
+      ["a port out of range", ["ws://127.0.0.1:65536/"], /port 65536 is out of range \(1 to 65535\)/],
+      ["a port that is not a number", ["ws://127.0.0.1:80a/"], /the port must be a number, not "80a"/],
+      ["a fragment", ["ws://127.0.0.1/chat#top"], /a fragment \(#top\).*RFC 6455 §3/],
+      ["a space in the path", ["ws://127.0.0.1/a b"], /a space at character 17.*%20/],
+      ["--auth without a colon", ["--auth", "alice", "ws://127.0.0.1/"], /--auth needs user:password/],
+      ["-w that is negative", ["-w", "-1", "ws://127.0.0.1/"], /-w\/--wait must be 0 seconds or more/],
+      ["--listen with a URL", ["-l", "0", "ws://127.0.0.1/"], /-l\/--listen serves: no URL/],
       ["an unknown option", ["--nope", "ws://127.0.0.1/"], /unknown option --nope/],
       ["a missing value", ["ws://127.0.0.1/", "-n"], /-n\/--count needs a value/],
       ["a bad count", ["-n", "two", "ws://127.0.0.1/"], /-n\/--count/],
@@ -343,13 +521,62 @@ describe("websock command line (tools/cli.ts)", function () {
       const port = await closedPort();
       const r = await run(["-n", "0", `ws://127.0.0.1:${port}/`]);
       assert.equal(r.code, 3, r.stderr);
-      assertOneErrorLine(r, /ECONNREFUSED/);
+      assertOneErrorLine(r, new RegExp(`^websock: cannot connect to 127\\.0\\.0\\.1:${port}: ECONNREFUSED \\(nothing listens on that port\\)$`));
     });
 
-    it("5 when the server answers the upgrade with 404, and the message gives the status", async function () {
+    it("5 when the server answers the upgrade with 404: the status, the response headers and the body's first bytes", async function () {
       const r = await run(["-n", "0", ws.url("/404")]);
       assert.equal(r.code, 5, r.stderr);
-      assertOneErrorLine(r, /HTTP 404/);
+      const lines = r.stderr.split("\n");
+      assert.match(lines[0], /^websock: handshake failed: the server answered HTTP 404 instead of 101 Switching Protocols$/);
+      assert.equal(lines[1], "  HTTP/1.1 404 Not Found");
+      assert.ok(lines.includes("  Content-Length: 2"), r.stderr);
+      assert.equal(lines[lines.length - 2], "  no"); // the body, after an empty line
+      assert.equal(lines[lines.length - 3], "  ");
+    });
+
+    it("5 on a 401: the WWW-Authenticate header shows; --auth and user:password@ send Basic credentials", async function () {
+      const seen: string[] = [];
+      const server = net.createServer((socket) => {
+        socket.on("error", () => {});
+        socket.once("data", (chunk: Buffer) => {
+          const auth = /^authorization: (.*)\r$/im.exec(chunk.toString("latin1"))?.[1];
+          seen.push(auth ?? "none");
+          socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="websock test"\r\nContent-Length: 0\r\n\r\n');
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as net.AddressInfo).port;
+      try {
+        const r = await run(["-n", "0", `ws://127.0.0.1:${port}/private`]);
+        assert.equal(r.code, 5, r.stderr);
+        assert.match(r.stderr, /^websock: handshake failed: the server answered HTTP 401 /);
+        assert.match(r.stderr, /^  WWW-Authenticate: Basic realm="websock test"$/m);
+        await run(["-n", "0", "--auth", "alice:s3cret", `ws://127.0.0.1:${port}/private`]);
+        await run(["-n", "0", `ws://bob:p%40ss@127.0.0.1:${port}/private`]);
+        // Each run asked twice: the upgrade, then the look at the refusal.
+        assert.deepEqual(seen, ["none", "none", `Basic ${Buffer.from("alice:s3cret").toString("base64")}`, `Basic ${Buffer.from("alice:s3cret").toString("base64")}`,
+          `Basic ${Buffer.from("bob:p@ss").toString("base64")}`, `Basic ${Buffer.from("bob:p@ss").toString("base64")}`]);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
+    it("a ws:// URL to a TLS port, and a wss:// URL to a plain port, each get a hint", async function () {
+      const toTls = await run(["--timeout", "2", "-n", "0", wss.url("/echo").replace("wss://", "ws://")]);
+      assert.equal(toTls.code, 5, toTls.stderr);
+      assertOneErrorLine(toTls, /^websock: handshake failed: the server closed the connection before it answered the upgrade \(port \d+ speaks TLS: use wss:\/\/\)$/);
+      const toPlain = await run(["-k", "-n", "0", ws.url("/echo").replace("ws://", "wss://")]);
+      assert.equal(toPlain.code, 4, toPlain.stderr);
+      assertOneErrorLine(toPlain, /port \d+ speaks plain HTTP, not TLS: use ws:\/\/\)$/);
+    });
+
+    it("8 when the server does not answer our close within --close-timeout", async function () {
+      const raw = await startRawServer(true, () => {}); // opens, then ignores everything, our close included
+      raws.push(raw);
+      const r = await run(["--close-timeout", "0.3", "-w", "0", `ws://127.0.0.1:${raw.port}/`], "bye\n");
+      assert.equal(r.code, 8, r.stderr);
+      assertOneErrorLine(r, /^websock: the server did not answer the close within 0\.3 s \(--close-timeout\)$/);
     });
 
     it("6 when the server breaks RFC 6455 (a frame with RSV1 set)", async function () {
@@ -370,22 +597,31 @@ describe("websock command line (tools/cli.ts)", function () {
       assertOneErrorLine(r, /closed by the server with code 4001: going away now/);
     });
 
+    it("7 when the server drops TCP without a close frame, said once", async function () {
+      const raw = await startRawServer(true, (socket) => setTimeout(() => socket.end(), 50));
+      raws.push(raw);
+      const r = await run(["-q", "-1", `ws://127.0.0.1:${raw.port}/`]);
+      assert.equal(r.code, 7, r.stderr);
+      assertOneErrorLine(r, /^websock: the server dropped the connection without a close frame \(1006\)$/);
+    });
+
     it("8 when the handshake does not finish within --timeout", async function () {
       const raw = await startRawServer(false, () => {});
       raws.push(raw);
       const started = Date.now();
       const r = await run(["--timeout", "0.3", "-n", "0", `ws://127.0.0.1:${raw.port}/`]);
       assert.equal(r.code, 8, r.stderr);
-      assertOneErrorLine(r, /not open after 300 ms/);
+      assertOneErrorLine(r, /not open after 0\.3 s.*see --timeout$/);
       assert.ok(Date.now() - started < 5000);
     });
 
     it("8 when a ping's pong does not come within --pong-timeout", async function () {
       const raw = await startRawServer(true, () => {}); // opens, then never answers anything
       raws.push(raw);
-      const r = await run(["--ping-interval", "0.1", "--pong-timeout", "0.2", "-q", "-1", `ws://127.0.0.1:${raw.port}/`]);
+      const r = await run(["--ping-interval", "0.1", "--pong-timeout", "0.2", "--close-timeout", "0.2", "-q", "-1", `ws://127.0.0.1:${raw.port}/`]);
       assert.equal(r.code, 8, r.stderr);
-      assertOneErrorLine(r, /pong/);
+      // In the option's words, said once.
+      assertOneErrorLine(r, /^websock: the server did not answer a ping within 0\.2 s \(--pong-timeout\)$/);
     });
 
     it("130 on Ctrl-C (SIGINT), after closing normally (1000)", async function () {

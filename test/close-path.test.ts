@@ -26,7 +26,7 @@ import {
   websock_send_text,
   type websock_config_t,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import { closeFrame } from "./support/frames.js";
 import { serverFrame, startRawServer, switchingProtocols } from "./support/raw-server.js";
 import { eventually } from "./support/ws-server.js";

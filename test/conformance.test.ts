@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import net from "node:net";
 import WebSocket from "ws";
-import { WEBSOCK_ERR, websock_close, websock_msg_hdr_init, websock_open, websock_recv } from "websock";
+import { WEBSOCK_ERR, websock_close, websock_msg_hdr_init, websock_open, websock_recv } from "websock-rfc6455";
 import { assertClosedByPeer, assertCleanOutput, assertFailed, CraftedServer, type CraftedRun, type Write } from "./support/crafted.js";
 import { be64, closeFrame, frame, messageBytes } from "./support/frames.js";
 import { startFuzzingServer, type FuzzingServer } from "./support/fuzzing-server.js";

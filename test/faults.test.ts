@@ -19,7 +19,7 @@ import {
   websock_send_text,
   type websock_config_t,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import { ClientFrameReader, closeFrame, frame, messageBytes } from "./support/frames.js";
 import { acceptFor, switchingProtocols } from "./support/raw-server.js";
 

@@ -16,7 +16,7 @@ import {
   websock_send_binary,
   type websock_config_t,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import { startRawServer, switchingProtocols } from "./support/raw-server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

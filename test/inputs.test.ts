@@ -24,7 +24,7 @@ import {
   websock_send_text,
   type websock_config_t,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import * as config from "../src/config.js";
 import * as errors from "../src/errors.js";
 import * as nodeTls from "../hosts/node/tls-options.js";

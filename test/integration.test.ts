@@ -22,7 +22,7 @@ import {
   websock_send_text,
   type websock_config_t,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import { makeTestPki } from "./support/certs.js";
 import { serverFrame, startRawServer, switchingProtocols } from "./support/raw-server.js";
 import { eventually, startWsServer, type WsTestServer } from "./support/ws-server.js";
@@ -429,6 +429,7 @@ describe("websock over TLS (wss://) with a CA made at test time", () => {
       await websock_close(h);
     } finally {
       await server.stop();
+      await pki.cleanup(); // the PKI's private keys do not outlive the test
     }
   });
 });

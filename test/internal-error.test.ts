@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import type net from "node:net";
 import { WebSocketServer } from "ws";
-import { WEBSOCK_ERR, createWebsock, websock_close, websock_last_error, websock_open, websock_send_text } from "websock";
+import { WEBSOCK_ERR, createWebsock, websock_close, websock_last_error, websock_open, websock_send_text } from "websock-rfc6455";
 import { nodeHost } from "../hosts/node/node-host.js";
 import { eventually } from "./support/ws-server.js";
 

@@ -20,7 +20,7 @@ import {
   type websock_config_t,
   type websock_handle_t,
   type websock_ssl_config_t,
-} from "websock";
+} from "websock-rfc6455";
 import { OPENSSL, makeTestPki, type TestCert, type TestPki } from "./support/certs.js";
 import { startWsServer, type WsTestServer } from "./support/ws-server.js";
 

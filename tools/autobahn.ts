@@ -32,7 +32,7 @@ import {
   websock_send_frame,
   type websock_config_t,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 
 const RX_BUFFER = 1024;
 const TX_BUFFER = 1024;

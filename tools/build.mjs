@@ -9,11 +9,11 @@ const common = { bundle: true, format: "esm", platform: "node", target: "node20"
 
 await build({ ...common, entryPoints: ["hosts/node/index.ts"], outfile: "dist/node/index.js" });
 
-// Tools import "websock", the package itself: it stays external, as it would for a user.
+// Tools import "websock-rfc6455", the package itself: it stays external, as it would for a user.
 // fuzz.ts is a development tool run with tsx; it bundles fast-check and does not ship.
 const tools = readdirSync("tools").filter((f) => f.endsWith(".ts") && f !== "fuzz.ts").map((f) => `tools/${f}`);
 if (tools.length > 0) {
-  await build({ ...common, entryPoints: tools, outdir: "dist/tools", external: ["websock", "ws"], banner: { js: "#!/usr/bin/env node" } });
+  await build({ ...common, entryPoints: tools, outdir: "dist/tools", external: ["websock-rfc6455", "ws"], banner: { js: "#!/usr/bin/env node" } });
 }
 
 if (!process.argv.includes("--no-types")) {

@@ -7,7 +7,9 @@ import { buildConfig } from "./cli/config.js";
 import { EXIT, oneLine } from "./cli/exit-codes.js";
 import { HELP } from "./cli/help.js";
 import { Output } from "./cli/output.js";
+import { runListener } from "./cli/listen.js";
 import { runSession } from "./cli/session.js";
+import { versionLine } from "./cli/version.js";
 
 async function main(argv: readonly string[], output: Output): Promise<number> {
   const parsed = parseArgs(argv);
@@ -15,13 +17,15 @@ async function main(argv: readonly string[], output: Output): Promise<number> {
     await output.write(HELP);
     return EXIT.OK;
   }
+  if (parsed.kind === "version") {
+    await output.write(versionLine());
+    return EXIT.OK;
+  }
   const usage = (message: string): number => {
     output.log(`websock: ${oneLine(message)} (see websock --help)`);
     return EXIT.USAGE;
   };
   if (parsed.kind === "usage") return usage(parsed.message);
-  const built = buildConfig(parsed.options);
-  if (!built.ok) return usage(built.message);
 
   // The first Ctrl-C closes normally; a second one leaves at once.
   const interrupted = new Promise<void>((resolve) => {
@@ -30,10 +34,19 @@ async function main(argv: readonly string[], output: Output): Promise<number> {
       resolve();
     });
   });
-  const outcome = await runSession(parsed.options, built.config, { stdin: process.stdin, output, interrupted });
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  let outcome;
+  if (parsed.options.listen !== undefined) {
+    outcome = await runListener(parsed.options, { stdin: process.stdin, output, interrupted });
+  } else {
+    const built = buildConfig(parsed.options);
+    if (!built.ok) return usage(built.message);
+    outcome = await runSession(parsed.options, built.config, { stdin: process.stdin, stdout: process.stdout, output, interrupted, interactive });
+  }
   if (outcome.message !== undefined) {
     if (outcome.code === EXIT.USAGE) return usage(outcome.message);
     output.log(`websock: ${outcome.message}`);
+    for (const line of outcome.details ?? []) output.log(`  ${line}`);
   }
   return outcome.code;
 }

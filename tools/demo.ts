@@ -3,7 +3,6 @@
 // It prints every call and what came back.
 
 import {
-  WEBSOCK_OP,
   websock_close,
   websock_get_info,
   websock_last_error,
@@ -14,7 +13,7 @@ import {
   websock_send_binary,
   websock_send_text,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 import { startEchoServer } from "./lib/echo-server.js";
 
 const OPCODE_NAMES: Record<number, string> = { 0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong" };
@@ -76,10 +75,27 @@ async function main(): Promise<void> {
   await websock_close(h);
   show("websock_close(h)", "closed with 1000; the server answered");
   show("what the server saw", server.sessions[0]);
-  show("websock_send_text after close", await websock_send_text(h, "late"));
-  show("websock_last_error()", websock_last_error().name);
+  // No call throws, not even on a handle that is gone: a negative code, and the last error says why.
+  const late = await websock_send_text(h, "late");
+  const lateError = websock_last_error();
+  show("websock_send_text on the closed handle", `${late}: ${lateError.message}`);
   await server.stop();
-  console.log(`\nopcodes: ${JSON.stringify(WEBSOCK_OP)}`);
+
+  console.log(`
+What happened: websock opened a WebSocket to its own echo server, sent a text
+message and a binary one and got each back piece by piece, through 8-byte and
+256-byte buffers (hdr.offset and hdr.bytesleft say where each piece sits),
+pinged the server (its pong was consumed inside websock_recv), and closed with
+1000. The last call shows the error model: a closed handle is refused with
+${late} (${lateError.name}), never with an exception.
+
+Where to read on:
+  README.md, "The API"         every call, the config fields, the error codes
+  tools/demo.ts                this demo: a whole client to copy from
+  npx websock --help           the command line (try: npx websock -l 8080, then
+                               npx websock ws://127.0.0.1:8080/ in another terminal)
+  README.md, "Moddable"        the same API on an ESP32 or the Moddable simulator
+  npm test                     every test: vectors, real peers, TLS, the CLI, XS`);
 }
 
 main().catch((e) => {

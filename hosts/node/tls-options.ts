@@ -169,20 +169,31 @@ const VERIFY_REASONS: ReadonlyMap<string, string> = new Map([
   ["ERR_TLS_CERT_ALTNAME_INVALID", TLS_REASON.HOSTNAME_MISMATCH],
 ]);
 
-// Alerts from the server about the certificate we sent (RFC 5246 §7.2.2, RFC 8446 §6.2).
+// Alerts from the server about the certificate we sent (RFC 5246 §7.2.2, RFC 8446 §6.2), by
+// their RFC names.
 const CLIENT_CERT_ALERTS: ReadonlySet<string> = new Set([
-  "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE",
-  "ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
-  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED",
-  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED",
-  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN",
-  "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
-  "ERR_SSL_TLSV1_ALERT_ACCESS_DENIED",
+  "BAD_CERTIFICATE",
+  "UNSUPPORTED_CERTIFICATE",
+  "CERTIFICATE_REVOKED",
+  "CERTIFICATE_EXPIRED",
+  "CERTIFICATE_UNKNOWN",
+  "UNKNOWN_CA",
+  "ACCESS_DENIED",
 ]);
+
+/**
+ * The RFC name of the alert a Node TLS error code carries ("HANDSHAKE_FAILURE"), or null.
+ * Node makes the code from OpenSSL's reason text, whose prefix changes between
+ * versions: "sslv3 alert handshake failure" (OpenSSL 3.0, ERR_SSL_SSLV3_ALERT_...)
+ * became "ssl/tls alert handshake failure" (OpenSSL 3.5, ERR_SSL_SSL/TLS_ALERT_...);
+ * "tlsv1 alert" and "tlsv13 alert" name the others. Only the alert's name is kept.
+ */
+function alertName(code: string): string | null {
+  return /^ERR_SSL_[A-Z0-9/]*_ALERT_([A-Z0-9_]+)$/.exec(code)?.[1] ?? null;
+}
 
 const VERSION_ERRORS: ReadonlySet<string> = new Set([
   "ERR_SSL_UNSUPPORTED_PROTOCOL",
-  "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
   "ERR_SSL_NO_PROTOCOLS_AVAILABLE",
   "ERR_SSL_WRONG_SSL_VERSION",
 ]);
@@ -196,18 +207,20 @@ export function isTlsErrorCode(code: string): boolean {
 export function tlsReason(code: string, progress: HandshakeProgress): string {
   const verify = VERIFY_REASONS.get(code);
   if (verify !== undefined) return verify;
+  if (VERSION_ERRORS.has(code)) return TLS_REASON.PROTOCOL_VERSION;
+  const alert = alertName(code);
   // RFC 8446 §4.4.2.4: a server that requires a certificate and gets none sends certificate_required.
-  if (code === "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED") return TLS_REASON.CLIENT_CERT_REQUIRED;
+  if (alert === "CERTIFICATE_REQUIRED") return TLS_REASON.CLIENT_CERT_REQUIRED;
   // A complaint about a certificate we did not send means the server wants one.
-  if (CLIENT_CERT_ALERTS.has(code)) return progress.clientCert ? TLS_REASON.CLIENT_CERT_REJECTED : TLS_REASON.CLIENT_CERT_REQUIRED;
+  if (alert !== null && CLIENT_CERT_ALERTS.has(alert)) return progress.clientCert ? TLS_REASON.CLIENT_CERT_REJECTED : TLS_REASON.CLIENT_CERT_REQUIRED;
   // TLS 1.2 has no certificate_required: a server that gets no certificate, or one it
   // refuses, usually sends a bare handshake_failure. Once keys are agreed, that alert
   // answers our last flight, whose only optional part is the certificate.
-  if (code === "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE") {
+  if (alert === "HANDSHAKE_FAILURE") {
     if (!progress.keysAgreed) return TLS_REASON.HANDSHAKE;
     return progress.clientCert ? TLS_REASON.CLIENT_CERT_REJECTED : TLS_REASON.CLIENT_CERT_REQUIRED;
   }
-  if (VERSION_ERRORS.has(code)) return TLS_REASON.PROTOCOL_VERSION;
-  if (code === "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL") return TLS_REASON.ALPN_MISMATCH;
+  if (alert === "PROTOCOL_VERSION") return TLS_REASON.PROTOCOL_VERSION;
+  if (alert === "NO_APPLICATION_PROTOCOL") return TLS_REASON.ALPN_MISMATCH;
   return TLS_REASON.HANDSHAKE;
 }

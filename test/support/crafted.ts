@@ -13,7 +13,7 @@ import {
   websock_recv,
   type websock_config_t,
   type websock_error_t,
-} from "websock";
+} from "websock-rfc6455";
 import { ClientFrameReader } from "./frames.js";
 import { startRawServer, switchingProtocols, type RawPeer, type RawServer } from "./raw-server.js";
 

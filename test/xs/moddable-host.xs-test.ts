@@ -19,7 +19,7 @@ import { startRawServer, switchingProtocols, type RawServer } from "../support/r
 import { ClientFrameReader, closeFrame, frame } from "../support/frames.js";
 import { ModdableRelay } from "./ecma419-kernel.js";
 import { bundleModdableForXs } from "./moddable-bundle.js";
-import type { EchoReport, ModdableSessionReport, RecvTimeoutReport } from "./moddable-session-entry.js";
+import type { EchoReport, ModdableSessionReport, RecvTimeoutReport } from "./moddable-reports.js";
 import { xsTally } from "./xs-tally.js";
 import { startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js";
 

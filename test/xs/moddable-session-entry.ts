@@ -9,6 +9,7 @@
 // Each scenario starts with a call from Node, goes on in the deliveries that
 // bring timer and resolver events, and ends with one REPORT.
 
+import type { EchoReport, ModdableSessionReport, Pending, RecvTimeoutReport } from "./moddable-reports.js";
 import {
   WEBSOCK_ERR,
   WEBSOCK_OK,
@@ -103,12 +104,6 @@ async function receiveMessage(h: websock_handle_t, t: Checks, what: string): Pro
   return { opcode, payload, pieces: parts.length };
 }
 
-export interface ModdableSessionReport {
-  assertions: number;
-  failures: string[];
-  /** The 100 KiB echo: how many recv pieces, and how long it took on the relay's clock. */
-  big: { pieces: number; ms: number };
-}
 
 async function session(port: number, dnsName: string, dnsExpected: boolean, t: Checks, out: ModdableSessionReport): Promise<void> {
   // 1. Echo: text, binary, 100 KiB through the 1 KiB buffers; then our close with a code.
@@ -199,13 +194,6 @@ export function runSession(port: number, pollMs: number, dnsName: string, dnsExp
 
 // ---- issue 12, hang 2: a recv timeout while a ping is answered ----
 
-export interface RecvTimeoutReport {
-  /** websock_recv(h, ..., 1000) with nothing arriving at all. */
-  quiet: { n: number; opcode: number; ms: number };
-  /** websock_recv(h, ..., 1000) during which the server's ping arrives and is answered. */
-  pinged: { n: number; opcode: number; ms: number };
-  failures: string[];
-}
 
 /** websock_recv(h, ..., 1000) on a connection whose server pings on its own schedule (several pings inside the call). */
 export function runRecvTimeoutPinged(port: number, pollMs: number): void {
@@ -259,29 +247,7 @@ export function runRecvTimeout(port: number, pollMs: number): void {
 
 // ---- issue 12, hang 1: the Autobahn 7.1.6 shape ----
 
-interface Pending {
-  what: string;
-  since: number;
-}
 
-export interface EchoReport {
-  done: boolean;
-  /** Pieces received, and echoed (each echo a send that settled). */
-  received: number;
-  echoed: number;
-  /** How the loop ended: the recv result that ended it, or "idle". */
-  ended: string;
-  lastError: string;
-  /** ms (relay clock) from the start to the end of websock_close. */
-  ms: number;
-  /** Operations not settled (status reports only). */
-  pending: Pending[];
-  sockets: TcpStatus[];
-  sigpipes: string[];
-  unreportedErrors: number;
-  timers: number;
-  now: number;
-}
 
 const pending = new Set<Pending>();
 const echo: EchoReport = { done: false, received: 0, echoed: 0, ended: "", lastError: "", ms: 0, pending: [], sockets: [], sigpipes: [], unreportedErrors: 0, timers: 0, now: 0 };

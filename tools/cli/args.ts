@@ -15,6 +15,18 @@ export interface CliOptions {
   count: number | undefined;
   /** -q/--quit-after, in seconds: how long to keep receiving after stdin ends; < 0: until the server closes. */
   quitAfter: number | undefined;
+  /** -w/--wait, in seconds: after stdin ends, how long to wait for replies (one per message sent). */
+  wait: number;
+  /** --close-timeout, in seconds, or undefined for the library's default. */
+  closeTimeout: number | undefined;
+  /** -o/--origin: the Origin header. */
+  origin: string | undefined;
+  /** --auth user:password (HTTP Basic); a user:password@ in the URL is the same. */
+  auth: string | undefined;
+  /** -l/--listen [HOST:]PORT: serve instead of connecting. */
+  listen: string | undefined;
+  /** -P/--show-ping-pong: pings and pongs as lines on stdout. */
+  showPingPong: boolean;
   /** Seconds, or undefined for the library's default. */
   timeout: number | undefined;
   pingInterval: number | undefined;
@@ -31,8 +43,12 @@ export interface CliOptions {
   verbose: boolean;
 }
 
+/** -w's default: long enough for a reply over the internet, short enough not to feel like a hang. */
+export const DEFAULT_WAIT_SECONDS = 2;
+
 export type ParsedArgs =
   | { kind: "help" }
+  | { kind: "version" }
   | { kind: "run"; options: CliOptions }
   | { kind: "usage"; message: string };
 
@@ -46,12 +62,19 @@ interface OptionSpec {
 
 const OPTIONS: readonly OptionSpec[] = Object.freeze([
   { long: "help", short: "h", kind: "flag" },
+  { long: "version", short: "V", kind: "flag" },
   { long: "data", short: "d", kind: "list" },
   { long: "binary", kind: "flag" },
   { long: "no-split", kind: "flag" },
   { long: "raw", kind: "flag" },
   { long: "count", short: "n", kind: "value" },
   { long: "quit-after", short: "q", kind: "value" },
+  { long: "wait", short: "w", kind: "value" },
+  { long: "close-timeout", kind: "value" },
+  { long: "origin", short: "o", kind: "value" },
+  { long: "auth", kind: "value" },
+  { long: "listen", short: "l", kind: "value" },
+  { long: "show-ping-pong", short: "P", kind: "flag" },
   { long: "timeout", kind: "value" },
   { long: "ping-interval", kind: "value" },
   { long: "pong-timeout", kind: "value" },
@@ -137,12 +160,13 @@ function collect(argv: readonly string[]): Collected | string {
   return out;
 }
 
-/** A decimal number of seconds; `allowNegative` for -q. */
-function seconds(name: string, text: string | undefined, allowNegative: boolean): number | undefined | string {
+/** A decimal number of seconds; "any" for -q (negative: no limit), "zero" for -w (0: do not wait). */
+function seconds(name: string, text: string | undefined, allowed: "positive" | "zero" | "any"): number | undefined | string {
   if (text === undefined) return undefined;
   const value = /^-?(\d+\.?\d*|\.\d+)$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isFinite(value)) return `${name} must be a number of seconds, not ${JSON.stringify(text)}`;
-  if (!allowNegative && value <= 0) return `${name} must be more than 0 seconds`;
+  if (allowed === "positive" && value <= 0) return `${name} must be more than 0 seconds`;
+  if (allowed === "zero" && value < 0) return `${name} must be 0 seconds or more`;
   // The library takes whole milliseconds up to 2^31 - 1.
   if (Math.abs(value) * 1000 > 0x7fffffff) return `${name} must be at most ${Math.floor(0x7fffffff / 1000)} seconds`;
   return value;
@@ -152,7 +176,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const c = collect(argv);
   if (typeof c === "string") return { kind: "usage", message: c };
   if (c.flags.has("help")) return { kind: "help" };
-  if (c.positionals.length === 0) return { kind: "usage", message: "no URL given (websock [options] ws://host[:port]/path)" };
+  if (c.flags.has("version")) return { kind: "version" };
+  const listen = c.values.get("listen");
+  if (listen !== undefined) {
+    if (c.positionals.length > 0) return { kind: "usage", message: `-l/--listen serves: no URL to connect to (got ${c.positionals.join(" ")})` };
+  } else if (c.positionals.length === 0) return { kind: "usage", message: "no URL given (websock [options] ws://host[:port]/path)" };
   if (c.positionals.length > 1) return { kind: "usage", message: `one URL expected, got ${c.positionals.length}: ${c.positionals.join(" ")}` };
 
   let count: number | undefined;
@@ -161,15 +189,17 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (!/^\d+$/.test(countText) || !Number.isSafeInteger(Number(countText))) return { kind: "usage", message: `-n/--count must be a whole number >= 0, not ${JSON.stringify(countText)}` };
     count = Number(countText);
   }
-  const times: Array<[string, string, boolean]> = [
-    ["quit-after", "-q/--quit-after", true],
-    ["timeout", "--timeout", false],
-    ["ping-interval", "--ping-interval", false],
-    ["pong-timeout", "--pong-timeout", false],
+  const times: Array<[string, string, "positive" | "zero" | "any"]> = [
+    ["quit-after", "-q/--quit-after", "any"],
+    ["timeout", "--timeout", "positive"],
+    ["ping-interval", "--ping-interval", "positive"],
+    ["pong-timeout", "--pong-timeout", "positive"],
+    ["wait", "-w/--wait", "zero"],
+    ["close-timeout", "--close-timeout", "positive"],
   ];
   const t = new Map<string, number | undefined>();
-  for (const [key, name, allowNegative] of times) {
-    const value = seconds(name, c.values.get(key), allowNegative);
+  for (const [key, name, allowed] of times) {
+    const value = seconds(name, c.values.get(key), allowed);
     if (typeof value === "string") return { kind: "usage", message: value };
     t.set(key, value);
   }
@@ -178,13 +208,19 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return {
     kind: "run",
     options: {
-      url: c.positionals[0],
+      url: c.positionals[0] ?? "",
       data: list("data"),
       binary: c.flags.has("binary"),
       split: !c.flags.has("no-split"),
       raw: c.flags.has("raw"),
       count,
       quitAfter: t.get("quit-after"),
+      wait: t.get("wait") ?? DEFAULT_WAIT_SECONDS,
+      closeTimeout: t.get("close-timeout"),
+      origin: c.values.get("origin"),
+      auth: c.values.get("auth"),
+      listen,
+      showPingPong: c.flags.has("show-ping-pong"),
       timeout: t.get("timeout"),
       pingInterval: t.get("ping-interval"),
       pongTimeout: t.get("pong-timeout"),

@@ -2,8 +2,9 @@
 // made milliseconds, PEM files read. A refusal is one line naming the option.
 
 import { readFileSync } from "node:fs";
-import { websock_parse_url, type websock_config_t, type websock_ssl_config_t } from "websock";
+import type { websock_config_t, websock_ssl_config_t } from "websock-rfc6455";
 import type { CliOptions } from "./args.js";
+import { parseCliUrl } from "./url.js";
 
 /** Receive and transmit buffers: one websock_recv returns at most this much of a frame. */
 export const BUFFER_SIZE = 64 * 1024;
@@ -21,9 +22,31 @@ function readPem(option: string, file: string): string {
 
 const ms = (s: number | undefined): number | undefined => (s === undefined ? undefined : Math.max(1, Math.round(s * 1000)));
 
+/** The Authorization header of --auth user:password, or of a user:password@ in the URL (RFC 7617 Basic). */
+function basicAuth(o: CliOptions, userinfo: string | undefined): { header?: string; message?: string } {
+  if (o.auth !== undefined && userinfo !== undefined) return { message: "--auth and a user:password@ in the URL: give only one" };
+  let credentials = o.auth;
+  if (userinfo !== undefined) {
+    try {
+      credentials = userinfo.split(":").map(decodeURIComponent).join(":");
+    } catch {
+      return { message: `the user:password@ in the URL has a bad %-escape: ${userinfo}` };
+    }
+  }
+  if (credentials === undefined) return {};
+  if (!credentials.includes(":")) return { message: `${o.auth !== undefined ? "--auth" : "the URL's user@"} needs user:password (a colon between them)` };
+  return { header: `Authorization: Basic ${Buffer.from(credentials, "utf8").toString("base64")}` };
+}
+
 export function buildConfig(o: CliOptions): ConfigResult {
-  const target = websock_parse_url(o.url);
-  if (target === null) return { ok: false, message: `not a ws:// or wss:// URL: ${o.url}` };
+  const url = parseCliUrl(o.url);
+  if (!url.ok) return { ok: false, message: url.message };
+  const target = url.target;
+  const auth = basicAuth(o, url.userinfo);
+  if (auth.message !== undefined) return { ok: false, message: auth.message };
+  const headers = [...o.headers];
+  if (o.origin !== undefined) headers.push(`Origin: ${o.origin}`);
+  if (auth.header !== undefined) headers.push(auth.header);
 
   const tlsOptions: Array<[string, boolean]> = [
     ["--cacert", o.cacert.length > 0],
@@ -42,12 +65,15 @@ export function buildConfig(o: CliOptions): ConfigResult {
     ...target,
     rx_buffer_size: BUFFER_SIZE,
     tx_buffer_size: BUFFER_SIZE,
-    hndshk_hdrs: o.headers,
+    hndshk_hdrs: headers,
     subprotocols: o.subprotocols,
+    // Pings reach the CLI, which answers them itself, so that -v and -P can show both.
+    auto_pong: false,
   };
   if (o.timeout !== undefined) config.time_out = ms(o.timeout);
   if (o.pingInterval !== undefined) config.ping_interval = ms(o.pingInterval);
   if (o.pongTimeout !== undefined) config.pong_timeout = ms(o.pongTimeout);
+  if (o.closeTimeout !== undefined) config.close_timeout = ms(o.closeTimeout);
 
   if (target.secured) {
     const ssl: websock_ssl_config_t = {};
@@ -79,6 +105,7 @@ const FIELD_TO_OPTION: ReadonlyArray<readonly [RegExp, string]> = Object.freeze(
   [/time_out/, "--timeout"],
   [/ping_interval/, "--ping-interval"],
   [/pong_timeout/, "--pong-timeout"],
+  [/close_timeout/, "--close-timeout"],
 ] as const);
 
 /** Rewrites a config refusal from websock_open in the words of the command line. */

@@ -1,7 +1,7 @@
 // The exit status table, and how a websock_error_t maps onto it. Every
 // failure ends as one line on stderr: "websock: <why>".
 
-import { WEBSOCK_ERR, type websock_error_t } from "websock";
+import { WEBSOCK_ERR, type websock_error_t } from "websock-rfc6455";
 
 export const EXIT = Object.freeze({
   /** A normal close, by either side. */
@@ -29,6 +29,8 @@ export const EXIT = Object.freeze({
 export interface Outcome {
   code: number;
   message?: string;
+  /** Lines shown under the message, indented (a refused handshake's response). */
+  details?: string[];
 }
 
 /** Close codes that mean "done" rather than "failed" (RFC 6455 §7.4.1): normal, going away, no status. */
@@ -80,8 +82,63 @@ const TLS_HINTS: Readonly<Record<string, string>> = Object.freeze({
   protocol_version: "no TLS version in common with the server",
 });
 
+/** What the user asked for, to word a failure in the options' terms. */
+export interface Asked {
+  /** --timeout, --pong-timeout in seconds; undefined: the library's defaults. */
+  timeout?: number;
+  pongTimeout?: number;
+}
+
+const DEFAULT_TIMEOUT_S = 10;
+const DEFAULT_PONG_TIMEOUT_S = 10;
+
+/** What follows the first ": " of a websock message (the table's words come before it). */
+function detailOf(message: string): string {
+  const colon = message.indexOf(": ");
+  return colon < 0 ? message : message.slice(colon + 2);
+}
+
+const CONNECT_HINTS: Readonly<Record<string, string>> = Object.freeze({
+  ECONNREFUSED: "nothing listens on that port",
+  ETIMEDOUT: "no answer from that address",
+  EHOSTUNREACH: "no route to that host",
+  ENETUNREACH: "no route to that network",
+});
+
+/** "127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1" as "cannot connect to 127.0.0.1:1: ECONNREFUSED (nothing listens on that port)". */
+function connectFailure(detail: string): string {
+  const at = /^(\S+): (.*)$/.exec(detail);
+  const code = /\b(E[A-Z]{3,})\b/.exec(detail)?.[1];
+  if (at === null || code === undefined) return `cannot connect: ${detail}`;
+  const hint = CONNECT_HINTS[code];
+  // An IPv6 address and its port, written as in a URL: [::1]:8080.
+  const where = (at[1].match(/:/g) ?? []).length > 1 ? at[1].replace(/^(.*):(\d+)$/, "[$1]:$2") : at[1];
+  return `cannot connect to ${where}: ${code}${hint !== undefined ? ` (${hint})` : ""}`;
+}
+
+/** "(while connecting)" and the like, that websock puts at the end of a timeout's detail. */
+function phaseOf(message: string): string {
+  const m = /\(([^()]*)\)\s*$/.exec(message);
+  return m === null ? "" : ` (${m[1]})`;
+}
+
+/** The library names its config fields; the user typed options. */
+const FIELD_WORDS: ReadonlyArray<readonly [RegExp, string]> = Object.freeze([
+  [/\btime_out\b/g, "--timeout"],
+  [/\bpong_timeout\b/g, "--pong-timeout"],
+  [/\bclose_timeout\b/g, "--close-timeout"],
+  [/\bping_interval\b/g, "--ping-interval"],
+  [/\bmax_message_size\b/g, "the message size limit"],
+] as const);
+
+function inUserWords(message: string): string {
+  let m = message;
+  for (const [field, words] of FIELD_WORDS) m = m.replace(field, words);
+  return m;
+}
+
 /** The exit status and stderr line for an error websock reported. */
-export function outcomeOf(e: websock_error_t): Outcome {
+export function outcomeOf(e: websock_error_t, asked: Asked = {}): Outcome {
   if (e.code === WEBSOCK_ERR.CLOSED_BY_PEER) {
     const code = e.close_code ?? 1005;
     if (NORMAL_CLOSE_CODES.has(code)) return { code: EXIT.OK };
@@ -92,14 +149,29 @@ export function outcomeOf(e: websock_error_t): Outcome {
   let message = e.message;
   if (e.code === WEBSOCK_ERR.HTTP_STATUS && e.http_status !== undefined) {
     message = `handshake failed: the server answered HTTP ${e.http_status} instead of 101 Switching Protocols`;
+  } else if (e.code === WEBSOCK_ERR.TIMEOUT) {
+    const s = asked.timeout ?? DEFAULT_TIMEOUT_S;
+    message = `not open after ${s} s${phaseOf(e.message)}: see --timeout`;
+  } else if (e.code === WEBSOCK_ERR.PONG_TIMEOUT) {
+    const s = asked.pongTimeout ?? DEFAULT_PONG_TIMEOUT_S;
+    message = `the server did not answer a ping within ${s} s (--pong-timeout)`;
+  } else if (e.code === WEBSOCK_ERR.DNS) {
+    // websock's message is "<what failed>: <detail>"; here the detail says it all ("x could not be resolved (ENOTFOUND)").
+    message = detailOf(e.message);
+  } else if (e.code === WEBSOCK_ERR.CONNECT) {
+    message = connectFailure(detailOf(e.message));
+  } else if (e.code === WEBSOCK_ERR.CONNECTION_LOST) {
+    message = "the server dropped the connection without a close frame (1006)";
+  } else if (e.code === WEBSOCK_ERR.HANDSHAKE_EOF) {
+    message = "handshake failed: the server closed the connection before it answered the upgrade";
   } else if (code === EXIT.HANDSHAKE) {
     message = `handshake failed: ${message}`;
   } else if (code === EXIT.PROTOCOL) {
     message = `protocol error: ${message}${e.close_code ? ` (closed with ${e.close_code})` : ""}`;
-  } else if (e.code === WEBSOCK_ERR.TLS && e.tls_reason !== undefined) {
-    message = `${message} (${TLS_HINTS[e.tls_reason] ?? e.tls_reason})`;
+  } else if (e.code === WEBSOCK_ERR.TLS && e.tls_reason !== undefined && TLS_HINTS[e.tls_reason] !== undefined) {
+    message = `${message} (${TLS_HINTS[e.tls_reason]})`;
   }
-  return { code, message: oneLine(message) };
+  return { code, message: oneLine(inUserWords(message)) };
 }
 
 /** Error texts from the platform can carry newlines; the contract is one line. */

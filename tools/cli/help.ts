@@ -1,9 +1,13 @@
 // The --help text: options, what happens when stdin ends, examples, exit codes.
 
-export const HELP = `Usage: websock [options] <ws://host[:port]/path | wss://...>
+export const HELP = `Usage: websock [options] <ws://[user:password@]host[:port]/path | wss://...>
+       websock -l [HOST:]PORT [options]
 
 A WebSocket netcat. Each line of stdin is sent as a text message; each message
 received is printed on stdout (text as a line, binary as hex). Pings are answered.
+On a terminal, "> " prompts for a line to send and "< " marks what arrived;
+/ping [text], /pong [text] and /close [code [reason]] send control frames
+(//text sends "/text").
 
 Sending:
   -d, --data TEXT          send TEXT as a message before stdin (repeatable: one message each)
@@ -14,14 +18,20 @@ Receiving:
   -n, --count N            exit after N messages received
                            (0: right after the handshake and the -d messages; stdin is not read)
       --raw                write binary messages as raw bytes, not hex (nothing between messages)
+  -w, --wait SECS          after stdin ends, wait up to SECS (default 2) for the replies:
+                           as many messages received as were sent; 0: close at once
   -q, --quit-after SECS    after stdin ends, keep receiving for SECS, then close
                            (negative: until the server closes, or -n is reached)
 Connection:
   -H, --header "Key: value"  add a handshake header (repeatable)
+  -o, --origin ORIGIN      send Origin: ORIGIN
+      --auth USER:PASSWORD HTTP Basic authentication (the same as user:password@ in the URL)
       --subprotocol NAME   offer a subprotocol (repeatable, most preferred first)
       --timeout SECS       time allowed for connect + TLS + handshake (default 10)
       --ping-interval SECS ping the server every SECS (default: never)
       --pong-timeout SECS  fail when a ping's pong takes longer than SECS (default 10)
+      --close-timeout SECS wait up to SECS for the server's answer to our close
+                           (default 5; no answer in time: exit 8)
 TLS (wss:// only):
       --cacert FILE        trust the CA certificate(s) in this PEM file instead of the
                            system store (repeatable)
@@ -35,18 +45,27 @@ TLS (wss:// only):
 Output:
       --show-headers       print the 101 response (status line, headers, empty line) on
                            stdout before any message
-  -v, --verbose            log each frame on stderr: "<" received, ">" sent, opcode,
-                           payload length, fin; and "*" lines for connection events
+  -P, --show-ping-pong     print the pings received and the pongs sent on stdout
+  -v, --verbose            log frames on stderr ("<" received, ">" sent; opcode, payload
+                           length, fin): the data frames, the pings received and the
+                           pongs sent, /ping and /pong, the close frames with their code
+                           and reason; and "*" lines for connection events. Not logged:
+                           the pings of --ping-interval and the pongs the server sends
+                           (websock handles them itself)
+  -V, --version            print the version
   -h, --help               this help
+Serving:
+  -l, --listen [HOST:]PORT serve WebSocket on HOST (default 127.0.0.1) and PORT: each
+                           line of stdin goes to every client connected, each client's
+                           messages to stdout; until Ctrl-C, or -n N messages in all
 
-When stdin ends, what is left of it is sent and websock closes normally (1000),
-unless -n N is still waiting for messages (it waits for them) or -q says how long
-to keep receiving. Messages that arrive after websock sent its close are dropped
-(RFC 6455 §7.1.2): use -n or -q to wait for replies to piped input.
+When stdin ends, what is left of it is sent, websock waits for the replies (one
+message received per message sent, at most -w seconds), then closes normally
+(1000); -n N waits for N messages instead, -q SECS receives for SECS.
 Ctrl-C closes normally too (exit 130).
 
 Examples:
-  echo hello | websock -n 1 ws://127.0.0.1:8080/echo
+  echo hello | websock ws://127.0.0.1:8080/echo
       send one line, print the reply, close
   websock -H "Authorization: Bearer $TOKEN" --subprotocol chat wss://example.com/chat
       interactive: type lines, read replies; Ctrl-D closes
@@ -66,7 +85,9 @@ Exit codes:
     5  handshake failure: an HTTP status other than 101, or an invalid upgrade response
     6  protocol error: the server broke RFC 6455 (websock closed with 1002/1007)
     7  the server closed with another code, or dropped TCP without a close frame (1006)
-    8  timeout: --timeout, --pong-timeout, or the closing handshake
+    8  timeout: --timeout, --pong-timeout, or --close-timeout (the server did not
+       answer our close)
   130  interrupted (Ctrl-C)
-Errors are one line on stderr: "websock: <why>".
+Errors are one line on stderr: "websock: <why>"; a refused handshake adds the
+server's response (status, headers, the start of the body) under it.
 `;

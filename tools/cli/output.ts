@@ -3,7 +3,7 @@
 // slows websock_recv, which slows the server (TCP), instead of growing memory.
 
 import type { Writable } from "node:stream";
-import type { websock_info_t } from "websock";
+import type { websock_info_t } from "websock-rfc6455";
 
 const OPCODE_NAMES: Readonly<Record<number, string>> = Object.freeze({
   0: "cont",
@@ -17,6 +17,13 @@ const OPCODE_NAMES: Readonly<Record<number, string>> = Object.freeze({
 /** One -v line: direction ("<" received, ">" sent), opcode, payload length, FIN. */
 export function frameLine(direction: "<" | ">", opcode: number, length: number, fin: boolean): string {
   return `${direction} ${OPCODE_NAMES[opcode] ?? "op"} opcode=${opcode} len=${length} fin=${fin ? 1 : 0}`;
+}
+
+/** One -v line for a close frame: its code and reason (RFC 6455 §5.5.1); no code is 1005. */
+export function closeLine(direction: "<" | ">", code: number | undefined, reason: string, note = ""): string {
+  const payload = code === undefined || code === 1005 ? 0 : 2 + Buffer.byteLength(reason);
+  const what = code === undefined || code === 1005 ? "no code" : `code=${code}${reason ? ` reason=${JSON.stringify(reason)}` : ""}`;
+  return `${direction} close opcode=8 len=${payload} fin=1 ${what}${note}`;
 }
 
 /** The 101 response as --show-headers prints it, ending with an empty line. */
@@ -38,11 +45,19 @@ export class Output {
     out.on("error", (e: Error) => {
       this.failed = e;
     });
+    // A closed stderr has no one left to tell.
+    err.on("error", () => {});
   }
 
   /** The stdout failure, if any (EPIPE: whoever read our output went away). */
   get error(): Error | null {
     return this.failed;
+  }
+
+  /** stdout's reader went away (`| head`): not a failure, a reason to stop quietly. */
+  get readerGone(): boolean {
+    const code = (this.failed as NodeJS.ErrnoException | null)?.code;
+    return code === "EPIPE" || code === "ERR_STREAM_DESTROYED";
   }
 
   /** Writes to stdout; resolves once the stream can take more. `bytes` may be reused once this resolves. */

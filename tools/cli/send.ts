@@ -3,7 +3,7 @@
 // is held back by a slow connection).
 
 import type { Readable } from "node:stream";
-import { WEBSOCK_ERR, WEBSOCK_OP, websock_last_error, websock_send_binary, websock_send_text, type websock_handle_t } from "websock";
+import { WEBSOCK_ERR, WEBSOCK_OP, websock_last_error, websock_send_binary, websock_send_text, type websock_handle_t } from "websock-rfc6455";
 import { EXIT, oneLine, type Outcome } from "./exit-codes.js";
 import { lines, whole } from "./input.js";
 import { frameLine, type Output } from "./output.js";
@@ -15,13 +15,20 @@ export interface SendOptions {
   verbose: boolean;
   /** Read stdin after the -d messages (false with -n 0). */
   readStdin: boolean;
+  /** Called once per message sent. */
+  onSent(): void;
 }
 
 /**
  * How sending ended: "done" when the input ran out; "stopped" when the
- * connection is ending (the receiving side reports why); or a failure.
+ * connection is ending (the receiving side reports why); "close" when the
+ * user asked to close with a code (/close on a terminal); or a failure.
  */
-export type SendResult = { kind: "done" } | { kind: "stopped" } | { kind: "failed"; outcome: Outcome };
+export type SendResult =
+  | { kind: "done" }
+  | { kind: "stopped" }
+  | { kind: "close"; code: number; reason: string }
+  | { kind: "failed"; outcome: Outcome };
 
 export async function sendMessages(h: websock_handle_t, opts: SendOptions, stdin: Readable, output: Output): Promise<SendResult> {
   const send = async (payload: string | Uint8Array, what: () => string): Promise<SendResult | null> => {
@@ -30,6 +37,7 @@ export async function sendMessages(h: websock_handle_t, opts: SendOptions, stdin
     const r = opts.binary ? await websock_send_binary(h, bytes) : await websock_send_text(h, payload);
     if (r === 0) {
       if (opts.verbose) output.log(frameLine(">", opcode, bytes.length, true));
+      opts.onSent();
       return null;
     }
     if (r === WEBSOCK_ERR.INVALID_ARG) {

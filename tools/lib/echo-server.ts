@@ -16,7 +16,7 @@ import {
   websock_get_info,
   type websock_attach_config_t,
   type websock_handle_t,
-} from "websock";
+} from "websock-rfc6455";
 
 export interface EchoServer {
   port: number;

@@ -337,6 +337,9 @@ export class Session {
   /** Closes with `code` and `reason` (after what was sent before), waits for the end, then releases the handle. */
   async close(code: number, reason: Uint8Array): Promise<void> {
     this.conn.close(code, reason);
+    // Closing discards what arrives: read on, so a transport held back by a full rx buffer
+    // flows again (the peer keeps reading what we send only while we read what it sends).
+    this.readIn();
     this.service();
     // The core's close deadline bounds this wait: it drops the stream when close_timeout passes.
     await this.whenClosed();
@@ -352,6 +355,7 @@ export class Session {
     this.detaching = true;
     if (!this.conn.rawMode) {
       this.conn.close(1000, EMPTY);
+      this.readIn();
       this.service();
       await this.whenClosed();
     }

@@ -130,6 +130,30 @@ describe("the close path: nothing lost, nothing hangs", () => {
     }
   });
 
+  it("websock_close after the application stopped reading an echo server: the queued sends and the close still go through", async () => {
+    let received = 0;
+    let closeCode = 0;
+    const server = await wsServer((ws) => {
+      ws.on("message", (data, isBinary) => {
+        received++;
+        ws.send(data, { binary: isBinary });
+      });
+      ws.on("close", (code) => (closeCode = code));
+    });
+    try {
+      const h = await open(server.port);
+      // 2,000 sends of 4 KiB and no reads: the echoes fill both directions' buffers.
+      const sends = Array.from({ length: 2000 }, () => websock_send_binary(h, new Uint8Array(4096)));
+      await within(4000, websock_close(h), "websock_close");
+      assert.deepEqual(await Promise.all(sends), new Array(2000).fill(0));
+      await eventually(() => closeCode !== 0);
+      assert.equal(received, 2000);
+      assert.equal(closeCode, 1000);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("a 5 MB send issued before websock_close is delivered whole, then the close", async () => {
     let got = -1;
     let closeCode = 0;

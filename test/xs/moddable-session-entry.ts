@@ -466,18 +466,17 @@ export function probeTcp(port: number, pollMs: number, readAtOnce: boolean, late
 // slots in use after collect() (gc(), the last thing its delivery does) from
 // the delivery's meter, before and after each layer is opened and closed.
 
-/** The bare socket's callbacks: module functions, as a careful ECMA-419 application has them. */
+/**
+ * The bare socket's callbacks: module functions, as a careful ECMA-419
+ * application has them. Nothing is written, so onWritable comes once, when
+ * connected (a later one would only take `waiting` below zero).
+ */
 function bareWritable(this: TCP): void {
-  const opened = this.target as Opened;
-  if (!opened.connected.has(this)) {
-    opened.connected.add(this);
-    opened.done();
-  }
+  (this.target as Opened).done();
 }
 function bareIgnored(): void {}
 
 class Opened {
-  readonly connected = new Set<unknown>();
   readonly kept: Array<{ close(): void }> = [];
   readonly failures: string[] = [];
   private waiting: number;

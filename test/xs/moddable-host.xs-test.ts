@@ -215,6 +215,16 @@ describe(`inside XS (${xsEngineVersion()}): hosts/moddable over the simulator's 
     }
   });
 
+  it("a socket the application connected: websock_attach_client takes it over (ECMA-419 `from`), an echo, websock_detach gives it back; IPv6 refused", async () => {
+    run = await startRun(bundle);
+    const arrives = run.relay.nextReport<{ assertions: number; failures: string[] }>(20000);
+    await run.worker.evaluate(`XsModdable.runAttach(${server.port}, 5)`);
+    const report = await arrives;
+    assert.deepEqual(run.relay.errors.map(String), [], "a delivery to the worker failed");
+    assert.deepEqual(report.failures, [], `${report.failures.length} of ${report.assertions} assertions failed inside XS`);
+    xsTally.assertions += report.assertions;
+  });
+
   // What an idle open connection holds on XS (issue 17's "XS memory": rx +
   // tx + 512 B chunk + 100 slots at most), layer by layer: the emulated
   // ECMA-419 socket alone, hosts/moddable's Transport over it, and a whole

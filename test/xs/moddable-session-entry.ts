@@ -13,8 +13,11 @@ import {
   WEBSOCK_ERR,
   WEBSOCK_OK,
   WEBSOCK_OP,
+  WS_BINARY,
+  websock_attach_client,
   websock_close,
   websock_close_with_code,
+  websock_detach,
   websock_get_info,
   websock_last_error,
   websock_msg_hdr_init,
@@ -547,4 +550,46 @@ export function closeIdle(): void {
   const handles = idleHandles;
   idleHandles = [];
   Promise.all(handles.map((h) => websock_close(h))).then(() => report({ closed: (o?.kept.length ?? 0) + handles.length }));
+}
+
+// ---- a stream the application has: websock_attach_client, then websock_detach ----
+
+/** The application's own socket's onWritable: connected, so hand it to websock (once). */
+function appSocketWritable(this: TCP): void {
+  const attach = this.target as (() => void) | null;
+  this.target = null;
+  attach?.();
+}
+
+/**
+ * The application connects an ECMA-419 socket to /echo itself and hands it
+ * to websock_attach_client (the host takes it over with `from`); an echo
+ * goes through; websock_detach gives back a live socket, which the
+ * application closes. Then an IPv6 address, which Moddable's TCP cannot
+ * take: open fails with a connect error. One REPORT.
+ */
+export function runAttach(port: number, pollMs: number): void {
+  emulation.tcpPollMs = pollMs;
+  const t = new Checks();
+  const attach = (): void => {
+    (async () => {
+      const h = await websock_attach_client(socket, WS_BINARY, "/echo", `127.0.0.1:${port}`, { rx_buffer_size: RX, tx_buffer_size: TX, time_out: 5000 });
+      if (t.ok(h !== null, `attach: ${websock_last_error().name} ${websock_last_error().message}`)) {
+        t.equal(websock_get_info(h!)?.state, "OPEN", "attached: state");
+        t.equal(await websock_send_text(h!, "attached"), WEBSOCK_OK, "attached: send");
+        const m = await receiveMessage(h!, t, "attached echo");
+        if (m !== null) t.ok(sameBytes(m.payload, utf8Of("attached")), "attached: echoed");
+        const back = (await websock_detach(h!)) as { read?: unknown; close?: () => void } | null;
+        t.ok(back !== null && typeof back.read === "function" && back !== socket, "detach gives back the socket (the instance the host made with `from`)");
+        back?.close?.();
+      }
+      const v6 = await websock_open(config("::1", port, "/echo"));
+      t.equal(v6, null, "::1: open fails");
+      t.equal(websock_last_error().name, "WEBSOCK_ERR_CONNECT", "::1: a connect error");
+      t.ok(websock_last_error().message.includes("IPv6"), `::1: the message says why (${websock_last_error().message})`);
+    })()
+      .catch((e: unknown) => t.ok(false, `threw ${String(e)}`))
+      .then(() => report({ assertions: t.assertions, failures: t.failures }));
+  };
+  const socket = new TCP({ address: "127.0.0.1", port, target: attach, onWritable: appSocketWritable });
 }

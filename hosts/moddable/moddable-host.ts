@@ -9,32 +9,47 @@ import { Digest } from "crypt";
 import Time from "time";
 import Timer from "timer";
 import TextEncoder from "text/encoder";
-import type { ConnectTarget, Host, Transport, TransportHandlers } from "websock/src/host";
+import type { ConnectTarget, Host, Transport, TransportFailure, TransportHandlers } from "websock/src/host";
 import type { websock_ssl_config_t } from "websock/src/types";
 import { checkSsl, sessionOptions } from "websock/hosts/moddable/ssl-options";
 import { TcpTransport } from "websock/hosts/moddable/tcp-transport";
 import { TlsTransport } from "websock/hosts/moddable/tls-transport";
-import { later } from "websock/hosts/moddable/socket";
+import { later, type Deferred } from "websock/hosts/moddable/socket";
 
 /** Math.random() is c_rand()/C_RAND_MAX; c_rand() is 31 bits: esp_random() & 0x7fffffff on ESP32. */
 const RAND_MAX = 0x7fffffff;
 
 /** A Transport that has already failed: what connect() returns when the ssl_config cannot be mapped after all. */
-function failedTransport(handlers: TransportHandlers, message: string): Transport {
-  let released = false;
-  later(() => {
-    if (!released) handlers.onError({ kind: "tls", message, tlsReason: "handshake" });
-  });
-  return {
-    read: () => 0,
-    write: (bytes) => bytes.length,
-    close: () => {
-      released = true;
-    },
-    destroy: () => {
-      released = true;
-    },
-  };
+class FailedTransport implements Transport, Deferred {
+  private readonly handlers: TransportHandlers;
+  private released = false;
+
+  constructor(handlers: TransportHandlers, message: string) {
+    this.handlers = handlers;
+    const failure: TransportFailure = { kind: "tls", message, tlsReason: "handshake" };
+    later(this, 0, failure);
+  }
+
+  /** later()'s turn: the failure, unless the transport was released first. */
+  runLater(_what: number, failure: unknown): void {
+    if (!this.released) this.handlers.onError(failure as TransportFailure);
+  }
+
+  read(): number {
+    return 0;
+  }
+
+  write(bytes: Uint8Array): number {
+    return bytes.length;
+  }
+
+  close(): void {
+    this.released = true;
+  }
+
+  destroy(): void {
+    this.released = true;
+  }
 }
 
 function toArrayBuffer(data: Uint8Array): ArrayBuffer {
@@ -46,7 +61,7 @@ export const moddableHost: Host = Object.freeze({
   connect(target: ConnectTarget, handlers: TransportHandlers): Transport {
     if (!target.secured) return new TcpTransport(target.hostname, target.port, handlers);
     const options = sessionOptions(target.ssl, target.hostname);
-    if (typeof options === "string") return failedTransport(handlers, options);
+    if (typeof options === "string") return new FailedTransport(handlers, options);
     return new TlsTransport(target.hostname, target.port, options, handlers);
   },
   /**

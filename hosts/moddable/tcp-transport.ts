@@ -1,16 +1,14 @@
 // ws:// on Moddable: the Transport over an ECMA-419 TCP socket, reading
 // straight into the core's rx buffer (no copy, no queue: what the core does
 // not read stays in the socket, which then stops reading from the network).
+// The socket, its callbacks and the deferred work are SocketTransport's
+// (socket.ts): a connection costs this object and the socket, no closures.
 
 import type { Transport, TransportHandlers } from "websock/src/host";
-import { later, openSocket, type OpenSocket } from "websock/hosts/moddable/socket";
+import { LATER_REPORT_ERROR, SocketTransport, later } from "websock/hosts/moddable/socket";
 
-export class TcpTransport implements Transport {
-  private readonly handlers: TransportHandlers;
-  private readonly where: string;
-  private readonly sock: OpenSocket;
+export class TcpTransport extends SocketTransport implements Transport {
   private connected = false;
-  private released = false;
   /** Bytes waiting in the socket. */
   private readable = 0;
   /** Bytes the socket takes now. */
@@ -18,29 +16,9 @@ export class TcpTransport implements Transport {
   /** A write came up short: onWritable is owed. */
   private blocked = false;
 
-  /** Connects to hostname:port, or (with `from`) takes over an ECMA-419 socket the application has (websock_attach_*). */
+  /** Connects to hostname:port, or (with `from`) takes over an ECMA-419 socket the application has (websock_attach_*: hostname ""). */
   constructor(hostname: string, port: number, handlers: TransportHandlers, from?: object) {
-    this.handlers = handlers;
-    this.where = from !== undefined ? "the attached stream" : `${hostname}:${port}`;
-    this.sock = openSocket(hostname, port, {
-      onWritable: (count) => {
-        this.writable = count;
-        if (this.released) return;
-        if (!this.connected) {
-          this.connected = true;
-          handlers.onConnect();
-        } else if (this.blocked) {
-          this.blocked = false;
-          handlers.onWritable();
-        }
-      },
-      onReadable: (count) => {
-        this.readable = count;
-        if (!this.released) handlers.onReadable();
-      },
-      onError: () => this.ended(),
-      onFailure: (kind, message) => this.fail(kind, message),
-    }, from);
+    super(hostname, port, handlers, from);
   }
 
   /**
@@ -51,18 +29,17 @@ export class TcpTransport implements Transport {
    * README says so. Bytes not yet read stay in the socket.
    */
   detach(_leftover: Uint8Array): unknown {
-    this.released = true;
-    return this.sock.detach();
+    return this.detachSocket();
   }
 
   read(into: Uint8Array, start: number, end: number): number {
-    const socket = this.sock.socket();
+    const socket = this.socket;
     const n = Math.min(end - start, this.readable);
-    if (n <= 0 || socket === null || this.released) return 0;
+    if (n <= 0 || socket === null || this.cancelled) return 0;
     try {
       socket.read(into.subarray(start, start + n));
     } catch (e) {
-      this.failLater(`${this.where}: read failed: ${String(e)}`);
+      this.failLater(`${this.where()}: read failed: ${String(e)}`);
       return 0;
     }
     this.readable -= n;
@@ -70,8 +47,8 @@ export class TcpTransport implements Transport {
   }
 
   write(bytes: Uint8Array): number {
-    const socket = this.sock.socket();
-    if (this.released || socket === null) return bytes.length;
+    const socket = this.socket;
+    if (this.cancelled || socket === null) return bytes.length;
     const n = Math.min(bytes.length, this.writable);
     if (n > 0) {
       let left: unknown;
@@ -79,14 +56,14 @@ export class TcpTransport implements Transport {
         // The socket copies (lwIP's TCP_WRITE_FLAG_COPY; write(2) in the simulator).
         left = socket.write(n === bytes.length ? bytes : bytes.subarray(0, n));
       } catch (e) {
-        this.failLater(`${this.where}: write failed: ${String(e)}`);
+        this.failLater(`${this.where()}: write failed: ${String(e)}`);
         return bytes.length;
       }
       // The simulator's write() answers undefined when write(2) failed (a reset): the stream is gone,
       // and its onError may never come (lin/tcp.c), so this is the failure.
       if (typeof left !== "number") {
         this.writable = 0;
-        this.failLater(`${this.where}: the connection failed while writing (reset by the peer)`);
+        this.failLater(`${this.where()}: the connection failed while writing (reset by the peer)`);
         return bytes.length;
       }
       this.writable = left;
@@ -104,31 +81,37 @@ export class TcpTransport implements Transport {
     this.release();
   }
 
-  private release(): void {
-    this.released = true;
-    this.sock.cancel();
+  // ---- the socket's events (SocketTransport calls them only while not released) ----
+
+  socketWritable(count: number): void {
+    this.writable = count;
+    if (!this.connected) {
+      this.connected = true;
+      this.handlers.onConnect();
+    } else if (this.blocked) {
+      this.blocked = false;
+      this.handlers.onWritable();
+    }
+  }
+
+  socketReadable(count: number): void {
+    this.readable = count;
+    this.handlers.onReadable();
   }
 
   /** The socket's onError: before onWritable a failure to connect, after it the end of the stream. */
-  private ended(): void {
-    if (this.released) return;
+  socketEnded(): void {
     if (!this.connected) {
-      this.fail("connect", `${this.where}: the connection was refused or could not be established`);
+      this.fail({ kind: "connect", message: `${this.where()}: the connection was refused or could not be established` });
       return;
     }
     this.release();
     this.handlers.onEnd();
   }
 
-  private fail(kind: "dns" | "connect" | "io", message: string): void {
-    if (this.released) return;
-    this.release();
-    this.handlers.onError({ kind, message });
-  }
-
   /** A failure found inside read() or write(): reported on a later turn, never inside the core's call. */
   private failLater(message: string): void {
     this.release();
-    later(() => this.handlers.onError({ kind: this.connected ? "io" : "connect", message }));
+    later(this, LATER_REPORT_ERROR, { kind: this.connected ? "io" : "connect", message });
   }
 }

@@ -17,9 +17,9 @@
 // network (backpressure), as with plain TCP.
 
 import SSLSession, { type SessionSocket } from "ssl/session";
-import type { Transport, TransportFailure, TransportHandlers } from "websock/src/host";
+import type { Transport, TransportHandlers } from "websock/src/host";
 import type { SessionOptions } from "websock/hosts/moddable/ssl-options";
-import { later, openSocket } from "websock/hosts/moddable/socket";
+import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
 import { CertificateCheck, TLS_REASON, alertFailure } from "websock/hosts/moddable/tls-diagnosis";
 
 /** TLS 1.2 caps a record's plaintext at 2^14 bytes (RFC 5246 §6.2.1). */
@@ -44,18 +44,32 @@ const SUITE_NAMES: Readonly<Record<number, string>> = Object.freeze({
   0xc02b: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
 });
 
-export class TlsTransport implements Transport {
-  private readonly handlers: TransportHandlers;
-  private readonly where: string;
-  private readonly sock: ReturnType<typeof openSocket>;
+/** What the session reads and writes: the transport's socket, with the counters the session keeps (a class: no closures per connection). */
+class SessionIo implements SessionSocket {
+  readable = 0;
+  writable = 0;
+  private readonly transport: SocketTransport;
+
+  constructor(transport: SocketTransport) {
+    this.transport = transport;
+  }
+
+  read(buffer: Uint8Array): unknown {
+    return (this.transport.socket as Socket419).read(buffer);
+  }
+
+  write(packet: ArrayBuffer | Uint8Array): number {
+    return (this.transport.socket as Socket419).write(packet);
+  }
+}
+
+export class TlsTransport extends SocketTransport implements Transport {
   private readonly check: CertificateCheck;
   private readonly clientCert: boolean;
   private session: SSLSession | null = null;
-  /** What the session reads and writes: the socket, with the counters the session keeps. */
-  private readonly io: SessionSocket;
+  private readonly io: SessionIo = new SessionIo(this);
   private tcpUp = false;
   private handshaking = true;
-  private released = false;
   private blocked = false;
   /** The decrypted record being read, and how far. */
   private record: Uint8Array | null = null;
@@ -65,40 +79,22 @@ export class TlsTransport implements Transport {
   private details: { version: string; cipher: string; alpn: string } | null = null;
 
   constructor(hostname: string, port: number, options: SessionOptions, handlers: TransportHandlers) {
-    this.handlers = handlers;
-    this.where = `${hostname}:${port}`;
+    super(hostname, port, handlers);
     this.clientCert = options.clientCertificates !== undefined;
     this.check = new CertificateCheck(options.serverName, options.verify, this.clientCert);
-    const transport = this;
-    this.io = {
-      readable: 0,
-      writable: 0,
-      read(buffer: Uint8Array): unknown {
-        return transport.sock.socket()!.read(buffer);
-      },
-      write(packet: ArrayBuffer | Uint8Array): number {
-        return transport.sock.socket()!.write(packet);
-      },
-    };
-    this.sock = openSocket(hostname, port, {
-      onWritable: (count) => this.guard(() => this.socketWritable(count)),
-      onReadable: (count) => this.guard(() => this.socketReadable(count)),
-      onError: () => this.socketEnded(),
-      onFailure: (kind, message) => this.fail({ kind, message }),
-    });
     try {
       // Session options are checked by ssl-options.ts; a CA outside its validity throws here ("date validation failed").
       this.session = new SSLSession({ ...options });
       this.session.initiateHandshake();
       this.check.attach(this.session);
     } catch (e) {
-      const message = `${this.where}: the TLS session could not be set up: ${errorText(e)}`;
-      later(() => this.fail({ kind: "tls", message, tlsReason: TLS_REASON.BAD_CERTIFICATE }));
+      const message = `${this.where()}: the TLS session could not be set up: ${errorText(e)}`;
+      later(this, LATER_FAIL, { kind: "tls", message, tlsReason: TLS_REASON.BAD_CERTIFICATE });
     }
   }
 
   tlsHandshaking(): boolean {
-    return this.tcpUp && this.handshaking && !this.released;
+    return this.tcpUp && this.handshaking && !this.cancelled;
   }
 
   tlsInfo(): { version: string; cipher: string; alpn: string } | null {
@@ -107,7 +103,7 @@ export class TlsTransport implements Transport {
 
   read(into: Uint8Array, start: number, end: number): number {
     let o = start;
-    while (o < end && !this.released && !this.handshaking) {
+    while (o < end && !this.cancelled && !this.handshaking) {
       const record = this.record;
       if (record === null) {
         if (this.peerEnded || !this.decryptNext()) break;
@@ -119,16 +115,16 @@ export class TlsTransport implements Transport {
       this.recordOffset += n;
       if (this.recordOffset === record.length) this.record = null;
     }
-    if (this.record === null && this.peerEnded && !this.released) {
+    if (this.record === null && this.peerEnded && !this.cancelled) {
       this.release();
-      later(() => this.handlers.onEnd());
+      later(this, LATER_END, null);
     }
     return o - start;
   }
 
   write(bytes: Uint8Array): number {
     const session = this.session;
-    if (this.released || session === null) return bytes.length;
+    if (this.cancelled || session === null) return bytes.length;
     let taken = 0;
     while (taken < bytes.length) {
       const room = Math.min(this.io.writable - RECORD_OVERHEAD, MAX_RECORD_DATA);
@@ -138,9 +134,9 @@ export class TlsTransport implements Transport {
         // The session encrypts into a record of its own: `bytes` is not kept.
         session.write(this.io, bytes.subarray(taken, taken + n));
       } catch (e) {
-        const message = `${this.where}: TLS write failed: ${errorText(e)}`;
+        const message = `${this.where()}: TLS write failed: ${errorText(e)}`;
         this.release();
-        later(() => this.handlers.onError({ kind: "io", message }));
+        later(this, LATER_REPORT_ERROR, { kind: "io", message });
         return bytes.length;
       }
       taken += n;
@@ -150,7 +146,7 @@ export class TlsTransport implements Transport {
   }
 
   close(): void {
-    if (this.released) return;
+    if (this.cancelled) return;
     // close_notify (RFC 5246 §7.2.1), when the socket has room for it; then FIN.
     if (!this.handshaking && this.session !== null && this.io.writable > RECORD_OVERHEAD) {
       try {
@@ -166,11 +162,27 @@ export class TlsTransport implements Transport {
     this.release();
   }
 
-  // ---- socket events ----
+  // ---- the socket's events (SocketTransport calls them only while not released) ----
 
-  private socketWritable(count: number): void {
+  socketWritable(count: number): void {
+    try {
+      this.writable(count);
+    } catch (e) {
+      this.failThrown(e);
+    }
+  }
+
+  socketReadable(count: number): void {
+    try {
+      this.readable(count);
+    } catch (e) {
+      this.failThrown(e);
+    }
+  }
+
+  private writable(count: number): void {
     this.io.writable = count;
-    if (this.released) return;
+    if (this.cancelled) return;
     if (!this.tcpUp) {
       this.tcpUp = true;
       this.handshake();
@@ -182,21 +194,21 @@ export class TlsTransport implements Transport {
     }
   }
 
-  private socketReadable(count: number): void {
+  private readable(count: number): void {
     this.io.readable = count;
-    if (this.released) return;
+    if (this.cancelled) return;
     if (this.handshaking) this.handshake();
     // Application data may follow the server's Finished in the same read.
-    if (!this.handshaking && !this.released && this.io.readable > 0) this.handlers.onReadable();
+    if (!this.handshaking && !this.cancelled && this.io.readable > 0) this.handlers.onReadable();
   }
 
   /** The socket's onError: a failure to connect, a hang-up during the handshake, or the end of the stream. */
-  private socketEnded(): void {
-    if (this.released) return;
+  socketEnded(): void {
+    if (this.cancelled) return;
     if (!this.tcpUp) {
-      this.fail({ kind: "connect", message: `${this.where}: the connection was refused or could not be established` });
+      this.fail({ kind: "connect", message: `${this.where()}: the connection was refused or could not be established` });
     } else if (this.handshaking) {
-      this.fail({ kind: "tls", message: `${this.where}: the server closed the connection during the TLS handshake`, tlsReason: TLS_REASON.HANDSHAKE });
+      this.fail({ kind: "tls", message: `${this.where()}: the server closed the connection during the TLS handshake`, tlsReason: TLS_REASON.HANDSHAKE });
     } else {
       // A FIN without close_notify: the WebSocket close handshake, not TLS, says whether anything was lost.
       this.peerEnded = true;
@@ -218,13 +230,13 @@ export class TlsTransport implements Transport {
       try {
         done = session.handshake(this.io);
       } catch (e) {
-        this.fail(this.check.failure(session, e, this.where));
+        this.fail(this.check.failure(session, e, this.where()));
         return;
       }
       if (done) {
         // handshake() also returns true when an alert ended it (ssl/session_419.js).
         if (session.alert !== undefined) {
-          this.fail(alertFailure(session.alert, this.where, true, this.clientCert));
+          this.fail(alertFailure(session.alert, this.where(), true, this.clientCert));
           return;
         }
         this.handshaking = false;
@@ -250,9 +262,9 @@ export class TlsTransport implements Transport {
         data = session.read(this.io);
       } catch (e) {
         // A fatal alert from the server, or a record that fails its MAC: the stream is over.
-        const failure = session.alert !== undefined ? alertFailure(session.alert, this.where, false) : { kind: "io" as const, message: `${this.where}: TLS record rejected: ${errorText(e)}` };
+        const failure = session.alert !== undefined ? alertFailure(session.alert, this.where(), false) : { kind: "io" as const, message: `${this.where()}: TLS record rejected: ${errorText(e)}` };
         this.release();
-        later(() => this.handlers.onError(failure));
+        later(this, LATER_REPORT_ERROR, failure);
         return false;
       }
       if (data === null) {
@@ -272,26 +284,15 @@ export class TlsTransport implements Transport {
 
   // ---- endings ----
 
-  /** Runs a socket event; anything thrown (from our code or the session) fails the stream instead of aborting the VM. */
-  private guard(work: () => void): void {
-    try {
-      work();
-    } catch (e) {
-      this.fail({ kind: this.handshaking ? "tls" : "io", message: `${this.where}: ${errorText(e)}`, tlsReason: this.handshaking ? TLS_REASON.HANDSHAKE : undefined });
-    }
+  /** What a socket event threw (our code or the session): the stream fails instead of the VM aborting. */
+  private failThrown(e: unknown): void {
+    this.fail({ kind: this.handshaking ? "tls" : "io", message: `${this.where()}: ${errorText(e)}`, tlsReason: this.handshaking ? TLS_REASON.HANDSHAKE : undefined });
   }
 
-  private release(): void {
-    this.released = true;
+  override release(): void {
     this.session = null;
     this.record = null;
-    this.sock.cancel();
-  }
-
-  private fail(failure: TransportFailure): void {
-    if (this.released) return;
-    this.release();
-    this.handlers.onError(failure);
+    super.release();
   }
 }
 

@@ -14,8 +14,11 @@ import {
   WEBSOCK_ERR,
   WEBSOCK_OK,
   WEBSOCK_OP,
+  WS_BINARY,
+  websock_attach_client,
   websock_close,
   websock_close_with_code,
+  websock_detach,
   websock_get_info,
   websock_last_error,
   websock_msg_hdr_init,
@@ -30,6 +33,8 @@ import {
 import TCP, { tcpEvents, tcpStatus, type TcpStatus } from "../../hosts/xs-test/ecma419-tcp.js";
 import { emulation, pendingTimers, relayNow, report } from "../../hosts/xs-test/moddable-shims/runtime.js";
 import Timer from "../../hosts/xs-test/moddable-shims/timer.js";
+// The same module as hosts/moddable/index.ts's "websock/src/registry" (moddable-bundle.ts maps both to the file).
+import { currentHost } from "../../src/registry.js";
 
 const RX = 1024;
 const TX = 1024;
@@ -418,4 +423,139 @@ export function probeTcp(port: number, pollMs: number, readAtOnce: boolean, late
       }, lateReadMs);
     }, lateReadMs);
   }, lateReadMs);
+}
+
+// ---- memory: what an idle open connection holds ----
+//
+// Three layers, each opened `count` times and kept: the emulated ECMA-419
+// socket alone (its callbacks module functions, so the figure is the
+// emulation's own record and poll task); hosts/moddable's Transport over it
+// (moddableHost.connect, connected, nothing read or written); and a whole
+// websock connection (websock_open, OPEN, nothing pending). Node reads the
+// slots in use after collect() (gc(), the last thing its delivery does) from
+// the delivery's meter, before and after each layer is opened and closed.
+
+/**
+ * The bare socket's callbacks: module functions, as a careful ECMA-419
+ * application has them. Nothing is written, so onWritable comes once, when
+ * connected (a later one would only take `waiting` below zero).
+ */
+function bareWritable(this: TCP): void {
+  (this.target as Opened).done();
+}
+function bareIgnored(): void {}
+
+class Opened {
+  readonly kept: Array<{ close(): void }> = [];
+  readonly failures: string[] = [];
+  private waiting: number;
+  constructor(count: number) {
+    this.waiting = count;
+  }
+  done(): void {
+    if (--this.waiting === 0) report({ opened: this.kept.length, failures: this.failures });
+  }
+}
+
+/** hosts/moddable's transport callbacks, doing nothing but counting the connection. */
+class IdleHandlers {
+  constructor(private readonly opened: Opened) {}
+  onConnect(): void {
+    this.opened.done();
+  }
+  onReadable(): void {}
+  onWritable(): void {}
+  onEnd(): void {
+    this.opened.failures.push("a transport ended");
+  }
+  onError(failure: { message: string }): void {
+    this.opened.failures.push(failure.message);
+    this.opened.done();
+  }
+}
+
+let opened: Opened | null = null;
+let idleHandles: websock_handle_t[] = [];
+
+/** A full collection: the last thing its delivery does, so the delivery's meter shows the live slots. */
+export function collect(): void {
+  (globalThis as unknown as { gc(): void }).gc();
+}
+
+/** Opens `count` of one layer and keeps them; one REPORT once all are open. */
+export function openIdle(layer: "socket" | "transport" | "websock", port: number, count: number, pollMs: number): void {
+  emulation.tcpPollMs = pollMs;
+  const o = new Opened(count);
+  opened = o;
+  if (layer === "socket") {
+    for (let i = 0; i < count; i++) {
+      o.kept.push(new TCP({ address: "127.0.0.1", port, nodelay: true, target: o, onWritable: bareWritable, onReadable: bareIgnored, onError: bareIgnored }));
+    }
+  } else if (layer === "transport") {
+    const handlers = new IdleHandlers(o);
+    for (let i = 0; i < count; i++) {
+      o.kept.push(currentHost()!.connect({ hostname: "127.0.0.1", port, secured: false, ssl: {} }, handlers) as unknown as { close(): void });
+    }
+  } else {
+    (async () => {
+      for (let i = 0; i < count; i++) {
+        const h = await websock_open(config("127.0.0.1", port, "/silent"));
+        if (h === null) o.failures.push(`open: ${websock_last_error().message}`);
+        else idleHandles.push(h);
+        o.done();
+      }
+    })().catch((e: unknown) => o.failures.push(`threw ${String(e)}`));
+  }
+}
+
+/** Closes what openIdle kept; one REPORT once all are closed. */
+export function closeIdle(): void {
+  const o = opened;
+  opened = null;
+  for (const k of o?.kept ?? []) k.close();
+  const handles = idleHandles;
+  idleHandles = [];
+  Promise.all(handles.map((h) => websock_close(h))).then(() => report({ closed: (o?.kept.length ?? 0) + handles.length }));
+}
+
+// ---- a stream the application has: websock_attach_client, then websock_detach ----
+
+/** The application's own socket's onWritable: connected, so hand it to websock (once). */
+function appSocketWritable(this: TCP): void {
+  const attach = this.target as (() => void) | null;
+  this.target = null;
+  attach?.();
+}
+
+/**
+ * The application connects an ECMA-419 socket to /echo itself and hands it
+ * to websock_attach_client (the host takes it over with `from`); an echo
+ * goes through; websock_detach gives back a live socket, which the
+ * application closes. Then an IPv6 address, which Moddable's TCP cannot
+ * take: open fails with a connect error. One REPORT.
+ */
+export function runAttach(port: number, pollMs: number): void {
+  emulation.tcpPollMs = pollMs;
+  const t = new Checks();
+  const attach = (): void => {
+    (async () => {
+      const h = await websock_attach_client(socket, WS_BINARY, "/echo", `127.0.0.1:${port}`, { rx_buffer_size: RX, tx_buffer_size: TX, time_out: 5000 });
+      if (t.ok(h !== null, `attach: ${websock_last_error().name} ${websock_last_error().message}`)) {
+        t.equal(websock_get_info(h!)?.state, "OPEN", "attached: state");
+        t.equal(await websock_send_text(h!, "attached"), WEBSOCK_OK, "attached: send");
+        const m = await receiveMessage(h!, t, "attached echo");
+        if (m !== null) t.ok(sameBytes(m.payload, utf8Of("attached")), "attached: echoed");
+        const back = (await websock_detach(h!)) as { read?: unknown; close?: () => void } | null;
+        t.ok(back !== null && typeof back.read === "function" && back !== socket, "detach gives back the socket (the instance the host made with `from`)");
+        back?.close?.();
+      }
+      const v6 = await websock_open(config("::1", port, "/echo"));
+      t.equal(v6, null, "::1: open fails");
+      t.equal(websock_last_error().name, "WEBSOCK_ERR_CONNECT", "::1: a connect error");
+      t.ok(websock_last_error().message.includes("IPv6"), `::1: the message says why (${websock_last_error().message})`);
+    })()
+      .catch((e: unknown) => t.ok(false, `threw ${String(e)}`))
+      .then(() => report({ assertions: t.assertions, failures: t.failures }));
+  };
+  const socket = new TCP({ address: "127.0.0.1", port, target: attach, onWritable: appSocketWritable });
 }

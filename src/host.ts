@@ -58,6 +58,11 @@ export interface Transport {
   detach?(leftover: Uint8Array): unknown;
 }
 
+/** What a timer calls when it fires. */
+export interface TimerTarget {
+  onTimer(): void;
+}
+
 export interface Host {
   /** Starts connecting; callbacks report progress. Never throws for network errors. */
   connect(target: ConnectTarget, handlers: TransportHandlers): Transport;
@@ -76,8 +81,11 @@ export interface Host {
   sha1(data: Uint8Array): Uint8Array;
   /** Milliseconds on a monotonic clock. */
   now(): number;
-  /** Calls `callback` once after `ms` (at most 2^31-1: the driver re-arms for longer waits). */
-  setTimer(ms: number, callback: () => void): unknown;
+  /**
+   * Calls target.onTimer() once after `ms` (at most 2^31-1: the driver re-arms for longer waits).
+   * A target, not a callback: the driver need not make a closure per connection for it.
+   */
+  setTimer(ms: number, target: TimerTarget): unknown;
   /** Cancels a timer that has not fired yet (never called for one that fired). */
   clearTimer(timer: unknown): void;
   /** Optional: a native UTF-8 encoder (TextEncoder), so text sends need no pure-JS walk of the string. */

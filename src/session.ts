@@ -121,7 +121,6 @@ export class Session {
   // The one timer, and when it fires.
   private timer: unknown = null;
   private timerAt = Infinity;
-  private readonly timerFired: () => void;
 
   // Re-entrancy: a callback or a Promise job may call back in while service() runs.
   private servicing = false;
@@ -152,7 +151,6 @@ export class Session {
   constructor(conn: Connection, host: Host) {
     this.conn = conn;
     this.host = host;
-    this.timerFired = () => this.onTimer();
   }
 
   setError(e: websock_error_t): void {
@@ -603,10 +601,11 @@ export class Session {
     if (ms < 0) ms = 0;
     if (ms > MAX_TIMER_MS) ms = MAX_TIMER_MS;
     this.timerAt = now + ms;
-    this.timer = this.host.setTimer(ms, this.timerFired);
+    this.timer = this.host.setTimer(ms, this);
   }
 
-  private onTimer(): void {
+  /** The handle's timer fired (TimerTarget). */
+  onTimer(): void {
     this.timer = null;
     this.timerAt = Infinity;
     if (this.released) return;

@@ -9,7 +9,7 @@ import { Digest } from "crypt";
 import Time from "time";
 import Timer from "timer";
 import TextEncoder from "text/encoder";
-import type { ConnectTarget, Host, Transport, TransportFailure, TransportHandlers } from "websock/src/host";
+import type { ConnectTarget, Host, TimerTarget, Transport, TransportFailure, TransportHandlers } from "websock/src/host";
 import type { websock_ssl_config_t } from "websock/src/types";
 import { checkSsl, sessionOptions } from "websock/hosts/moddable/ssl-options";
 import { TcpTransport } from "websock/hosts/moddable/tcp-transport";
@@ -105,8 +105,9 @@ export const moddableHost: Host = Object.freeze({
   now(): number {
     return Time.ticks;
   },
-  setTimer(ms: number, callback: () => void): unknown {
-    return Timer.set(callback, Math.max(0, Math.ceil(ms)));
+  setTimer(ms: number, target: TimerTarget): unknown {
+    // Moddable's timer passes only its id: a closure per arm (rare: a wait that moves later keeps its timer).
+    return Timer.set(() => target.onTimer(), Math.max(0, Math.ceil(ms)));
   },
   clearTimer(timer: unknown): void {
     Timer.clear(timer as ReturnType<typeof Timer.set>);

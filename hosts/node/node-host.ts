@@ -5,7 +5,7 @@ import { createHash, randomFillSync } from "node:crypto";
 import net from "node:net";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
-import type { ConnectTarget, Host, Transport, TransportFailure, TransportHandlers } from "../../src/host.js";
+import type { ConnectTarget, Host, TimerTarget, Transport, TransportFailure, TransportHandlers } from "../../src/host.js";
 import { TLS_REASON, checkPins, checkSsl, isTlsErrorCode, tlsConnectOptions, tlsReason } from "./tls-options.js";
 
 /**
@@ -298,6 +298,10 @@ function tlsErrorText(err: NodeJS.ErrnoException): string {
   return err.code !== undefined && !text.includes(err.code) ? `${text} (${err.code})` : text;
 }
 
+function fireTimer(target: TimerTarget): void {
+  target.onTimer();
+}
+
 // Mask keys are drawn from a pool so each frame does not cost a system call.
 const randomPool = Buffer.alloc(4096);
 let randomPoolPos = randomPool.length;
@@ -328,8 +332,8 @@ export const nodeHost: Host = Object.freeze({
   now(): number {
     return performance.now();
   },
-  setTimer(ms: number, callback: () => void): unknown {
-    return setTimeout(callback, ms);
+  setTimer(ms: number, target: TimerTarget): unknown {
+    return setTimeout(fireTimer, ms, target);
   },
   clearTimer(timer: unknown): void {
     clearTimeout(timer as NodeJS.Timeout);

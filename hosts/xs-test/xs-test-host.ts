@@ -10,7 +10,7 @@
 // the next. So an application's `await websock_recv(...)` simply resumes in
 // the delivery that brought its bytes.
 
-import type { ConnectTarget, Host, Transport, TransportHandlers } from "../../src/host.js";
+import type { ConnectTarget, Host, TimerTarget, Transport, TransportHandlers } from "../../src/host.js";
 import {
   EV_CONNECTED,
   EV_DATA,
@@ -134,7 +134,7 @@ export interface XsTestHost {
  */
 export function installXsTestHost(): XsTestHost {
   const transports = new Map<number, XsTransport>();
-  const timers = new Map<number, () => void>();
+  const timers = new Map<number, TimerTarget>();
   let nextConnection = 1;
   let nextTimer = 1;
   const forget = (id: number): void => {
@@ -171,9 +171,9 @@ export function installXsTestHost(): XsTestHost {
     now(): number {
       return readF64(issue(new Uint8Array([OP_NOW])), 0);
     },
-    setTimer(ms: number, callback: () => void): unknown {
+    setTimer(ms: number, target: TimerTarget): unknown {
       const id = nextTimer++;
-      timers.set(id, callback);
+      timers.set(id, target);
       issue(message(OP_SET_TIMER, id, f64Bytes(ms)));
       return id;
     },
@@ -189,11 +189,11 @@ export function installXsTestHost(): XsTestHost {
     const id = readU32(bytes, 1);
     switch (bytes[0]) {
       case EV_TIMER: {
-        const callback = timers.get(id);
+        const target = timers.get(id);
         // A timer cleared while its event was on the way is ignored.
-        if (callback !== undefined) {
+        if (target !== undefined) {
           timers.delete(id);
-          callback();
+          target.onTimer();
         }
         return undefined;
       }

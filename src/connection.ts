@@ -751,7 +751,12 @@ export class Connection {
       this.failHandshake(failure);
       return;
     }
-    if (this.ending === null) this.ending = failure;
+    if (this.ending === null) {
+      this.ending = failure;
+    } else if (this.ending.error === ERR.CLOSED_LOCALLY) {
+      // Our close went unanswered (or never left): say so, with the code we sent.
+      this.ending = { ...failure, closeCode: this.ending.closeCode };
+    }
     this.receiver.stop();
     this.endInput(failure, DROP_STREAM);
   }

@@ -333,7 +333,8 @@ export class Session {
   }
 
   /** Closes with `code` and `reason` (after what was sent before), waits for the end, then releases the handle. */
-  async close(code: number, reason: Uint8Array): Promise<void> {
+  /** Resolves with 0, or the code of what went wrong (CLOSE_TIMEOUT: the peer did not answer in time). */
+  async close(code: number, reason: Uint8Array): Promise<number> {
     this.conn.close(code, reason);
     // Closing discards what arrives: read on, so a transport held back by a full rx buffer
     // flows again (the peer keeps reading what we send only while we read what it sends).
@@ -341,7 +342,13 @@ export class Session {
     this.service();
     // The core's close deadline bounds this wait: it drops the stream when close_timeout passes.
     await this.whenClosed();
+    const ending = this.conn.ending;
     this.release();
+    if (ending !== null && ending.error === ERR.CLOSE_TIMEOUT) {
+      this.setError(errorFrom(ending));
+      return ending.error.code;
+    }
+    return WEBSOCK_OK;
   }
 
   /**

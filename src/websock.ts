@@ -452,8 +452,8 @@ export async function websock_close_with_code(h: websock_handle_t, code: number,
     if (typeof reason !== "string") return invalid(s, "reason must be a string");
     const bytes = utf8Encode(reason);
     if (bytes.length > MAX_CLOSE_REASON) return invalid(s, "reason is longer than 123 bytes of UTF-8");
-    await s.close(code, bytes);
-    return WEBSOCK_OK;
+    // 0 once the close handshake is done; CLOSE_TIMEOUT when the peer did not answer within close_timeout.
+    return await s.close(code, bytes);
   } catch (e) {
     const code = internal(s, e);
     s.release();

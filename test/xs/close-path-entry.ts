@@ -59,6 +59,14 @@ class Checks {
   equal(got: unknown, want: unknown, what: string): boolean {
     return this.ok(got === want, `${what}: got ${String(got)}, expected ${String(want)}`);
   }
+
+  /** Texts compared whole; a mismatch is told by lengths and the first differing index, not by the texts. */
+  sameText(got: string, want: string, what: string): boolean {
+    if (got === want) return this.ok(true, what);
+    let i = 0;
+    while (i < got.length && i < want.length && got[i] === want[i]) i++;
+    return this.ok(false, `${what}: ${got.length} characters, expected ${want.length}; first difference at ${i} (${JSON.stringify(got.slice(i, i + 12))} for ${JSON.stringify(want.slice(i, i + 12))})`);
+  }
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -137,7 +145,7 @@ async function lateReader(api: WebsockApi, clock: Clock, t: Checks, port: number
   for (let i = 0; i < 6; i++) {
     const m = await recvMessage(api, h);
     if (!t.ok(m !== null && typeof m !== "number", `message ${i}: ended with ${describeEnd(api, h, m)}`)) break;
-    t.equal((m as { text: string }).text, lateMessage(i), `message ${i}`);
+    t.sameText((m as { text: string }).text, lateMessage(i), `message ${i}`);
     // A little async work per message: the FIN has long arrived by the time the next recv runs.
     await clock.sleep(2);
   }
@@ -202,7 +210,7 @@ async function stress(api: WebsockApi, clock: Clock, t: Checks, port: number, ru
     for (let i = 0; i < run.sizes.length; i++) {
       const m = await recvMessage(api, h);
       if (!t.ok(m !== null && typeof m !== "number", `run ${done}: message ${i} of ${run.sizes.length}: ended with ${describeEnd(api, h, m)}`)) break;
-      t.equal((m as { text: string }).text, stressMessage(done, i, run.sizes[i]), `run ${done}: message ${i}`);
+      t.sameText((m as { text: string }).text, stressMessage(done, i, run.sizes[i]), `run ${done}: message ${i}`);
       messages++;
       if (run.delays[i] > 0) await clock.sleep(run.delays[i]);
       // Sometimes answer: the send must settle, whatever its outcome.

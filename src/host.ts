@@ -20,6 +20,11 @@ export interface TransportFailure {
   tlsReason?: string;
 }
 
+/**
+ * The transport's events. A host calls them on its own turns; should it call
+ * onEnd or onError from inside read() (as the last bytes are taken), the
+ * driver holds the end until those bytes are counted.
+ */
 export interface TransportHandlers {
   /** The connection (and TLS, when secured) is established. */
   onConnect(): void;

@@ -62,6 +62,8 @@ export function clearHeader(hdr: websock_msg_hdr_t): void {
 }
 
 const EMPTY = new Uint8Array(0);
+/** endWhileReading for an orderly end of stream. */
+const EOF = 1;
 
 /** Promises already settled with a result, made on first use (not while the module loads: it may be preloaded). */
 let settledOk: Promise<number> | null = null;
@@ -112,6 +114,9 @@ export class Session {
   /** The handle is closed: every call on it refuses. */
   released = false;
   private writeBlocked = false;
+  /** Inside readIn: a transport callback reporting the end waits for it (endWhileReading). */
+  private reading = false;
+  private endWhileReading: TransportFailure | typeof EOF | null = null;
   /** websock_detach: the stream is handed back after the close handshake instead of being ended. */
   detaching = false;
   lastError: websock_error_t = NO_ERROR;
@@ -204,6 +209,12 @@ export class Session {
   }
 
   onEnd(): void {
+    // From inside our own read() (a host may report the end as the last chunk is taken): the
+    // bytes that read copied are not counted yet, so the end waits until readIn has counted them.
+    if (this.reading) {
+      this.endWhileReading ??= EOF;
+      return;
+    }
     try {
       this.readIn();
       this.conn.receiveEof();
@@ -215,6 +226,10 @@ export class Session {
 
   onError(f: TransportFailure): void {
     this.transportEnded = true;
+    if (this.reading) {
+      this.endWhileReading = f;
+      return;
+    }
     try {
       // What the transport still holds came before the failure: it is delivered first.
       this.readIn();
@@ -401,18 +416,29 @@ export class Session {
   /** Pulls what the transport has into the rx buffer, as long as there is room. */
   private readIn(): void {
     const t = this.transport;
-    if (t === null || this.released) return;
+    if (t === null || this.released || this.reading) return;
     const conn = this.conn;
     // Detaching: once the peer's close is in, what follows stays for the stream's next owner.
     if (this.detaching && conn.receiver.stopped) return;
-    for (;;) {
-      const room = conn.prepareReceive();
-      if (room === 0) return;
-      const end = conn.rxEnd;
-      const n = t.read(conn.rx, end, end + room);
-      if (n === 0) return;
-      conn.commitReceive(n);
+    this.reading = true;
+    try {
+      for (;;) {
+        const room = conn.prepareReceive();
+        if (room === 0) break;
+        const end = conn.rxEnd;
+        const n = t.read(conn.rx, end, end + room);
+        if (n === 0) break;
+        conn.commitReceive(n);
+      }
+    } finally {
+      this.reading = false;
     }
+    const ended = this.endWhileReading;
+    if (ended === null) return;
+    this.endWhileReading = null;
+    // The end the transport reported from inside read(), now that what it read is counted.
+    if (ended === EOF) this.conn.receiveEof();
+    else this.conn.transportFailed({ error: TRANSPORT_ERRORS[ended.kind] ?? ERR.IO, detail: ended.message, tlsReason: ended.tlsReason });
   }
 
   /** Writes what the core produces until the transport pushes back; ends the stream when the core says so. */

@@ -80,7 +80,11 @@ class XsTransport implements Transport {
     }
     if (this.chunks.length === 0 && this.eofPending) {
       this.eofPending = false;
-      if (!this.released) this.handlers.onEnd();
+      // Not from inside read() if it can be helped: as the Node and Moddable hosts, on a later job
+      // (within the same delivery). The driver copes either way (Session.readIn).
+      void Promise.resolve().then(() => {
+        if (!this.released) this.handlers.onEnd();
+      });
     }
     return o - start;
   }

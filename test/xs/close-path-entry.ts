@@ -77,14 +77,14 @@ class Clock {
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      this.xs.host.setTimer(ms, resolve);
+      this.xs.host.setTimer(ms, { onTimer: () => resolve() });
     });
   }
 
   /** `p`'s value, or TIMED_OUT when it has not settled within `ms`. */
   within<T>(ms: number, p: Promise<T>): Promise<T | typeof TIMED_OUT> {
     return new Promise((resolve, reject) => {
-      const timer = this.xs.host.setTimer(ms, () => resolve(TIMED_OUT));
+      const timer = this.xs.host.setTimer(ms, { onTimer: () => resolve(TIMED_OUT) });
       p.then(
         (v) => {
           this.xs.host.clearTimer(timer);

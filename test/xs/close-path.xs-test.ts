@@ -20,7 +20,7 @@ import { xsTally } from "./xs-tally.js";
 import { bundleForXs, startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js";
 
 /** The stress: at most this many runs, and at most this long inside XS. */
-const STRESS_RUNS = 100;
+const STRESS_RUNS = 500;
 const STRESS_BUDGET_MS = 20000;
 
 describe(`inside XS (${xsEngineVersion()}): the close path, nothing lost, nothing hangs`, function () {

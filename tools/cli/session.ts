@@ -14,7 +14,7 @@
 // none in that time is exit 8.
 
 import type { Readable, Writable } from "node:stream";
-import { WEBSOCK_ERR, websock_close, websock_close_with_code, websock_get_info, websock_last_error, websock_open, type websock_config_t } from "websock-rfc6455";
+import { WEBSOCK_ERR, websock_close_with_code, websock_get_info, websock_last_error, websock_open, type websock_config_t } from "websock-rfc6455";
 import type { CliOptions } from "./args.js";
 import { inOptionTerms } from "./config.js";
 import { refusedResponse, speaksPlainHttp, speaksTls } from "./diagnose.js";
@@ -160,15 +160,11 @@ export async function runSession(o: CliOptions, config: websock_config_t, io: Se
   // started. websock bounds the wait for the server's answer by close_timeout.
   const weClose = receiving;
   if (weClose && o.verbose) output.log(closeLine(">", closeWith.code, closeWith.reason));
-  const closeStarted = performance.now();
-  if (closeWith.code === 1000 && closeWith.reason === "") await websock_close(h);
-  else await websock_close_with_code(h, closeWith.code, closeWith.reason);
-  const closeMs = performance.now() - closeStarted;
+  // websock_close_with_code says whether the server answered: CLOSE_TIMEOUT when close_timeout passed first.
+  const closed = await websock_close_with_code(h, closeWith.code, closeWith.reason);
   const final: Outcome = outcome ?? { code: EXIT.OTHER, message: "ended without an outcome" };
-  // websock_close reports nothing either way; a close that took all of close_timeout
-  // is one the server never answered (its timer ends the wait, nothing else does).
   const closeTimeoutMs = config.close_timeout ?? DEFAULT_CLOSE_TIMEOUT_MS;
-  if (weClose && final.code === EXIT.OK && closeMs >= closeTimeoutMs - 1) {
+  if (weClose && final.code === EXIT.OK && closed === WEBSOCK_ERR.CLOSE_TIMEOUT) {
     return { code: EXIT.TIMEOUT, message: `the server did not answer the close within ${closeTimeoutMs / 1000} s (--close-timeout)` };
   }
   if (weClose && o.verbose && final.code === EXIT.OK) output.log("< close (the server's answer)");

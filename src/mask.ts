@@ -1,4 +1,5 @@
-// RFC 6455 §5.3 masking: payload byte i is XORed with key[i mod 4]. The phase
+// RFC 6455 §5.3 masking: payload byte i is XORed with key byte (i mod 4). A key
+// is held as a number (its 4 bytes big-endian), not an array: no slots per key. The phase
 // (position mod 4) carries across calls so a payload can be masked in pieces.
 //
 // Masking touches every byte a client sends, so it goes a 32-bit word at a
@@ -26,12 +27,12 @@ export function wordsOf(buf: Uint8Array): Uint32Array | null {
  * XORs buf[start, end) with the key from `phase`; returns the phase to continue from.
  * `words`, when given, is wordsOf(buf).
  */
-export function maskInPlace(buf: Uint8Array, start: number, end: number, key: Uint8Array, phase: number, words: Uint32Array | null = null): number {
+export function maskInPlace(buf: Uint8Array, start: number, end: number, key: number, phase: number, words: Uint32Array | null = null): number {
   let i = start;
   if (words !== null && end - start >= WORDS_FROM) {
     // Bytes up to a word boundary, then whole words (4 bytes: the phase comes back where it was), then the tail.
     for (; (i & 3) !== 0; i++) {
-      buf[i] ^= key[phase];
+      buf[i] ^= keyByte(key, phase);
       phase = (phase + 1) & 3;
     }
     const k = keyWord(key, phase);
@@ -40,7 +41,7 @@ export function maskInPlace(buf: Uint8Array, start: number, end: number, key: Ui
     i = last << 2;
   }
   for (; i < end; i++) {
-    buf[i] ^= key[phase];
+    buf[i] ^= keyByte(key, phase);
     phase = (phase + 1) & 3;
   }
   return phase;
@@ -50,7 +51,7 @@ export function maskInPlace(buf: Uint8Array, start: number, end: number, key: Ui
  * out[o, o + n) = src[from, from + n) masked from `phase`; src is not modified.
  * `words`, when given, is wordsOf(out).
  */
-export function copyMasked(src: Uint8Array, from: number, out: Uint8Array, o: number, n: number, key: Uint8Array, phase: number, words: Uint32Array | null = null): void {
+export function copyMasked(src: Uint8Array, from: number, out: Uint8Array, o: number, n: number, key: number, phase: number, words: Uint32Array | null = null): void {
   if (words !== null && n >= WORDS_FROM) {
     // src may sit at any alignment, out's words do not: a native copy, then masking in place by words.
     // The whole of src needs no view of it (a view is garbage on XS: 4 slots).
@@ -59,16 +60,26 @@ export function copyMasked(src: Uint8Array, from: number, out: Uint8Array, o: nu
     return;
   }
   for (let i = 0; i < n; i++) {
-    out[o + i] = src[from + i] ^ key[phase];
+    out[o + i] = src[from + i] ^ keyByte(key, phase);
     phase = (phase + 1) & 3;
   }
 }
 
+/** Key byte `phase` of a key held as a number (its 4 bytes big-endian, as on the wire). */
+function keyByte(key: number, phase: number): number {
+  return (key >>> ((3 - phase) << 3)) & 0xff;
+}
+
 /** The 4 key bytes from `phase` on, as the Uint32Array word that holds them in memory order. */
-function keyWord(key: Uint8Array, phase: number): number {
-  const b0 = key[phase];
-  const b1 = key[(phase + 1) & 3];
-  const b2 = key[(phase + 2) & 3];
-  const b3 = key[(phase + 3) & 3];
+function keyWord(key: number, phase: number): number {
+  const b0 = keyByte(key, phase);
+  const b1 = keyByte(key, (phase + 1) & 3);
+  const b2 = keyByte(key, (phase + 2) & 3);
+  const b3 = keyByte(key, (phase + 3) & 3);
   return LITTLE_ENDIAN ? b0 | (b1 << 8) | (b2 << 16) | (b3 << 24) : (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
+}
+
+/** The masking key in buf[at, at + 4) as a number (no array per key: a number costs no slot). */
+export function readMaskKey(buf: Uint8Array, at: number): number {
+  return ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
 }

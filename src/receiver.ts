@@ -34,7 +34,7 @@ import {
   isValidCloseCode,
 } from "./opcodes.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Decode, utf8Validate } from "./utf8.js";
-import { maskInPlace, wordsOf } from "./mask.js";
+import { maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import type { websock_msg_hdr_t } from "./types.js";
 
 /** What read() returns when no piece is ready (not an error: call again). */
@@ -105,7 +105,7 @@ export class Receiver {
   private remaining = 0;
   /** Payload bytes of this frame already read: kept apart so offset is exact even where remaining rounds. */
   private delivered = 0;
-  private readonly maskKey = new Uint8Array(4);
+  private maskKey = 0;
   private maskPhase = 0;
   /** buf[start, checked) holds payload already unmasked and UTF-8 validated. */
   private checked = 0;
@@ -235,7 +235,7 @@ export class Receiver {
         }
         case WAIT_MASK_KEY: {
           if (this.end - this.start < 4) return PARSE_NEED_MORE;
-          for (let i = 0; i < 4; i++) this.maskKey[i] = this.buf[this.start + i];
+          this.maskKey = readMaskKey(this.buf, this.start);
           this.start += 4;
           this.headerDone();
           break;

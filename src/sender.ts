@@ -14,9 +14,12 @@
 // only the latest ping's (§5.5.3 allows answering just the most recent one).
 
 import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
-import { copyMasked, maskInPlace, wordsOf } from "./mask.js";
+import { copyMasked, maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import { OutgoingMessage } from "./outgoing.js";
 import { TextCursor, type Utf8Encoder } from "./text-cursor.js";
+
+/** Where a fresh key's random bytes land: one array for every connection, made on first use (not while the module loads). */
+let randomKey: Uint8Array | null = null;
 
 /** The tx buffer must hold a whole control frame with its header. */
 export const MIN_TX_BUFFER = 256;
@@ -89,7 +92,8 @@ export class Sender {
   /** buf as 32-bit words, made once, so masking goes a word at a time (null: buf is not 4-byte aligned). */
   private readonly words: Uint32Array | null;
   private readonly options: SenderOptions;
-  private readonly maskKey = new Uint8Array(4);
+  /** The current frame's masking key (4 bytes big-endian, as a number). */
+  private maskKey = 0;
   /** Made on the first text message (a connection that sends only bytes never pays for it). */
   private cursor: TextCursor | null = null;
 
@@ -428,11 +432,13 @@ export class Sender {
     }
     if (masking) {
       // §5.3: a fresh, unpredictable masking key for every frame.
-      this.options.platform.randomFill(this.maskKey);
-      buf[o++] = this.maskKey[0];
-      buf[o++] = this.maskKey[1];
-      buf[o++] = this.maskKey[2];
-      buf[o++] = this.maskKey[3];
+      const random = (randomKey ??= new Uint8Array(4));
+      this.options.platform.randomFill(random);
+      this.maskKey = readMaskKey(random, 0);
+      buf[o++] = random[0];
+      buf[o++] = random[1];
+      buf[o++] = random[2];
+      buf[o++] = random[3];
     }
     return o;
   }

@@ -1,0 +1,363 @@
+// `npm run bench` (via run.mjs), or `npm run bench -- xs-memory`: websock's
+// memory inside the real XS engine (xsnap-worker), through the public
+// websock_* API over the XS test host, against a `ws` server on 127.0.0.1
+// (its /echo and /silent routes; test/relay.ts carries the bytes):
+//   1. importing websock (and the test host), its first use (the host
+//      installed, the API bound, websock_last_error() once), and the first
+//      connection: open, then what stays once it is closed;
+//   2. each further idle open connection (rx and tx 1 KiB);
+//   3. 1,000 sequential 1 KiB binary echoes through the callback model and
+//      through the websock_recv loop: what they retain, the garbage each
+//      message leaves for the collector, the collections that ran;
+//   4. text against binary sends of 1 KiB and 64 KiB: the garbage per send.
+//
+// What stays is read from a heap snapshot, which collects everything
+// collectable first (lib/xs-live-heap.ts): live slots and live chunk bytes.
+// Garbage is read from the meter: the slots in use after a run minus those
+// after a full collection just before it, for 1 and for 1 + N runs; the
+// difference over N cancels the setup and the reads themselves. xsnap counts
+// no collections, so a FinalizationRegistry probe inside XS tells whether one
+// ran during a run (a figure measured across a collection would be wrong).
+// The whole sequence runs twice, in two fresh workers, and every figure must
+// come out the same both times.
+
+import { isDeepStrictEqual } from "node:util";
+import { fileURLToPath } from "node:url";
+import { startWsServer, type WsTestServer } from "../../test/support/ws-server.js";
+import { Relay } from "../../test/xs/relay.js";
+import { bundleForXs, decodeJson, startXsWorker, xsEngineVersion, type Delivery, type XsWorker } from "../../test/xs/xsnap-driver.js";
+import { formatCount, markdownTable } from "./lib/table.js";
+import { heapDifference, liveHeap, type LiveHeap } from "./lib/xs-live-heap.js";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+/** rx_buffer_size and tx_buffer_size of the idle and echo connections, the echo size and the read size. */
+const SMALL = 1024;
+/** rx and tx of the connection the send figures use (the default buffers, as xs-compute). */
+const SEND_BUFFER = 4096;
+const EXTRA_CONNECTIONS = 8;
+const ECHOES = 1000;
+const SEND_SIZES: Array<[string, number]> = [
+  ["1 KiB", 1024],
+  ["64 KiB", 65536],
+];
+const SEND_REPEAT = 8;
+/** Slots the heap is grown by before garbage is measured: more than 1 + ECHOES echoes, or 1 + SEND_REPEAT sends, leave. */
+const RESERVE_SLOTS = 2_000_000;
+const REPORT_MS = 60000;
+
+/** Garbage over one run: slots left for the collector, whether a collection ran, chunk space the worker had to add. */
+interface Garbage {
+  slots: number;
+  collections: number;
+  allocate: number;
+}
+
+interface Figures {
+  /** What evaluating an empty script leaves (XS keeps a key per script compiled): taken off every figure below. */
+  perEvaluation: LiveHeap;
+  importWebsock: LiveHeap;
+  importHost: LiveHeap;
+  installHost: LiveHeap;
+  firstUse: LiveHeap;
+  firstConnectionOpen: LiveHeap;
+  firstConnectionLeft: LiveHeap;
+  perIdleConnection: LiveHeap;
+  leftAfterClosingAll: LiveHeap;
+  echo: Record<"callback" | "recv", { retained: LiveHeap; collections: number; allocate: number; garbagePerMessage: number | null }>;
+  sends: Array<{ kind: "text" | "binary"; label: string; garbagePerSend: number | null; repeat: number }>;
+}
+
+/** The live heap at one point, and how many scripts had been evaluated by then. */
+interface Point {
+  heap: LiveHeap;
+  evaluations: number;
+}
+
+/** One xsnap worker with the relay, the driver and websock in it. */
+class XsSide {
+  readonly relay = new Relay();
+  readonly worker: XsWorker;
+  private evaluations = 0;
+  private perEvaluation: LiveHeap = { slots: 0, chunkBytes: 0, keys: 0 };
+
+  constructor() {
+    this.worker = startXsWorker({ handleCommand: (request) => this.relay.answer(request) });
+    this.relay.attach(this.worker);
+  }
+
+  evaluate(code: string): Promise<Delivery> {
+    this.evaluations++;
+    return this.worker.evaluate(code);
+  }
+
+  async point(): Promise<Point> {
+    return { heap: await liveHeap(this.worker), evaluations: this.evaluations };
+  }
+
+  /** What an empty script's evaluation leaves; taken off every later difference. */
+  async calibrate(): Promise<LiveHeap> {
+    const before = await this.point();
+    await this.evaluate("0");
+    this.perEvaluation = heapDifference((await this.point()).heap, before.heap);
+    return this.perEvaluation;
+  }
+
+  /** after - before, less what the scripts evaluated in between left of their own. */
+  difference(after: Point, before: Point): LiveHeap {
+    const d = heapDifference(after.heap, before.heap);
+    const n = after.evaluations - before.evaluations;
+    return { slots: d.slots - n * this.perEvaluation.slots, chunkBytes: d.chunkBytes - n * this.perEvaluation.chunkBytes, keys: d.keys - n * this.perEvaluation.keys };
+  }
+
+  /** Runs a driver step that ends with a REPORT; throws if it failed. */
+  async step(call: string): Promise<void> {
+    const report = this.relay.nextReport<{ ok: boolean; error?: string }>(REPORT_MS);
+    await this.evaluate(`XsMem.${call}`);
+    const r = await report;
+    if (!r.ok) throw new Error(`XsMem.${call}: ${r.error}`);
+    if (this.relay.errors.length > 0) throw this.relay.errors[0];
+  }
+
+  async collectionsSeen(): Promise<number> {
+    return decodeJson<{ collectionsSeen: number }>((await this.evaluate("XsMem.status()")).reply).collectionsSeen;
+  }
+
+  /** The garbage a step leaves: slots in use after it minus those right after a full collection before it. */
+  async garbage(call: string): Promise<Garbage> {
+    const before = (await this.evaluate("XsMem.collect()")).meter;
+    const seenBefore = await this.collectionsSeen();
+    await this.step(call);
+    const after = (await this.evaluate("0")).meter;
+    return { slots: after.currentHeapCount - before.currentHeapCount, collections: (await this.collectionsSeen()) - seenBefore, allocate: after.allocate - before.allocate };
+  }
+
+  /**
+   * Garbage per run: (garbage of call(1 + n) - garbage of call(1)) / n;
+   * null if a collection ran during either (the figure would be wrong).
+   */
+  async garbagePer(call: (count: number) => string, n: number): Promise<number | null> {
+    const one = await this.garbage(call(1));
+    const many = await this.garbage(call(1 + n));
+    return one.collections === 0 && many.collections === 0 ? (many.slots - one.slots) / n : null;
+  }
+
+  async close(): Promise<void> {
+    this.relay.shutdown();
+    const exit = await this.worker.close();
+    if (exit.code !== 0) throw new Error(`xsnap-worker exited with ${exit.code}`);
+  }
+}
+
+const bundles = {
+  websock: await bundleForXs({ contents: `export { createWebsock, websock_msg_hdr_init } from "./src/websock.ts";`, resolveDir: REPO }, "WebsockXs"),
+  host: await bundleForXs({ contents: `export { installXsTestHost } from "./hosts/xs-test/xs-test-host.ts";`, resolveDir: REPO }, "XsTestHostXs"),
+  driver: await bundleForXs(fileURLToPath(new URL("./xs-memory-entry.ts", import.meta.url)), "XsMem"),
+};
+
+async function measureAll(server: WsTestServer): Promise<Figures> {
+  const xs = new XsSide();
+  try {
+    const port = server.port;
+    const echoOne = `open(${port}, "/echo", 1, ${SMALL})`;
+    // 1. Import, first use, first connection.
+    await xs.evaluate(bundles.driver);
+    const perEvaluation = await xs.calibrate();
+    const bare = await xs.point();
+    await xs.evaluate(bundles.websock);
+    const withWebsock = await xs.point();
+    await xs.evaluate(bundles.host);
+    const withHost = await xs.point();
+    await xs.evaluate("XsMem.installHost()");
+    const installed = await xs.point();
+    await xs.evaluate("XsMem.firstUse()");
+    const used = await xs.point();
+    await xs.step(echoOne);
+    const firstOpen = await xs.point();
+    await xs.step("closeAll()");
+    const firstClosed = await xs.point();
+
+    // 2. Idle connections: 1, then 1 + EXTRA_CONNECTIONS.
+    await xs.step(echoOne);
+    const one = await xs.point();
+    await xs.step(`open(${port}, "/echo", ${EXTRA_CONNECTIONS}, ${SMALL})`);
+    const many = await xs.point();
+    await xs.step("closeAll()");
+    const allClosed = await xs.point();
+    const perConnection = xs.difference(many, one);
+
+    // 3. Echoes on one connection, each model warmed up by one echo first.
+    //    What 1 + ECHOES echoes retain, and the collections they meet, in xsnap's heap as it is;
+    //    then, in a heap grown to hold their garbage, the garbage per echo.
+    await xs.step(echoOne);
+    await xs.evaluate(`XsMem.prepare(${SMALL}, ${SMALL})`);
+    const echo = {} as Figures["echo"];
+    const models = [["callback", "echoByCallback"], ["recv", "echoByRecv"]] as const;
+    for (const [model, call] of models) {
+      await xs.step(`${call}(1)`);
+      const before = await xs.point();
+      const run = await xs.garbage(`${call}(${ECHOES})`);
+      echo[model] = { retained: xs.difference(await xs.point(), before), collections: run.collections, allocate: run.allocate, garbagePerMessage: null };
+    }
+    await xs.evaluate(`XsMem.reserve(${RESERVE_SLOTS})`);
+    for (const [model, call] of models) echo[model].garbagePerMessage = await xs.garbagePer((n) => `${call}(${n})`, ECHOES);
+    await xs.step("closeAll()");
+
+    // 4. Sends to a server that reads and discards; fewer repeats if a collection still runs during them.
+    await xs.step(`open(${port}, "/silent", 1, ${SEND_BUFFER})`);
+    const sends: Figures["sends"] = [];
+    for (const [label, size] of SEND_SIZES) {
+      await xs.evaluate(`XsMem.prepare(${size}, ${SEND_BUFFER})`);
+      for (const kind of ["text", "binary"] as const) {
+        await xs.step(`send("${kind}", 1)`);
+        let repeat = SEND_REPEAT;
+        let garbagePerSend = await xs.garbagePer((n) => `send("${kind}", ${n})`, repeat);
+        while (garbagePerSend === null && repeat > 1) {
+          repeat >>= 1;
+          garbagePerSend = await xs.garbagePer((n) => `send("${kind}", ${n})`, repeat);
+        }
+        sends.push({ kind, label, garbagePerSend, repeat });
+      }
+    }
+    await xs.step("closeAll()");
+
+    return {
+      perEvaluation,
+      importWebsock: xs.difference(withWebsock, bare),
+      importHost: xs.difference(withHost, withWebsock),
+      installHost: xs.difference(installed, withHost),
+      firstUse: xs.difference(used, installed),
+      firstConnectionOpen: xs.difference(firstOpen, used),
+      firstConnectionLeft: xs.difference(firstClosed, used),
+      perIdleConnection: { slots: perConnection.slots / EXTRA_CONNECTIONS, chunkBytes: perConnection.chunkBytes / EXTRA_CONNECTIONS, keys: perConnection.keys / EXTRA_CONNECTIONS },
+      leftAfterClosingAll: xs.difference(allClosed, firstClosed),
+      echo,
+      sends,
+    };
+  } finally {
+    await xs.close();
+  }
+}
+
+// ---- the table ----
+
+const ESP32_SLOT = 16;
+const SLOT_64 = 32;
+
+function bytes(n: number): string {
+  return `${formatCount(n)} B`;
+}
+
+function ram(slots: number, chunkBytes: number, slotBytes: number): number {
+  return slots * slotBytes + chunkBytes;
+}
+
+/** A row for a live-heap figure: slots, chunk bytes, keys, RAM at 16 B and 32 B slots, the goal, whether it is met. */
+function heapRow(figure: string, h: LiveHeap, goal = "", met = ""): string[] {
+  return [figure, formatCount(h.slots), bytes(h.chunkBytes), formatCount(h.keys), bytes(ram(h.slots, h.chunkBytes, ESP32_SLOT)), bytes(ram(h.slots, h.chunkBytes, SLOT_64)), goal, met];
+}
+
+function yesNo(ok: boolean): string {
+  return ok ? "yes" : "**no**";
+}
+
+function table(f: Figures): string {
+  const rows: string[][] = [];
+  const sum = (a: LiveHeap, b: LiveHeap): LiveHeap => ({ slots: a.slots + b.slots, chunkBytes: a.chunkBytes + b.chunkBytes, keys: a.keys + b.keys });
+  const importAndUse = sum(f.importWebsock, f.firstUse);
+  rows.push(heapRow("import websock (src/websock.ts bundle evaluated)", f.importWebsock));
+  rows.push(heapRow("first use: the API bound to the host, websock_last_error() once", f.firstUse));
+  rows.push(heapRow("import websock + first use", importAndUse, "≤ 2,048 B", yesNo(ram(importAndUse.slots, importAndUse.chunkBytes, ESP32_SLOT) <= 2048)));
+  rows.push(heapRow("(the XS test host: import)", f.importHost));
+  rows.push(heapRow("(the XS test host: installXsTestHost())", f.installHost));
+  rows.push(heapRow("first connection open (rx + tx 1 KiB)", f.firstConnectionOpen));
+  rows.push(heapRow("left once the first connection is closed", f.firstConnectionLeft));
+  const c = f.perIdleConnection;
+  rows.push(heapRow("per further idle open connection (rx + tx 1 KiB)", c));
+  rows.push([
+    "per idle connection beyond rx + tx",
+    formatCount(c.slots),
+    bytes(c.chunkBytes - 2 * SMALL),
+    formatCount(c.keys),
+    bytes(ram(c.slots, c.chunkBytes - 2 * SMALL, ESP32_SLOT)),
+    bytes(ram(c.slots, c.chunkBytes - 2 * SMALL, SLOT_64)),
+    "≤ 100 slots and ≤ 512 B chunk",
+    yesNo(c.slots <= 100 && c.chunkBytes - 2 * SMALL <= 512),
+  ]);
+  rows.push(heapRow(`left after closing ${1 + EXTRA_CONNECTIONS} connections`, f.leftAfterClosingAll, "0", yesNo(f.leftAfterClosingAll.slots === 0 && f.leftAfterClosingAll.chunkBytes === 0)));
+  for (const [model, label] of [["callback", "callback model"], ["recv", "websock_recv loop"]] as const) {
+    const e = f.echo[model];
+    rows.push(heapRow(`${label}: retained by ${formatCount(ECHOES)} × 1 KiB echoes`, e.retained, "0", yesNo(e.retained.slots === 0 && e.retained.chunkBytes === 0)));
+    const g = e.garbagePerMessage;
+    rows.push([
+      `${label}: garbage per echo (slots left for the collector)`,
+      g === null ? "n/a (a collection ran)" : formatCount(g),
+      "not measurable",
+      "",
+      g === null ? "" : bytes(g * ESP32_SLOT),
+      g === null ? "" : bytes(g * SLOT_64),
+      model === "recv" ? "≤ 10 slots" : "",
+      model === "recv" && g !== null ? yesNo(g <= 10) : "",
+    ]);
+    rows.push([
+      `${label}: collections during ${formatCount(ECHOES)} echoes in xsnap's heap; chunk space added`,
+      formatCount(e.collections),
+      bytes(e.allocate),
+      "",
+      "",
+      "",
+      model === "callback" ? "(≤ 8 GCs in the simulator's creation)" : "",
+      "",
+    ]);
+  }
+  for (const [label] of SEND_SIZES) {
+    const text = f.sends.find((s) => s.kind === "text" && s.label === label)!;
+    const binary = f.sends.find((s) => s.kind === "binary" && s.label === label)!;
+    for (const s of [text, binary]) {
+      const g = s.garbagePerSend;
+      rows.push([
+        `${label} ${s.kind} send: garbage per send (slots)${s.repeat !== SEND_REPEAT ? ` (over ${s.repeat})` : ""}`,
+        g === null ? "n/a (a collection ran)" : formatCount(g),
+        "not measurable",
+        "",
+        g === null ? "" : bytes(g * ESP32_SLOT),
+        g === null ? "" : bytes(g * SLOT_64),
+        s.kind === "text" ? "≤ binary" : "",
+        s.kind === "text" && g !== null && binary.garbagePerSend !== null ? yesNo(g <= binary.garbagePerSend) : "",
+      ]);
+    }
+  }
+  return markdownTable(["figure", "slots", "chunk", "keys", "RAM, 16 B slots (ESP32)", "RAM, 32 B slots (64-bit)", "goal (issue 17)", "met"], rows, 1);
+}
+
+const started = Date.now();
+const server = await startWsServer();
+try {
+  const first = await measureAll(server);
+  const second = await measureAll(server);
+  if (!isDeepStrictEqual(first, second)) {
+    throw new Error(`two runs disagree: not deterministic\n${JSON.stringify(first)}\n${JSON.stringify(second)}`);
+  }
+  console.log(`websock's memory inside XS (${xsEngineVersion()}), through the websock_* API over the XS test host and a ws server on 127.0.0.1\n`);
+  console.log(table(first));
+  const e = first.perEvaluation;
+  console.log(
+    `\n(live figures: from heap snapshots, which collect everything collectable first: slots, chunk bytes as the 64-bit snapshot` +
+      ` stores them, keys added to the key table; less what evaluating a script leaves of its own (${e.slots} slot, ${e.chunkBytes} B,` +
+      ` ${e.keys} key each, measured). RAM = slots × 16 B (ESP32) or × 32 B (64-bit) + chunk bytes (the 64-bit ones in both columns).` +
+      ` xsnap preloads nothing: the import rows include the byte code and every object the modules make, which a preloaded module` +
+      ` keeps in flash on ESP32.\n` +
+      ` garbage: slots in use after a run minus those after a full collection just before it, for ${1 + ECHOES} echoes less 1 echo,` +
+      ` over ${ECHOES} (sends: ${1 + SEND_REPEAT} less 1, over ${SEND_REPEAT}, or fewer where said), in a slot heap first grown by` +
+      ` ${formatCount(RESERVE_SLOTS)} slots so that no collection runs (a FinalizationRegistry probe checks; n/a if one still did).` +
+      ` It includes the XS test host's own objects per delivery (the event's ArrayBuffer and view, each write's request). Chunk` +
+      ` garbage cannot be read: the meter has no chunk count and a snapshot collects first. xsnap-worker counts no collections` +
+      ` (built without mxInstrument): "collections" counts the deliveries in which the probe saw one, in xsnap's own creation` +
+      ` (256 Ki slots, 32 MiB chunks: far larger than a device's); "chunk space added" is the meter's allocate.` +
+      ` Echoes: binary, 1 KiB, one in flight, rx and tx ${SMALL} B; the recv loop awaits websock_send_binary and each websock_recv` +
+      ` (${SMALL} B reads, no timeout); the callback sends the next echo without awaiting. Sends: to a server that discards them,` +
+      ` rx and tx ${SEND_BUFFER} B, each send awaited, text is ASCII. Every figure measured twice, in two fresh workers, and` +
+      ` identical. ${((Date.now() - started) / 1000).toFixed(1)} s in all)`,
+  );
+} finally {
+  await server.stop();
+}

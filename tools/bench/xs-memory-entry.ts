@@ -6,7 +6,7 @@
 // what importing them costs is measured apart from this driver.
 //
 // Each step is one call from Node. Those that need the network start here
-// and end in a later delivery with one REPORT ({ ok, error? }); Node reads
+// and end in a later delivery with one REPORT ({ ok, pieces } or { ok, error }); Node reads
 // the heap between steps. Nothing here allocates per message beyond what the
 // API call itself needs: buffers and payloads are made before a run starts.
 
@@ -69,8 +69,11 @@ export function status(): ArrayBuffer {
   return reply({ collectionsSeen, handles: handles.length });
 }
 
+/** Pieces received by the current run (websock_recv calls that returned data, or callback calls). */
+let pieces = 0;
+
 function done(error?: string): void {
-  host!.report(error === undefined ? { ok: true } : { ok: false, error });
+  host!.report(error === undefined ? { ok: true, pieces } : { ok: false, error });
 }
 
 function failure(what: string, h?: websock_handle_t): string {
@@ -138,7 +141,9 @@ export function echoByCallback(count: number): void {
   const a = api!;
   let left = count;
   let got = 0;
+  pieces = 0;
   const code = a.websock_set_callback(h, (_h, piece, data) => {
+    pieces++;
     got += data.length;
     if (!piece.fin || piece.bytesleft !== 0) return;
     if (got !== payload.length) {
@@ -161,6 +166,7 @@ export function echoByCallback(count: number): void {
 export function echoByRecv(count: number): void {
   const h = handles[0];
   const a = api!;
+  pieces = 0;
   void (async () => {
     for (let m = 0; m < count; m++) {
       if ((await a.websock_send_binary(h, payload)) !== 0) return done(failure("websock_send_binary", h));
@@ -168,6 +174,7 @@ export function echoByRecv(count: number): void {
       for (;;) {
         const n = await a.websock_recv(h, hdr!, readBuffer, readBuffer.length, WAIT_FOREVER);
         if (n < 0) return done(failure("websock_recv", h));
+        pieces++;
         got += n;
         if (hdr!.fin && hdr!.bytesleft === 0) break;
       }
@@ -181,6 +188,7 @@ export function echoByRecv(count: number): void {
 export function send(kind: "text" | "binary", count: number): void {
   const h = handles[0];
   const a = api!;
+  pieces = 0;
   void (async () => {
     for (let m = 0; m < count; m++) {
       const code = kind === "text" ? await a.websock_send_text(h, text) : await a.websock_send_binary(h, payload);

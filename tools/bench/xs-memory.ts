@@ -50,7 +50,12 @@ interface Garbage {
   slots: number;
   collections: number;
   allocate: number;
+  /** Pieces the run received (websock_recv returns, or callback calls). */
+  pieces: number;
 }
+
+/** Garbage per message, and pieces per message; null if a collection ran (the figure would be wrong). */
+type PerMessage = { slots: number; pieces: number } | null;
 
 interface Figures {
   /** What evaluating an empty script leaves (XS keeps a key per script compiled): taken off every figure below. */
@@ -63,8 +68,10 @@ interface Figures {
   firstConnectionLeft: LiveHeap;
   perIdleConnection: LiveHeap;
   leftAfterClosingAll: LiveHeap;
-  echo: Record<"callback" | "recv", { retained: LiveHeap; collections: number; allocate: number; garbagePerMessage: number | null }>;
-  sends: Array<{ kind: "text" | "binary"; label: string; garbagePerSend: number | null; repeat: number }>;
+  echo: Record<"callback" | "recv", { retained: LiveHeap; collections: number; allocate: number; garbage: PerMessage }>;
+  /** The send share of an echo: a 1 KiB binary send alone, awaited, on a connection of the echoes' buffers. */
+  echoSend: PerMessage;
+  sends: Array<{ kind: "text" | "binary"; label: string; garbage: PerMessage; repeat: number }>;
 }
 
 /** The live heap at one point, and how many scripts had been evaluated by then. */
@@ -110,12 +117,13 @@ class XsSide {
   }
 
   /** Runs a driver step that ends with a REPORT; throws if it failed. */
-  async step(call: string): Promise<void> {
-    const report = this.relay.nextReport<{ ok: boolean; error?: string }>(REPORT_MS);
+  async step(call: string): Promise<{ pieces: number }> {
+    const report = this.relay.nextReport<{ ok: boolean; error?: string; pieces?: number }>(REPORT_MS);
     await this.evaluate(`XsMem.${call}`);
     const r = await report;
     if (!r.ok) throw new Error(`XsMem.${call}: ${r.error}`);
     if (this.relay.errors.length > 0) throw this.relay.errors[0];
+    return { pieces: r.pieces ?? 0 };
   }
 
   async collectionsSeen(): Promise<number> {
@@ -126,19 +134,25 @@ class XsSide {
   async garbage(call: string): Promise<Garbage> {
     const before = (await this.evaluate("XsMem.collect()")).meter;
     const seenBefore = await this.collectionsSeen();
-    await this.step(call);
+    const { pieces } = await this.step(call);
     const after = (await this.evaluate("0")).meter;
-    return { slots: after.currentHeapCount - before.currentHeapCount, collections: (await this.collectionsSeen()) - seenBefore, allocate: after.allocate - before.allocate };
+    return {
+      slots: after.currentHeapCount - before.currentHeapCount,
+      collections: (await this.collectionsSeen()) - seenBefore,
+      allocate: after.allocate - before.allocate,
+      pieces,
+    };
   }
 
   /**
    * Garbage per run: (garbage of call(1 + n) - garbage of call(1)) / n;
    * null if a collection ran during either (the figure would be wrong).
    */
-  async garbagePer(call: (count: number) => string, n: number): Promise<number | null> {
+  async garbagePer(call: (count: number) => string, n: number): Promise<PerMessage> {
     const one = await this.garbage(call(1));
     const many = await this.garbage(call(1 + n));
-    return one.collections === 0 && many.collections === 0 ? (many.slots - one.slots) / n : null;
+    if (one.collections !== 0 || many.collections !== 0) return null;
+    return { slots: (many.slots - one.slots) / n, pieces: (many.pieces - one.pieces) / n };
   }
 
   async close(): Promise<void> {
@@ -196,10 +210,15 @@ async function measureAll(server: WsTestServer): Promise<Figures> {
       await xs.step(`${call}(1)`);
       const before = await xs.point();
       const run = await xs.garbage(`${call}(${ECHOES})`);
-      echo[model] = { retained: xs.difference(await xs.point(), before), collections: run.collections, allocate: run.allocate, garbagePerMessage: null };
+      echo[model] = { retained: xs.difference(await xs.point(), before), collections: run.collections, allocate: run.allocate, garbage: null };
     }
     await xs.evaluate(`XsMem.reserve(${RESERVE_SLOTS})`);
-    for (const [model, call] of models) echo[model].garbagePerMessage = await xs.garbagePer((n) => `${call}(${n})`, ECHOES);
+    for (const [model, call] of models) echo[model].garbage = await xs.garbagePer((n) => `${call}(${n})`, ECHOES);
+    await xs.step("closeAll()");
+    // The send share: the same sends, awaited, to a server that does not answer.
+    await xs.step(`open(${port}, "/silent", 1, ${SMALL})`);
+    await xs.step(`send("binary", 1)`);
+    const echoSend = await xs.garbagePer((n) => `send("binary", ${n})`, ECHOES);
     await xs.step("closeAll()");
 
     // 4. Sends to a server that reads and discards; fewer repeats if a collection still runs during them.
@@ -210,12 +229,12 @@ async function measureAll(server: WsTestServer): Promise<Figures> {
       for (const kind of ["text", "binary"] as const) {
         await xs.step(`send("${kind}", 1)`);
         let repeat = SEND_REPEAT;
-        let garbagePerSend = await xs.garbagePer((n) => `send("${kind}", ${n})`, repeat);
-        while (garbagePerSend === null && repeat > 1) {
+        let garbage = await xs.garbagePer((n) => `send("${kind}", ${n})`, repeat);
+        while (garbage === null && repeat > 1) {
           repeat >>= 1;
-          garbagePerSend = await xs.garbagePer((n) => `send("${kind}", ${n})`, repeat);
+          garbage = await xs.garbagePer((n) => `send("${kind}", ${n})`, repeat);
         }
-        sends.push({ kind, label, garbagePerSend, repeat });
+        sends.push({ kind, label, garbage, repeat });
       }
     }
     await xs.step("closeAll()");
@@ -231,6 +250,7 @@ async function measureAll(server: WsTestServer): Promise<Figures> {
       perIdleConnection: { slots: perConnection.slots / EXTRA_CONNECTIONS, chunkBytes: perConnection.chunkBytes / EXTRA_CONNECTIONS, keys: perConnection.keys / EXTRA_CONNECTIONS },
       leftAfterClosingAll: xs.difference(allClosed, firstClosed),
       echo,
+      echoSend,
       sends,
     };
   } finally {
@@ -244,7 +264,7 @@ const ESP32_SLOT = 16;
 const SLOT_64 = 32;
 
 function bytes(n: number): string {
-  return `${formatCount(n)} B`;
+  return `${formatCount(Math.round(n))} B`;
 }
 
 function ram(slots: number, chunkBytes: number, slotBytes: number): number {
@@ -284,46 +304,39 @@ function table(f: Figures): string {
     yesNo(c.slots <= 100 && c.chunkBytes - 2 * SMALL <= 512),
   ]);
   rows.push(heapRow(`left after closing ${1 + EXTRA_CONNECTIONS} connections`, f.leftAfterClosingAll, "0", yesNo(f.leftAfterClosingAll.slots === 0 && f.leftAfterClosingAll.chunkBytes === 0)));
+  /** A row for a garbage figure (slots per message; chunks cannot be read). */
+  const garbageRow = (figure: string, g: PerMessage, goal = "", met = ""): string[] => [
+    figure,
+    g === null ? "n/a (a collection ran)" : formatCount(g.slots),
+    "not measurable",
+    "",
+    g === null ? "" : bytes(g.slots * ESP32_SLOT),
+    g === null ? "" : bytes(g.slots * SLOT_64),
+    goal,
+    met,
+  ];
+  const pieces = (g: PerMessage): string => (g === null || g.pieces === 0 ? "" : `, ${formatCount(g.pieces)} piece${g.pieces === 1 ? "" : "s"} each`);
   for (const [model, label] of [["callback", "callback model"], ["recv", "websock_recv loop"]] as const) {
     const e = f.echo[model];
     rows.push(heapRow(`${label}: retained by ${formatCount(ECHOES)} × 1 KiB echoes`, e.retained, "0", yesNo(e.retained.slots === 0 && e.retained.chunkBytes === 0)));
-    const g = e.garbagePerMessage;
-    rows.push([
-      `${label}: garbage per echo (slots left for the collector)`,
-      g === null ? "n/a (a collection ran)" : formatCount(g),
-      "not measurable",
-      "",
-      g === null ? "" : bytes(g * ESP32_SLOT),
-      g === null ? "" : bytes(g * SLOT_64),
-      model === "recv" ? "≤ 10 slots" : "",
-      model === "recv" && g !== null ? yesNo(g <= 10) : "",
-    ]);
-    rows.push([
-      `${label}: collections during ${formatCount(ECHOES)} echoes in xsnap's heap; chunk space added`,
-      formatCount(e.collections),
-      bytes(e.allocate),
-      "",
-      "",
-      "",
-      model === "callback" ? "(≤ 8 GCs in the simulator's creation)" : "",
-      "",
-    ]);
+    rows.push(garbageRow(`${label}: garbage per echo, send + receive (slots left for the collector${pieces(e.garbage)})`, e.garbage));
+    rows.push([`${label}: collections during ${formatCount(ECHOES)} echoes in xsnap's heap; chunk space added`, formatCount(e.collections), bytes(e.allocate), "", "", "", model === "callback" ? "(≤ 8 GCs: simulator creation)" : "", ""]);
   }
+  rows.push(garbageRow("the send share of an echo: a 1 KiB binary send alone, awaited", f.echoSend));
+  const share = (g: PerMessage): PerMessage => (g === null || f.echoSend === null ? null : { slots: g.slots - f.echoSend.slots, pieces: g.pieces });
+  rows.push(garbageRow("callback model: per message received (echo less the send; its send is not awaited, so about)", share(f.echo.callback.garbage)));
+  const recvShare = share(f.echo.recv.garbage);
+  rows.push(garbageRow("websock_recv loop: per message received (echo less the send)", recvShare, "≤ 10 slots", recvShare === null ? "" : yesNo(recvShare.slots <= 10)));
   for (const [label] of SEND_SIZES) {
-    const text = f.sends.find((s) => s.kind === "text" && s.label === label)!;
     const binary = f.sends.find((s) => s.kind === "binary" && s.label === label)!;
-    for (const s of [text, binary]) {
-      const g = s.garbagePerSend;
-      rows.push([
-        `${label} ${s.kind} send: garbage per send (slots)${s.repeat !== SEND_REPEAT ? ` (over ${s.repeat})` : ""}`,
-        g === null ? "n/a (a collection ran)" : formatCount(g),
-        "not measurable",
-        "",
-        g === null ? "" : bytes(g * ESP32_SLOT),
-        g === null ? "" : bytes(g * SLOT_64),
-        s.kind === "text" ? "≤ binary" : "",
-        s.kind === "text" && g !== null && binary.garbagePerSend !== null ? yesNo(g <= binary.garbagePerSend) : "",
-      ]);
+    for (const s of [f.sends.find((x) => x.kind === "text" && x.label === label)!, binary]) {
+      const text = s.kind === "text";
+      rows.push(garbageRow(
+        `${label} ${s.kind} send: garbage per send${s.repeat !== SEND_REPEAT ? ` (over ${s.repeat})` : ""}`,
+        s.garbage,
+        text ? "≤ binary" : "",
+        text && s.garbage !== null && binary.garbage !== null ? yesNo(s.garbage.slots <= binary.garbage.slots) : "",
+      ));
     }
   }
   return markdownTable(["figure", "slots", "chunk", "keys", "RAM, 16 B slots (ESP32)", "RAM, 32 B slots (64-bit)", "goal (issue 17)", "met"], rows, 1);

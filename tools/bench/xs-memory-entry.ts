@@ -13,6 +13,7 @@
 import type { createWebsock as CreateWebsock, websock_msg_hdr_init as MsgHdrInit, WebsockApi } from "../../src/websock.js";
 import type { installXsTestHost as InstallXsTestHost, XsTestHost } from "../../hosts/xs-test/xs-test-host.js";
 import type { websock_handle_t, websock_msg_hdr_t } from "../../src/types.js";
+import type { Transport, TransportHandlers } from "../../src/host.js";
 
 /** The websock bundle: the facade's binder, and the header constructor of the API. */
 declare const WebsockXs: { createWebsock: typeof CreateWebsock; websock_msg_hdr_init: typeof MsgHdrInit };
@@ -196,4 +197,51 @@ export function send(kind: "text" | "binary", count: number): void {
     }
     done();
   })();
+}
+
+// ---- the test host alone ----
+// The XS test host's own share of an echo, without websock: its Transport
+// (from the installer's Host) to a TCP server that answers each
+// payload-sized request with as many bytes in one write. The same sizes, the
+// same read buffer, no WebSocket framing.
+
+let raw: Transport | null = null;
+let rawLeft = 0;
+let rawGot = 0;
+
+const rawHandlers: TransportHandlers = {
+  onConnect: () => done(),
+  onReadable: () => {
+    for (;;) {
+      const n = raw!.read(readBuffer, 0, readBuffer.length);
+      if (n === 0) break;
+      pieces++;
+      rawGot += n;
+    }
+    if (rawGot < payload.length) return;
+    rawGot = 0;
+    if (--rawLeft > 0) raw!.write(payload);
+    else done();
+  },
+  onWritable: () => {},
+  onEnd: () => {},
+  onError: (f) => done(`raw transport: ${f.kind} ${f.message}`),
+};
+
+/** Connects the bare transport (REPORT once connected). */
+export function openRaw(port: number): void {
+  raw = host!.host.connect({ hostname: "127.0.0.1", port, secured: false, ssl: {} }, rawHandlers);
+}
+
+/** `count` sequential round trips of the prepared payload through the bare transport. */
+export function rawEcho(count: number): void {
+  rawLeft = count;
+  rawGot = 0;
+  pieces = 0;
+  raw!.write(payload);
+}
+
+export function closeRaw(): void {
+  raw?.destroy();
+  raw = null;
 }

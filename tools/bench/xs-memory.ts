@@ -1,14 +1,15 @@
 // `npm run bench` (via run.mjs), or `npm run bench -- xs-memory`: websock's
 // memory inside the real XS engine (xsnap-worker), through the public
 // websock_* API over the XS test host, against a `ws` server on 127.0.0.1
-// (its /echo and /silent routes; test/relay.ts carries the bytes):
-//   1. importing websock (and the test host), its first use (the host
-//      installed, the API bound, websock_last_error() once), and the first
-//      connection: open, then what stays once it is closed;
+// (its /echo and /silent routes; test/xs/relay.ts carries the bytes):
+//   1. importing websock, its first use (the API bound to the host,
+//      websock_last_error() once), the first connection: open, then what
+//      stays once it is closed (the test host's own cost apart);
 //   2. each further idle open connection (rx and tx 1 KiB);
 //   3. 1,000 sequential 1 KiB binary echoes through the callback model and
 //      through the websock_recv loop: what they retain, the garbage each
-//      message leaves for the collector, the collections that ran;
+//      echo leaves for the collector, the collections that ran; the same
+//      sends alone, so that the receive side's share stands apart;
 //   4. text against binary sends of 1 KiB and 64 KiB: the garbage per send.
 //
 // What stays is read from a heap snapshot, which collects everything
@@ -21,6 +22,8 @@
 // The whole sequence runs twice, in two fresh workers, and every figure must
 // come out the same both times.
 
+import net from "node:net";
+import type { AddressInfo } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { fileURLToPath } from "node:url";
 import { startWsServer, type WsTestServer } from "../../test/support/ws-server.js";
@@ -71,6 +74,8 @@ interface Figures {
   echo: Record<"callback" | "recv", { retained: LiveHeap; collections: number; allocate: number; garbage: PerMessage }>;
   /** The send share of an echo: a 1 KiB binary send alone, awaited, on a connection of the echoes' buffers. */
   echoSend: PerMessage;
+  /** The XS test host's own share of an echo: 1 KiB out and back through its bare Transport. */
+  hostEcho: PerMessage;
   sends: Array<{ kind: "text" | "binary"; label: string; garbage: PerMessage; repeat: number }>;
 }
 
@@ -162,13 +167,38 @@ class XsSide {
   }
 }
 
+/** A TCP server that answers every `size` bytes received with `size` bytes, in one write: the bare transport's peer. */
+async function startRawEchoServer(size: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    let pending = 0;
+    socket.on("data", (chunk) => {
+      pending += chunk.length;
+      for (; pending >= size; pending -= size) socket.write(Buffer.alloc(size, 0x5a));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 const bundles = {
   websock: await bundleForXs({ contents: `export { createWebsock, websock_msg_hdr_init } from "./src/websock.ts";`, resolveDir: REPO }, "WebsockXs"),
   host: await bundleForXs({ contents: `export { installXsTestHost } from "./hosts/xs-test/xs-test-host.ts";`, resolveDir: REPO }, "XsTestHostXs"),
   driver: await bundleForXs(fileURLToPath(new URL("./xs-memory-entry.ts", import.meta.url)), "XsMem"),
 };
 
-async function measureAll(server: WsTestServer): Promise<Figures> {
+async function measureAll(server: WsTestServer, rawPort: number): Promise<Figures> {
   const xs = new XsSide();
   try {
     const port = server.port;
@@ -220,6 +250,10 @@ async function measureAll(server: WsTestServer): Promise<Figures> {
     await xs.step(`send("binary", 1)`);
     const echoSend = await xs.garbagePer((n) => `send("binary", ${n})`, ECHOES);
     await xs.step("closeAll()");
+    await xs.step(`openRaw(${rawPort})`);
+    await xs.step("rawEcho(1)");
+    const hostEcho = await xs.garbagePer((n) => `rawEcho(${n})`, ECHOES);
+    await xs.evaluate("XsMem.closeRaw()");
 
     // 4. Sends to a server that reads and discards; fewer repeats if a collection still runs during them.
     await xs.step(`open(${port}, "/silent", 1, ${SEND_BUFFER})`);
@@ -251,6 +285,7 @@ async function measureAll(server: WsTestServer): Promise<Figures> {
       leftAfterClosingAll: xs.difference(allClosed, firstClosed),
       echo,
       echoSend,
+      hostEcho,
       sends,
     };
   } finally {
@@ -323,9 +358,10 @@ function table(f: Figures): string {
     rows.push([`${label}: collections during ${formatCount(ECHOES)} echoes in xsnap's heap; chunk space added`, formatCount(e.collections), bytes(e.allocate), "", "", "", model === "callback" ? "(≤ 8 GCs: simulator creation)" : "", ""]);
   }
   rows.push(garbageRow("the send share of an echo: a 1 KiB binary send alone, awaited", f.echoSend));
-  const share = (g: PerMessage): PerMessage => (g === null || f.echoSend === null ? null : { slots: g.slots - f.echoSend.slots, pieces: g.pieces });
-  rows.push(garbageRow("callback model: per message received (echo less the send; its send is not awaited, so about)", share(f.echo.callback.garbage)));
-  const recvShare = share(f.echo.recv.garbage);
+  rows.push(garbageRow(`the XS test host's own share: 1 KiB out and back through its bare Transport${pieces(f.hostEcho)}`, f.hostEcho));
+  // The callback model's send is not awaited (a callback cannot wait): the awaited send alone is no share of its echo.
+  const recv = f.echo.recv.garbage;
+  const recvShare: PerMessage = recv === null || f.echoSend === null ? null : { slots: recv.slots - f.echoSend.slots, pieces: recv.pieces };
   rows.push(garbageRow("websock_recv loop: per message received (echo less the send)", recvShare, "≤ 10 slots", recvShare === null ? "" : yesNo(recvShare.slots <= 10)));
   for (const [label] of SEND_SIZES) {
     const binary = f.sends.find((s) => s.kind === "binary" && s.label === label)!;
@@ -344,9 +380,10 @@ function table(f: Figures): string {
 
 const started = Date.now();
 const server = await startWsServer();
+const raw = await startRawEchoServer(SMALL);
 try {
-  const first = await measureAll(server);
-  const second = await measureAll(server);
+  const first = await measureAll(server, raw.port);
+  const second = await measureAll(server, raw.port);
   if (!isDeepStrictEqual(first, second)) {
     throw new Error(`two runs disagree: not deterministic\n${JSON.stringify(first)}\n${JSON.stringify(second)}`);
   }
@@ -372,5 +409,6 @@ try {
       ` identical. ${((Date.now() - started) / 1000).toFixed(1)} s in all)`,
   );
 } finally {
+  await raw.stop();
   await server.stop();
 }

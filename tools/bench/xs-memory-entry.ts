@@ -3,12 +3,14 @@
 // of the memory bench. It drives websock through its public websock_* API
 // only, over the XS test host, and brings in neither: xs-memory.ts evaluates
 // websock and the host as bundles of their own (the globals below), so that
-// what importing them costs is measured apart from this driver.
+// what importing them costs is measured apart from this driver. One step
+// goes around websock: the host's bare Transport, for the host's own share.
 //
 // Each step is one call from Node. Those that need the network start here
-// and end in a later delivery with one REPORT ({ ok, pieces } or { ok, error }); Node reads
-// the heap between steps. Nothing here allocates per message beyond what the
-// API call itself needs: buffers and payloads are made before a run starts.
+// and end in a later delivery with one REPORT ({ ok, pieces } or
+// { ok, error }); Node reads the heap between steps. Nothing here allocates
+// per message beyond what the API call itself needs: buffers and payloads
+// are made before a run starts.
 
 import type { createWebsock as CreateWebsock, websock_msg_hdr_init as MsgHdrInit, WebsockApi } from "../../src/websock.js";
 import type { installXsTestHost as InstallXsTestHost, XsTestHost } from "../../hosts/xs-test/xs-test-host.js";
@@ -55,7 +57,6 @@ export function collect(): void {
 export function reserve(slots: number): void {
   let chain: { next: unknown } | null = null;
   for (let i = 0; i < slots; i += 2) chain = { next: chain };
-  chain = null;
 }
 
 /** ASCII JSON as the delivery's reply (an ArrayBuffer), read by Node. */

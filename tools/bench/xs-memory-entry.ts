@@ -133,6 +133,26 @@ export function prepare(size: number, readSize: number): void {
   hdr = WebsockXs.websock_msg_hdr_init();
 }
 
+// The callback model's state: one callback per connection, registered at
+// its first run and kept (a connection serves one model: it never switches to
+// websock_recv, and a run never unregisters, so the runs measure the model,
+// not its setup).
+let callbackHandle: websock_handle_t | null = null;
+let echoesLeft = 0;
+let echoed = 0;
+
+function onPiece(h: websock_handle_t, piece: websock_msg_hdr_t, data: Uint8Array): void {
+  // The end of the connection comes as a last call with opcode -1: no run waits for it.
+  if (piece.opcode === -1) return;
+  pieces++;
+  echoed += data.length;
+  if (!piece.fin || piece.bytesleft !== 0) return;
+  if (echoed !== payload.length) return done(`echo of ${echoed} bytes, sent ${payload.length}`);
+  echoed = 0;
+  if (--echoesLeft > 0) void api!.websock_send_binary(h, payload);
+  else done();
+}
+
 /**
  * `count` sequential binary echoes on the first open connection through the
  * callback model: each whole echo received in the callback sends the next
@@ -140,28 +160,14 @@ export function prepare(size: number, readSize: number): void {
  */
 export function echoByCallback(count: number): void {
   const h = handles[0];
-  const a = api!;
-  let left = count;
-  let got = 0;
+  if (callbackHandle !== h) {
+    if (api!.websock_set_callback(h, onPiece) !== 0) return done(failure("websock_set_callback", h));
+    callbackHandle = h;
+  }
+  echoesLeft = count;
+  echoed = 0;
   pieces = 0;
-  const code = a.websock_set_callback(h, (_h, piece, data) => {
-    pieces++;
-    got += data.length;
-    if (!piece.fin || piece.bytesleft !== 0) return;
-    if (got !== payload.length) {
-      a.websock_set_callback(h, null);
-      return done(`echo of ${got} bytes, sent ${payload.length}`);
-    }
-    got = 0;
-    if (--left > 0) {
-      void a.websock_send_binary(h, payload);
-      return;
-    }
-    a.websock_set_callback(h, null);
-    done();
-  });
-  if (code !== 0) return done(failure("websock_set_callback", h));
-  void a.websock_send_binary(h, payload);
+  void api!.websock_send_binary(h, payload);
 }
 
 /** `count` sequential binary echoes on the first open connection through the websock_recv loop (each call awaited; no timeout). */

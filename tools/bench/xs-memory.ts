@@ -231,22 +231,27 @@ async function measureAll(server: WsTestServer, rawPort: number): Promise<Figure
     const allClosed = await xs.point();
     const perConnection = xs.difference(many, one);
 
-    // 3. Echoes on one connection, each model warmed up by one echo first.
-    //    What 1 + ECHOES echoes retain, and the collections they meet, in xsnap's heap as it is;
+    // 3. Echoes, each model on a connection of its own, warmed up by one echo first.
+    //    What ECHOES echoes retain, and the collections they meet, in xsnap's heap as it is;
     //    then, in a heap grown to hold their garbage, the garbage per echo.
-    await xs.step(echoOne);
     await xs.evaluate(`XsMem.prepare(${SMALL}, ${SMALL})`);
     const echo = {} as Figures["echo"];
     const models = [["callback", "echoByCallback"], ["recv", "echoByRecv"]] as const;
     for (const [model, call] of models) {
+      await xs.step(echoOne);
       await xs.step(`${call}(1)`);
       const before = await xs.point();
       const run = await xs.garbage(`${call}(${ECHOES})`);
       echo[model] = { retained: xs.difference(await xs.point(), before), collections: run.collections, allocate: run.allocate, garbage: null };
+      await xs.step("closeAll()");
     }
     await xs.evaluate(`XsMem.reserve(${RESERVE_SLOTS})`);
-    for (const [model, call] of models) echo[model].garbage = await xs.garbagePer((n) => `${call}(${n})`, ECHOES);
-    await xs.step("closeAll()");
+    for (const [model, call] of models) {
+      await xs.step(echoOne);
+      await xs.step(`${call}(1)`);
+      echo[model].garbage = await xs.garbagePer((n) => `${call}(${n})`, ECHOES);
+      await xs.step("closeAll()");
+    }
     // The send share: the same sends, awaited, to a server that does not answer.
     await xs.step(`open(${port}, "/silent", 1, ${SMALL})`);
     await xs.step(`send("binary", 1)`);
@@ -405,8 +410,9 @@ try {
       ` garbage cannot be read: the meter has no chunk count and a snapshot collects first. xsnap-worker counts no collections` +
       ` (built without mxInstrument): "collections" counts the deliveries in which the probe saw one, in xsnap's own creation` +
       ` (256 Ki slots, 32 MiB chunks: far larger than a device's); "chunk space added" is the meter's allocate.` +
-      ` Echoes: binary, 1 KiB, one in flight, rx and tx ${SMALL} B; the recv loop awaits websock_send_binary and each websock_recv` +
-      ` (${SMALL} B reads, no timeout); the callback sends the next echo without awaiting. Sends: to a server that discards them,` +
+      ` Echoes: binary, 1 KiB, one in flight, rx and tx ${SMALL} B, each model on a connection of its own; the recv loop awaits` +
+      ` websock_send_binary and each websock_recv (${SMALL} B reads, no timeout); the callback, registered once per connection,` +
+      ` sends the next echo without awaiting. Sends: to a server that discards them,` +
       ` rx and tx ${SEND_BUFFER} B, each send awaited, text is ASCII. Every figure measured twice, in two fresh workers, and` +
       ` identical. ${((Date.now() - started) / 1000).toFixed(1)} s in all)`,
   );

@@ -12,13 +12,13 @@
 // per message beyond what the API call itself needs: buffers and payloads
 // are made before a run starts.
 
-import type { createWebsock as CreateWebsock, websock_msg_hdr_init as MsgHdrInit, WebsockApi } from "../../src/websock.js";
+import type { WebsockApi } from "../../src/websock.js";
 import type { installXsTestHost as InstallXsTestHost, XsTestHost } from "../../hosts/xs-test/xs-test-host.js";
 import type { websock_handle_t, websock_msg_hdr_t } from "../../src/types.js";
 import type { Transport, TransportHandlers } from "../../src/host.js";
 
-/** The websock bundle: the facade's binder, and the header constructor of the API. */
-declare const WebsockXs: { createWebsock: typeof CreateWebsock; websock_msg_hdr_init: typeof MsgHdrInit };
+/** The websock bundle: the whole module src/websock.ts, as an application imports it (nothing left out). */
+declare const WebsockXs: typeof import("../../src/websock.js");
 /** The XS test host's bundle: its public installer. */
 declare const XsTestHostXs: { installXsTestHost: typeof InstallXsTestHost };
 
@@ -190,6 +190,73 @@ export function echoByRecv(count: number): void {
     }
     done();
   })();
+}
+
+// ---- websock_recv_now, where the API has it (issue 17 adds it) ----
+// Nothing tells the application that bytes arrived but the host's events, so
+// it polls after each one: the XS test host's event handler is wrapped once.
+
+type RecvNow = (h: websock_handle_t, hdr: websock_msg_hdr_t, buf: Uint8Array, len: number) => number;
+
+function recvNowOf(): RecvNow | null {
+  const f = (api as unknown as { websock_recv_now?: RecvNow }).websock_recv_now;
+  return typeof f === "function" ? f : null;
+}
+
+export function hasRecvNow(): ArrayBuffer {
+  return reply(recvNowOf() !== null);
+}
+
+let poll: (() => void) | null = null;
+let pollAfterEvents = false;
+
+/**
+ * `count` sequential binary echoes on the first open connection through
+ * websock_recv_now, polled after every event from Node; as in the callback
+ * model, each whole echo sends the next message without awaiting it.
+ */
+export function echoByRecvNow(count: number): void {
+  const recvNow = recvNowOf()!;
+  const again = (WebsockXs.WEBSOCK_ERR as Readonly<Record<string, number>>).AGAIN;
+  const h = handles[0];
+  const a = api!;
+  if (!pollAfterEvents) {
+    const events = globalThis.handleCommand!;
+    globalThis.handleCommand = (message: ArrayBuffer): unknown => {
+      const result = events(message);
+      if (poll !== null) poll();
+      return result;
+    };
+    pollAfterEvents = true;
+  }
+  let left = count;
+  let got = 0;
+  pieces = 0;
+  poll = () => {
+    for (;;) {
+      const n = recvNow(h, hdr!, readBuffer, readBuffer.length);
+      if (n === again) return;
+      if (n < 0) {
+        poll = null;
+        return done(failure("websock_recv_now", h));
+      }
+      pieces++;
+      got += n;
+      if (!hdr!.fin || hdr!.bytesleft !== 0) continue;
+      if (got !== payload.length) {
+        poll = null;
+        return done(`echo of ${got} bytes, sent ${payload.length}`);
+      }
+      got = 0;
+      if (--left > 0) {
+        void a.websock_send_binary(h, payload);
+        continue;
+      }
+      poll = null;
+      return done();
+    }
+  };
+  void a.websock_send_binary(h, payload);
 }
 
 /** `count` sequential sends of the prepared message, text or binary, on the first open connection (each awaited). */

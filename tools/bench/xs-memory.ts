@@ -71,12 +71,20 @@ interface Figures {
   firstConnectionLeft: LiveHeap;
   perIdleConnection: LiveHeap;
   leftAfterClosingAll: LiveHeap;
-  echo: Record<"callback" | "recv", { retained: LiveHeap; collections: number; allocate: number; garbage: PerMessage }>;
+  /** recvNow: absent where the API has no websock_recv_now. */
+  echo: Record<"callback" | "recv", EchoFigures> & { recvNow?: EchoFigures };
   /** The send share of an echo: a 1 KiB binary send alone, awaited, on a connection of the echoes' buffers. */
   echoSend: PerMessage;
   /** The XS test host's own share of an echo: 1 KiB out and back through its bare Transport. */
   hostEcho: PerMessage;
   sends: Array<{ kind: "text" | "binary"; label: string; garbage: PerMessage; repeat: number }>;
+}
+
+interface EchoFigures {
+  retained: LiveHeap;
+  collections: number;
+  allocate: number;
+  garbage: PerMessage;
 }
 
 /** The live heap at one point, and how many scripts had been evaluated by then. */
@@ -193,7 +201,7 @@ async function startRawEchoServer(size: number): Promise<{ port: number; stop():
 }
 
 const bundles = {
-  websock: await bundleForXs({ contents: `export { createWebsock, websock_msg_hdr_init } from "./src/websock.ts";`, resolveDir: REPO }, "WebsockXs"),
+  websock: await bundleForXs({ contents: `export * from "./src/websock.ts";`, resolveDir: REPO }, "WebsockXs"),
   host: await bundleForXs({ contents: `export { installXsTestHost } from "./hosts/xs-test/xs-test-host.ts";`, resolveDir: REPO }, "XsTestHostXs"),
   driver: await bundleForXs(fileURLToPath(new URL("./xs-memory-entry.ts", import.meta.url)), "XsMem"),
 };
@@ -236,7 +244,8 @@ async function measureAll(server: WsTestServer, rawPort: number): Promise<Figure
     //    then, in a heap grown to hold their garbage, the garbage per echo.
     await xs.evaluate(`XsMem.prepare(${SMALL}, ${SMALL})`);
     const echo = {} as Figures["echo"];
-    const models = [["callback", "echoByCallback"], ["recv", "echoByRecv"]] as const;
+    const models: Array<["callback" | "recv" | "recvNow", string]> = [["callback", "echoByCallback"], ["recv", "echoByRecv"]];
+    if (decodeJson<boolean>((await xs.evaluate("XsMem.hasRecvNow()")).reply)) models.push(["recvNow", "echoByRecvNow"]);
     for (const [model, call] of models) {
       await xs.step(echoOne);
       await xs.step(`${call}(1)`);
@@ -249,7 +258,7 @@ async function measureAll(server: WsTestServer, rawPort: number): Promise<Figure
     for (const [model, call] of models) {
       await xs.step(echoOne);
       await xs.step(`${call}(1)`);
-      echo[model].garbage = await xs.garbagePer((n) => `${call}(${n})`, ECHOES);
+      echo[model]!.garbage = await xs.garbagePer((n) => `${call}(${n})`, ECHOES);
       await xs.step("closeAll()");
     }
     // The send share: the same sends, awaited, to a server that does not answer.
@@ -326,9 +335,10 @@ function table(f: Figures): string {
   const rows: string[][] = [];
   const sum = (a: LiveHeap, b: LiveHeap): LiveHeap => ({ slots: a.slots + b.slots, chunkBytes: a.chunkBytes + b.chunkBytes, keys: a.keys + b.keys });
   const importAndUse = sum(f.importWebsock, f.firstUse);
-  rows.push(heapRow("import websock (src/websock.ts bundle evaluated)", f.importWebsock));
-  rows.push(heapRow("first use: the API bound to the host, websock_last_error() once", f.firstUse));
-  rows.push(heapRow("import websock + first use", importAndUse, "≤ 2,048 B", yesNo(ram(importAndUse.slots, importAndUse.chunkBytes, ESP32_SLOT) <= 2048)));
+  rows.push(heapRow("import websock (src/websock.ts bundle evaluated; in flash on ESP32 when preloaded)", f.importWebsock));
+  const firstUse = ram(f.firstUse.slots, f.firstUse.chunkBytes, ESP32_SLOT);
+  rows.push(heapRow("first use: the API bound to the host, websock_last_error() once", f.firstUse, "≤ 2,048 B with a preloaded import", yesNo(firstUse <= 2048)));
+  rows.push(heapRow("import websock + first use, nothing preloaded", importAndUse));
   rows.push(heapRow("(the XS test host: import)", f.importHost));
   rows.push(heapRow("(the XS test host: installXsTestHost())", f.installHost));
   rows.push(heapRow("first connection open (rx + tx 1 KiB)", f.firstConnectionOpen));
@@ -358,8 +368,13 @@ function table(f: Figures): string {
     met,
   ];
   const pieces = (g: PerMessage): string => (g === null || g.pieces === 0 ? "" : `, ${formatCount(g.pieces)} piece${g.pieces === 1 ? "" : "s"} each`);
-  for (const [model, label] of [["callback", "callback model"], ["recv", "websock_recv loop"]] as const) {
+  const models = [["callback", "callback model"], ["recv", "websock_recv loop"], ["recvNow", "websock_recv_now polled"]] as const;
+  for (const [model, label] of models) {
     const e = f.echo[model];
+    if (e === undefined) {
+      rows.push([`${label}: not in this API`, "", "", "", "", "", "", ""]);
+      continue;
+    }
     rows.push(heapRow(`${label}: retained by ${formatCount(ECHOES)} × 1 KiB echoes`, e.retained, "0", yesNo(e.retained.slots === 0 && e.retained.chunkBytes === 0)));
     rows.push(garbageRow(`${label}: garbage per echo, send + receive (slots left for the collector${pieces(e.garbage)})`, e.garbage));
     rows.push([`${label}: collections during ${formatCount(ECHOES)} echoes in xsnap's heap; chunk space added`, formatCount(e.collections), bytes(e.allocate), "", "", "", model === "callback" ? "(≤ 8 GCs: simulator creation)" : "", ""]);
@@ -402,7 +417,7 @@ try {
       ` stores them, keys added to the key table; less what evaluating a script leaves of its own (${e.slots} slot, ${e.chunkBytes} B,` +
       ` ${e.keys} key each, measured). RAM = slots × 16 B (ESP32) or × 32 B (64-bit) + chunk bytes (the 64-bit ones in both columns).` +
       ` xsnap preloads nothing: the import rows include the byte code and every object the modules make, which a preloaded module` +
-      ` keeps in flash on ESP32.\n` +
+      ` keeps in flash on ESP32, and the bundle's export object (a getter per name).\n` +
       ` garbage: slots in use after a run minus those after a full collection just before it, for ${1 + ECHOES} echoes less 1 echo,` +
       ` over ${ECHOES} (sends: ${1 + SEND_REPEAT} less 1, over ${SEND_REPEAT}, or fewer where said), in a slot heap first grown by` +
       ` ${formatCount(RESERVE_SLOTS)} slots so that no collection runs (a FinalizationRegistry probe checks; n/a if one still did).` +
@@ -412,7 +427,7 @@ try {
       ` (256 Ki slots, 32 MiB chunks: far larger than a device's); "chunk space added" is the meter's allocate.` +
       ` Echoes: binary, 1 KiB, one in flight, rx and tx ${SMALL} B, each model on a connection of its own; the recv loop awaits` +
       ` websock_send_binary and each websock_recv (${SMALL} B reads, no timeout); the callback, registered once per connection,` +
-      ` sends the next echo without awaiting. Sends: to a server that discards them,` +
+      ` sends the next echo without awaiting, and so does the websock_recv_now loop, polled after every event of the host. Sends: to a server that discards them,` +
       ` rx and tx ${SEND_BUFFER} B, each send awaited, text is ASCII. Every figure measured twice, in two fresh workers, and` +
       ` identical. ${((Date.now() - started) / 1000).toFixed(1)} s in all)`,
   );

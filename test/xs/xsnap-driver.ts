@@ -195,20 +195,14 @@ export function startXsWorker(options: WorkerOptions = {}): XsWorker {
   };
 }
 
-/** An entry given as source text (a few re-exports, say), its imports resolved from `resolveDir`. */
-export interface BundleSource {
-  contents: string;
-  resolveDir: string;
-}
-
 /**
  * Bundles a TypeScript entry for XS: one IIFE script, ES2022, that assigns the
  * entry's exports to the global `globalName` when evaluated. esbuild's
  * target does not polyfill library methods: what XS lacks must not be used.
  */
-export async function bundleForXs(entry: string | BundleSource, globalName: string): Promise<string> {
+export async function bundleForXs(entry: string, globalName: string): Promise<string> {
   const result = await build({
-    ...(typeof entry === "string" ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, resolveDir: entry.resolveDir, loader: "ts" as const } }),
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: "iife",

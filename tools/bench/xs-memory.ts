@@ -201,8 +201,8 @@ async function startRawEchoServer(size: number): Promise<{ port: number; stop():
 }
 
 const bundles = {
-  websock: await bundleForXs({ contents: `export * from "./src/websock.ts";`, resolveDir: REPO }, "WebsockXs"),
-  host: await bundleForXs({ contents: `export { installXsTestHost } from "./hosts/xs-test/xs-test-host.ts";`, resolveDir: REPO }, "XsTestHostXs"),
+  websock: await bundleForXs(`${REPO}src/websock.ts`, "WebsockXs"),
+  host: await bundleForXs(`${REPO}hosts/xs-test/xs-test-host.ts`, "XsTestHostXs"),
   driver: await bundleForXs(fileURLToPath(new URL("./xs-memory-entry.ts", import.meta.url)), "XsMem"),
 };
 

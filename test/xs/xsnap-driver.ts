@@ -11,6 +11,8 @@
 // middle of a delivery, `?<bytes>` for a synchronous issueCommand() made by
 // the script, which the parent answers with `/<bytes>`. The reply of `e`/`?`
 // is the completion value (or its `.result`) when it is an ArrayBuffer.
+// `w<path>` writes a heap snapshot to the file (after a full collection) and
+// replies its size: the benches read its sections for the live heap.
 
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
@@ -31,6 +33,8 @@ export interface XsWorker {
   evaluate(code: string): Promise<Delivery>;
   /** Calls globalThis.handleCommand(bytes.buffer) inside XS. */
   command(bytes: Uint8Array): Promise<Delivery>;
+  /** Writes a heap snapshot to `file` (`w`: the worker collects garbage first); the reply is its size in ASCII. */
+  writeSnapshot(file: string): Promise<Delivery>;
   /** Ends the worker; resolves with its exit. Code 0 unless an uncaught error was left behind (15). */
   close(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Kills the worker at once. */
@@ -174,6 +178,10 @@ export function startXsWorker(options: WorkerOptions = {}): XsWorker {
     }),
     command: (bytes) => serialize(() => {
       toWorker.write(netstring("?", bytes));
+      return runToIdle();
+    }),
+    writeSnapshot: (file) => serialize(() => {
+      toWorker.write(netstring("w", Buffer.from(file, "utf8")));
       return runToIdle();
     }),
     close: () => serialize(async () => {

@@ -11,6 +11,7 @@
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { bundleForXs, startXsWorker, xsEngineVersion, type XsWorker } from "../../test/xs/xsnap-driver.js";
+import { formatCount as format, markdownTable } from "./lib/table.js";
 
 const SIZES: Array<[string, number]> = [
   ["16 B", 16],
@@ -55,11 +56,6 @@ async function perMessage(worker: XsWorker, direction: string, kind: string, siz
   return { compute: results[0], allocate, heap, ms };
 }
 
-function format(n: number): string {
-  const fixed = Number.isInteger(n) ? String(n) : n.toFixed(1);
-  return fixed.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
 const started = Date.now();
 const worker = startXsWorker();
 try {
@@ -75,9 +71,7 @@ try {
   }
   const header = ["direction", "type", "payload", "XS compute / message", "per payload byte", "chunk heap grown / message", "slots / message", "wall ms / message"];
   console.log(`XS compute per message on the core's hot path (${xsEngineVersion()}; rx and tx buffers 4096 B, reads of 4096 B; text is ASCII)\n`);
-  console.log(`| ${header.join(" | ")} |`);
-  console.log(`|${header.map((h, i) => (i >= 3 ? ` ${"-".repeat(h.length - 1)}: ` : ` ${"-".repeat(h.length)} `)).join("|")}|`);
-  for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+  console.log(markdownTable(header, rows, 3));
   console.log(`\n(compute: (compute of ${1 + REPEAT} messages - compute of 1) / ${REPEAT}, measured twice and identical.\n` +
       ` chunk heap grown: the meter's allocate, by the same difference (0: the chunk heap never had to grow); slots: the growth of` +
       ` the slots in use (the meter's currentHeapCount) per message. No collection runs inside a delivery, so this is what one message` +

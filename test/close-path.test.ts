@@ -6,7 +6,7 @@
 
 import { strict as assert } from "node:assert";
 import net from "node:net";
-import { WebSocketServer, type WebSocket } from "ws";
+import type { WebSocket } from "ws";
 import {
   WEBSOCK_ERR,
   WEBSOCK_OP,
@@ -29,7 +29,7 @@ import {
 } from "websock-rfc6455";
 import { closeFrame } from "./support/frames.js";
 import { serverFrame, startRawServer, switchingProtocols } from "./support/raw-server.js";
-import { eventually } from "./support/ws-server.js";
+import { eventually, startWsPeer } from "./support/ws-server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -68,22 +68,6 @@ async function recvMessage(h: websock_handle_t, timeout = 5000): Promise<{ opcod
   }
 }
 
-async function wsServer(onConnection: (ws: WebSocket, socket: net.Socket) => void): Promise<{ port: number; stop(): Promise<void> }> {
-  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 * 1024 * 1024 });
-  await new Promise<void>((r) => wss.once("listening", () => r()));
-  wss.on("connection", (ws, req) => {
-    ws.on("error", () => {});
-    onConnection(ws, req.socket as net.Socket);
-  });
-  return {
-    port: (wss.address() as net.AddressInfo).port,
-    stop: () => new Promise<void>((r) => {
-      for (const c of wss.clients) c.terminate();
-      wss.close(() => r());
-    }),
-  };
-}
-
 describe("the close path: nothing lost, nothing hangs", () => {
   it("a late reader still gets every message and the server's close (4000 'bye') sent with the FIN in one burst", async () => {
     const raw = await startRawServer((p) => {
@@ -112,7 +96,7 @@ describe("the close path: nothing lost, nothing hangs", () => {
   it("sends issued without awaiting, then websock_close: every one arrives before the close frame", async () => {
     const received: string[] = [];
     let closeCode = 0;
-    const server = await wsServer((ws) => {
+    const server = await startWsPeer((ws) => {
       ws.on("message", (data) => received.push(data.toString()));
       ws.on("close", (code) => (closeCode = code));
     });
@@ -133,7 +117,7 @@ describe("the close path: nothing lost, nothing hangs", () => {
   it("websock_close after the application stopped reading an echo server: the queued sends and the close still go through", async () => {
     let received = 0;
     let closeCode = 0;
-    const server = await wsServer((ws) => {
+    const server = await startWsPeer((ws) => {
       ws.on("message", (data, isBinary) => {
         received++;
         ws.send(data, { binary: isBinary });
@@ -157,7 +141,7 @@ describe("the close path: nothing lost, nothing hangs", () => {
   it("a 5 MB send issued before websock_close is delivered whole, then the close", async () => {
     let got = -1;
     let closeCode = 0;
-    const server = await wsServer((ws) => {
+    const server = await startWsPeer((ws) => {
       ws.on("message", (data: Buffer) => (got = data.length));
       ws.on("close", (code) => (closeCode = code));
     });
@@ -296,7 +280,7 @@ describe("inputs the API refuses (every call returns its code)", () => {
   });
 
   it("close codes are integers: '1000' and 1000.5 are refused and the connection stays open", async () => {
-    const server = await wsServer((ws) => ws.on("message", (d, isBinary) => ws.send(d, { binary: isBinary })));
+    const server = await startWsPeer((ws) => ws.on("message", (d, isBinary) => ws.send(d, { binary: isBinary })));
     try {
       const h = await open(server.port);
       assert.equal(await websock_close_with_code(h, "1000" as unknown as number), WEBSOCK_ERR.INVALID_ARG);
@@ -334,7 +318,7 @@ describe("inputs the API refuses (every call returns its code)", () => {
   });
 
   it("a frozen hdr is refused with INVALID_ARG, and the piece waits for a usable one", async () => {
-    const server = await wsServer((ws) => ws.send("waiting"));
+    const server = await startWsPeer((ws) => ws.send("waiting"));
     try {
       const h = await open(server.port);
       const frozen = Object.freeze(websock_msg_hdr_init());
@@ -356,7 +340,7 @@ describe("inputs the API refuses (every call returns its code)", () => {
     };
     process.on("warning", onWarning);
     let peer: WebSocket | null = null;
-    const server = await wsServer((ws) => (peer = ws));
+    const server = await startWsPeer((ws) => (peer = ws));
     try {
       const h = await open(server.port);
       const hdr = websock_msg_hdr_init();

@@ -4,7 +4,6 @@
 
 import { strict as assert } from "node:assert";
 import net from "node:net";
-import { WebSocketServer, type WebSocket } from "ws";
 import {
   WEBSOCK_ERR,
   websock_close,
@@ -18,6 +17,7 @@ import {
   type websock_handle_t,
 } from "websock-rfc6455";
 import { startRawServer, switchingProtocols } from "./support/raw-server.js";
+import { startWsPeer } from "./support/ws-server.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -27,26 +27,10 @@ async function open(port: number, extra: Partial<websock_config_t>): Promise<web
   return h;
 }
 
-async function wsServer(onConnection: (ws: WebSocket) => void): Promise<{ port: number; stop(): Promise<void> }> {
-  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 * 1024 * 1024 });
-  await new Promise<void>((r) => wss.once("listening", () => r()));
-  wss.on("connection", (ws) => {
-    ws.on("error", () => {});
-    onConnection(ws);
-  });
-  return {
-    port: (wss.address() as net.AddressInfo).port,
-    stop: () => new Promise<void>((r) => {
-      for (const c of wss.clients) c.terminate();
-      wss.close(() => r());
-    }),
-  };
-}
-
 describe("the heartbeat", () => {
   it("sends a ping every ping_interval that the server receives and answers; the connection stays open", async () => {
     const pings: Buffer[] = [];
-    const server = await wsServer((ws) => ws.on("ping", (data: Buffer) => pings.push(Buffer.from(data))));
+    const server = await startWsPeer((ws) => ws.on("ping", (data: Buffer) => pings.push(Buffer.from(data))));
     try {
       const h = await open(server.port, { ping_interval: 40, pong_timeout: 1000 });
       // Keep reading (pongs are consumed inside websock_recv) across several intervals.
@@ -85,7 +69,7 @@ describe("the heartbeat", () => {
     this.timeout(30000);
     let got = 0;
     let pings = 0;
-    const server = await wsServer((ws) => {
+    const server = await startWsPeer((ws) => {
       ws.on("message", (data: Buffer) => (got = data.length));
       ws.on("ping", () => pings++);
     });

@@ -112,3 +112,21 @@ export async function eventually(check: () => boolean, ms = 3000): Promise<void>
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A bare `ws` server on 127.0.0.1 whose every connection goes to `onConnection` (with its socket). */
+export async function startWsPeer(onConnection: (ws: WebSocket, socket: import("node:net").Socket) => void): Promise<{ port: number; stop(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 * 1024 * 1024 });
+  await new Promise<void>((r) => wss.once("listening", () => r()));
+  wss.on("connection", (ws, req) => {
+    ws.on("error", () => {});
+    onConnection(ws, req.socket as import("node:net").Socket);
+  });
+  return {
+    port: (wss.address() as AddressInfo).port,
+    stop: () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => r());
+      }),
+  };
+}

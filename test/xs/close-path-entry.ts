@@ -11,6 +11,7 @@
 // and every wait is bounded by one, so a hang is a failed check, not a
 // silent test timeout.
 
+import { Checks } from "./checks.js";
 import { installXsTestHost, type XsTestHost } from "../../hosts/xs-test/xs-test-host.js";
 import { WEBSOCK_ERR, createWebsock, websock_msg_hdr_init, type WebsockApi } from "../../src/websock.js";
 import type { websock_config_t, websock_handle_t } from "../../src/types.js";
@@ -46,28 +47,6 @@ export function lateMessage(i: number): string {
   return `message ${i} ${"x".repeat(i * 150)}`;
 }
 
-class Checks {
-  assertions = 0;
-  readonly failures: string[] = [];
-
-  ok(condition: boolean, what: string): boolean {
-    this.assertions++;
-    if (!condition) this.failures.push(what);
-    return condition;
-  }
-
-  equal(got: unknown, want: unknown, what: string): boolean {
-    return this.ok(got === want, `${what}: got ${String(got)}, expected ${String(want)}`);
-  }
-
-  /** Texts compared whole; a mismatch is told by lengths and the first differing index, not by the texts. */
-  sameText(got: string, want: string, what: string): boolean {
-    if (got === want) return this.ok(true, what);
-    let i = 0;
-    while (i < got.length && i < want.length && got[i] === want[i]) i++;
-    return this.ok(false, `${what}: ${got.length} characters, expected ${want.length}; first difference at ${i} (${JSON.stringify(got.slice(i, i + 12))} for ${JSON.stringify(want.slice(i, i + 12))})`);
-  }
-}
 
 const TIMED_OUT = Symbol("timed out");
 

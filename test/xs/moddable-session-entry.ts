@@ -9,6 +9,7 @@
 // Each scenario starts with a call from Node, goes on in the deliveries that
 // bring timer and resolver events, and ends with one REPORT.
 
+import { Checks } from "./checks.js";
 import type { EchoReport, ModdableSessionReport, Pending, RecvTimeoutReport } from "./moddable-reports.js";
 import {
   WEBSOCK_ERR,
@@ -39,20 +40,6 @@ import { currentHost } from "../../src/registry.js";
 const RX = 1024;
 const TX = 1024;
 
-class Checks {
-  assertions = 0;
-  readonly failures: string[] = [];
-
-  ok(condition: boolean, what: string): boolean {
-    this.assertions++;
-    if (!condition) this.failures.push(what);
-    return condition;
-  }
-
-  equal(got: unknown, want: unknown, what: string): boolean {
-    return this.ok(got === want, `${what}: got ${String(got)}, expected ${String(want)}`);
-  }
-}
 
 function pattern(n: number): Uint8Array {
   const out = new Uint8Array(n);

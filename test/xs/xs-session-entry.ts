@@ -9,6 +9,7 @@
 // that bring socket and timer events, and ends with one REPORT to Node:
 // how many assertions ran here, and which failed.
 
+import { Checks } from "./checks.js";
 import { installXsTestHost } from "../../hosts/xs-test/xs-test-host.js";
 import { WEBSOCK_ERR, WEBSOCK_OK, WEBSOCK_OP, createWebsock, websock_msg_hdr_init, type WebsockApi } from "../../src/websock.js";
 import type { websock_config_t, websock_handle_t } from "../../src/types.js";
@@ -26,28 +27,6 @@ export interface SessionReport {
   connections: number;
 }
 
-class Checks {
-  assertions = 0;
-  readonly failures: string[] = [];
-
-  ok(condition: boolean, what: string): boolean {
-    this.assertions++;
-    if (!condition) this.failures.push(what);
-    return condition;
-  }
-
-  equal(got: unknown, want: unknown, what: string): boolean {
-    return this.ok(got === want, `${what}: got ${String(got)}, expected ${String(want)}`);
-  }
-
-  sameBytes(got: Uint8Array, want: Uint8Array, what: string): boolean {
-    if (got.length !== want.length) return this.ok(false, `${what}: ${got.length} bytes, expected ${want.length}`);
-    for (let i = 0; i < got.length; i++) {
-      if (got[i] !== want[i]) return this.ok(false, `${what}: byte ${i} is ${got[i]}, expected ${want[i]}`);
-    }
-    return this.ok(true, what);
-  }
-}
 
 /** Bytes (i * 31 + 7) & 0xff, as the vectors' `pattern` payloads. */
 function pattern(n: number): Uint8Array {

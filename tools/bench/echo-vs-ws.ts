@@ -330,7 +330,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const { throughput, latency } = await runEchoBench();
   console.log(
-    `Echo through a ws server on 127.0.0.1 (ws ${wsVersion()}, Node ${process.version}): websock's client vs ws's client, ` +
+    `Echo through a ws server on 127.0.0.1 (ws ${wsVersion()}${process.env.WS_NO_BUFFER_UTIL ? " without its optional native addons" : " with bufferutil where installed"}, Node ${process.version}): websock's client vs ws's client, ` +
       `${ROUNDS} alternating rounds each per row; websock rx/tx buffers ${BUFFER} B, websock_recv into ${READ_BUFFER} B\n`,
   );
   console.log(

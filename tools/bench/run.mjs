@@ -18,10 +18,18 @@ if (modules.length === 0) {
   console.error(`no bench module in tools/bench/${filters.length > 0 ? ` matching ${filters.join(", ")}` : ""}`);
   process.exit(1);
 }
+// ws as `npm install ws` gives it: its optional native addons (bufferutil, utf-8-validate) stay off
+// even where another package pulled them in (the `websocket` test peer does). WS_NO_BUFFER_UTIL=0
+// and WS_NO_UTF_8_VALIDATE=0 (empty: unset) compare against ws with them.
+const benchEnv = { ...process.env };
+for (const name of ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"]) {
+  if (benchEnv[name] === undefined) benchEnv[name] = "1";
+  else if (benchEnv[name] === "0") delete benchEnv[name];
+}
 let failed = 0;
 for (const file of modules) {
   console.log(`\n## ${file}\n`);
-  const result = spawnSync(process.execPath, ["--import", "tsx", `${dir}${file}`], { stdio: "inherit" });
+  const result = spawnSync(process.execPath, ["--import", "tsx", `${dir}${file}`], { stdio: "inherit", env: benchEnv });
   if (result.status !== 0) {
     failed++;
     console.error(`${file} failed (${result.signal ?? `exit ${result.status}`})`);

@@ -518,7 +518,12 @@ export class Session {
       const events = this.conn.takeEvents();
       if ((events & EVENT_SENT) !== 0) this.settleSends();
       if (this.openSettle !== null && this.conn.state !== STATE_CONNECTING) this.settleOpen();
-      if (this.callback !== null && !this.inCallback && this.conn.readable) this.deliverToCallback();
+      if (this.callback !== null && !this.inCallback) {
+        // A callback asks for everything: what waits behind a frame read to its end (by websock_recv,
+        // before the callback was set) is parsed now, or nothing would ever make it readable.
+        this.conn.advance();
+        if (this.conn.readable) this.deliverToCallback();
+      }
       if (this.recvSettle !== null) this.tryRecv();
       if (this.closeWaiters !== null) this.settleClosed();
       // What the steps above caused (a pong to write, a send finished) is handled before leaving.

@@ -24,6 +24,7 @@ import {
   websock_send_binary,
   websock_send_frame,
   websock_send_text,
+  websock_set_callback,
   type websock_config_t,
   type websock_handle_t,
 } from "websock-rfc6455";
@@ -314,6 +315,32 @@ describe("inputs the API refuses (every call returns its code)", () => {
       socket.destroy();
       client.destroy();
       server.close();
+    }
+  });
+
+  it("a callback set after websock_recv read a whole frame gets the frames that follow", async () => {
+    let peer: WebSocket | null = null;
+    const server = await startWsPeer((ws) => {
+      peer = ws;
+      ws.send("first");
+      ws.send("second");
+    });
+    try {
+      const h = await open(server.port);
+      const m = await recvMessage(h);
+      assert.ok(typeof m !== "number");
+      assert.equal(m.data.toString(), "first");
+      const got: string[] = [];
+      assert.equal(websock_set_callback(h, (_h, hdr, data) => {
+        if (hdr.opcode >= 0) got.push(Buffer.from(data).toString());
+      }), 0);
+      await eventually(() => peer !== null);
+      peer!.send("third");
+      await eventually(() => got.length === 2);
+      assert.deepEqual(got, ["second", "third"]);
+      await websock_close(h);
+    } finally {
+      await server.stop();
     }
   });
 

@@ -65,6 +65,8 @@ export const EVENT_SENT = 4;
 export const EVENT_CLOSED = 8;
 /** Something was queued to send while handling input or time (a pong, a close, a heartbeat): produce() has bytes. */
 export const EVENT_OUTPUT = 16;
+/** Input held back is taken again (closing discards what arrives): read the transport, it may hold more. */
+export const EVENT_INPUT = 32;
 
 // What produce() returns besides a byte count.
 /** Everything is written: end the stream gracefully now. */
@@ -564,7 +566,7 @@ export class Connection {
     // so parsing no longer waits for the application to ask.
     this.receiver.discardDataFrames();
     this.awaitingReader = false;
-    this.events |= EVENT_READABLE;
+    this.events |= EVENT_READABLE | EVENT_INPUT;
     this.armCloseDeadline();
     this.parseInput();
   }
@@ -634,10 +636,6 @@ export class Connection {
   blocked(): void {
     const timeout = this.options.sendTimeout ?? 0;
     if (timeout > 0 && this.stallDeadline === Infinity) this.stallDeadline = this.options.platform.now() + timeout;
-  }
-
-  get hasOutput(): boolean {
-    return this.sender.hasOutput || this.streamAction !== 0;
   }
 
   // ---- time ----

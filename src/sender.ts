@@ -131,21 +131,9 @@ export class Sender {
     this.options = options;
   }
 
-  /** Whether a message is waiting or being produced. */
-  get busy(): boolean {
-    return this.queue.first !== null;
-  }
-
   /** Whether the first queued message has started going out (it can no longer be dropped whole). */
   private get started(): boolean {
     return this.inFrame || this.messagePos > 0;
-  }
-
-  /** Whether produce() has anything to give (or bytes wait for the transport). */
-  get hasOutput(): boolean {
-    if (this.tail > this.head) return true;
-    if (this.closeSent) return false;
-    return this.queue.first !== null || this.pongLength >= 0 || this.pingLength >= 0 || this.closeLength >= 0;
   }
 
   enqueue(m: OutgoingMessage): void {
@@ -247,10 +235,6 @@ export class Sender {
   /** Sends the queued close at the next frame boundary instead of after the queue. */
   hurryClose(): void {
     this.closeAhead = true;
-  }
-
-  get closePending(): boolean {
-    return this.closeLength >= 0;
   }
 
   /**

@@ -14,10 +14,12 @@ import {
   Connection,
   DROP_STREAM,
   END_STREAM,
+  EVENT_CLOSED,
+  EVENT_INPUT,
+  EVENT_OPENED,
   EVENT_SENT,
   NOTHING_READY,
   STATE_CLOSED,
-  STATE_CONNECTING,
   type Failure,
 } from "./connection.js";
 import { NO_ERROR, setLastError } from "./registry.js";
@@ -351,9 +353,6 @@ export class Session {
   /** Resolves with 0, or the code of what went wrong (CLOSE_TIMEOUT: the peer did not answer in time). */
   async close(code: number, reason: Uint8Array): Promise<number> {
     this.conn.close(code, reason);
-    // Closing discards what arrives: read on, so a transport held back by a full rx buffer
-    // flows again (the peer keeps reading what we send only while we read what it sends).
-    this.readIn();
     this.service();
     // The core's close deadline bounds this wait: it drops the stream when close_timeout passes.
     await this.whenClosed();
@@ -375,7 +374,6 @@ export class Session {
     this.detaching = true;
     if (!this.conn.rawMode) {
       this.conn.close(1000, EMPTY);
-      this.readIn();
       this.service();
       await this.whenClosed();
     }
@@ -516,8 +514,11 @@ export class Session {
       this.again = false;
       this.pump();
       const events = this.conn.takeEvents();
+      // Closing discards what arrives: read on, so a transport held back by a full rx buffer
+      // flows again (the peer keeps reading what we send only while we read what it sends).
+      if ((events & EVENT_INPUT) !== 0) this.readIn();
       if ((events & EVENT_SENT) !== 0) this.settleSends();
-      if (this.openSettle !== null && this.conn.state !== STATE_CONNECTING) this.settleOpen();
+      if (this.openSettle !== null && (events & (EVENT_OPENED | EVENT_CLOSED)) !== 0) this.settleOpen();
       if (this.callback !== null && !this.inCallback) {
         // A callback asks for everything: what waits behind a frame read to its end (by websock_recv,
         // before the callback was set) is parsed now, or nothing would ever make it readable.

@@ -7,7 +7,7 @@
 //
 // The names are written here once: a host's index re-exports this module.
 
-import { Connection, STATE_NAMES, STATE_OPEN } from "./connection.js";
+import { Connection, STATE_NAMES } from "./connection.js";
 import { resolveAttachConfig, resolveConfig, type ResolvedConfig } from "./config.js";
 import { isHostHeaderValue } from "./hostname.js";
 import { ERR, WEBSOCK_OK } from "./errors.js";
@@ -295,7 +295,7 @@ function sendData(h: websock_handle_t, opcode: number, payload: string | Uint8Ar
   try {
     const units = payloadLength(s, payload, len, allowString);
     if (units < 0) return settled(units);
-    if (s.conn.state !== STATE_OPEN) return settled(s.fail(ERR.NOT_OPEN, `the connection is ${STATE_NAMES[s.conn.state]}`));
+    // Connection.send refuses what may not be sent now (not open, raw mode, the §5.4 order, §8.1).
     const m = s.spareMessage();
     if (typeof payload === "string") m.setText(opcode, fin, payload, units);
     else m.setBytes(opcode, fin, payload, 0, units);
@@ -341,7 +341,6 @@ export function websock_send_raw(h: websock_handle_t, bytes: Uint8Array, len?: n
   try {
     const n = payloadLength(s, bytes, len, false);
     if (n < 0) return settled(n);
-    if (s.conn.state !== STATE_OPEN) return settled(s.fail(ERR.NOT_OPEN, `the connection is ${STATE_NAMES[s.conn.state]}`));
     return s.send(s.spareMessage().setRaw(bytes, 0, n));
   } catch (e) {
     return settled(internal(s, e));

@@ -9,6 +9,7 @@
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,9 +119,25 @@ authorityKeyIdentifier = keyid
 `;
 }
 
+const pkiDirs = new Set<string>();
+let exitHook = false;
+
+/** Removes `dir` when the process exits, if cleanup() has not already. */
+function removeAtExit(dir: string): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once("exit", () => {
+      for (const d of pkiDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  pkiDirs.add(dir);
+}
+
 /** Makes the whole PKI into a new temporary directory (about a second). */
 export async function makeTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), "websock-pki-"));
+  // Private keys must not outlive the run, even one stopped by a timeout before its cleanup ran.
+  removeAtExit(dir);
   const openssl = async (...args: string[]): Promise<string> => (await run(OPENSSL, args, { cwd: dir })).stdout;
 
   async function newKey(name: string): Promise<void> {
@@ -180,7 +197,10 @@ export async function makeTestPki(): Promise<TestPki> {
     const rogueClient = await issue("rogue-ca", "rogue-client", "websock rogue client", "v3_client", now - DAY, now + DAY);
     return {
       dir, ca, server, expired, notYetValid, otherName, client, rogueCa, rogueClient,
-      cleanup: () => rm(dir, { recursive: true, force: true }),
+      cleanup: async () => {
+        await rm(dir, { recursive: true, force: true });
+        pkiDirs.delete(dir);
+      },
     };
   } catch (e) {
     await rm(dir, { recursive: true, force: true });

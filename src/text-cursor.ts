@@ -7,7 +7,6 @@
 // way a piece can end inside a character: the rest of that character waits
 // in a 4-byte spill for the next piece, so a frame boundary may fall anywhere.
 
-import { MAX_HEADER } from "./opcodes.js";
 import { Utf8StreamEncoder, utf8Length } from "./utf8.js";
 
 /** TextEncoder.prototype.encodeInto's contract: as many whole characters of `source` as fit. */
@@ -17,6 +16,11 @@ export interface Utf8Encoder {
 
 /** Strings whose UTF-8 length is their length: one native scan says so. */
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+// Called on the string, not as text.substring(...) / text.charCodeAt(...): XS wraps a
+// primitive string in an object (2 slots of garbage) for each method it looks up on it.
+const substring = String.prototype.substring;
+const charCodeAt = String.prototype.charCodeAt;
 
 function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
@@ -30,6 +34,8 @@ export class TextCursor {
   private units = 0;
   /** UTF-16 units of `text` encoded so far (native path). */
   private pos = 0;
+  /** measure() found the text ASCII: a piece of n units is n bytes, so it needs no destination cut to its end. */
+  private ascii = false;
   // Bytes of a character cut by the end of the previous piece (native path).
   private readonly spill = new Uint8Array(4);
   private spillStart = 0;
@@ -51,6 +57,7 @@ export class TextCursor {
     this.text = text;
     this.units = units;
     this.pos = 0;
+    this.ascii = false;
     this.spillStart = this.spillEnd = 0;
     if (this.fallback !== null) this.fallback.reset(text, units);
   }
@@ -68,13 +75,16 @@ export class TextCursor {
   measure(scratch: Uint8Array, start: number, end: number): number {
     const text = this.text;
     const units = this.units;
-    if (ASCII_ONLY.test(text)) return units;
-    if (this.byteLength !== null) return this.byteLength(units === text.length ? text : text.substring(0, units));
+    if (ASCII_ONLY.test(text)) {
+      this.ascii = true;
+      return units;
+    }
+    if (this.byteLength !== null) return this.byteLength(units === text.length ? text : substring.call(text, 0, units));
     if (this.encoder === null) return utf8Length(text, units);
     let bytes = 0;
     for (let p = 0; p < units;) {
       const r = this.encodePiece(p, scratch, start, end);
-      if (r.read === 0) return bytes + utf8Length(text.substring(p, units));
+      if (r.read === 0) return bytes + utf8Length(substring.call(text, p, units));
       p += r.read;
       bytes += r.written;
     }
@@ -119,34 +129,35 @@ export class TextCursor {
     let n = this.units - p;
     if (n > room) {
       n = room;
-      if (isHighSurrogate(text.charCodeAt(p + n - 1))) n--;
+      if (isHighSurrogate(charCodeAt.call(text, p + n - 1))) n--;
     }
-    const piece = p === 0 && n === text.length ? text : text.substring(p, p + n);
-    return this.encoder!.encodeInto(piece, this.destination(out, start, end));
+    const piece = p === 0 && n === text.length ? text : substring.call(text, p, p + n);
+    // ASCII: the piece writes exactly its length, so the destination may run on to the buffer's end.
+    return this.encoder!.encodeInto(piece, this.destination(out, start, this.ascii ? out.length : end));
   }
 
   /**
    * out[start, end) as encodeInto's destination: the whole buffer, or the
-   * view after the longest header made once per buffer (the usual places a
-   * frame's payload starts), else a new view (garbage on XS: 4 slots).
+   * view of the rest of it from `start`, kept for the next piece that starts
+   * there (a frame's payload starts after a header of a few fixed lengths),
+   * else a new view (garbage on XS: 4 slots).
    */
   private destination(out: Uint8Array, start: number, end: number): Uint8Array {
     if (start === 0 && end === out.length) return out;
-    if (end === out.length && start === this.tailStart && this.tailOf === out) return this.tail!;
-    if (end === out.length && start === MAX_HEADER) {
+    if (end !== out.length) return new Uint8Array(out.buffer, out.byteOffset + start, end - start);
+    if (start !== this.tailStart || this.tailOf !== out) {
       this.tailOf = out;
       this.tailStart = start;
       this.tail = new Uint8Array(out.buffer, out.byteOffset + start, end - start);
-      return this.tail;
     }
-    return new Uint8Array(out.buffer, out.byteOffset + start, end - start);
+    return this.tail!;
   }
 
   private spillNext(out: Uint8Array, o: number, end: number): number {
     const text = this.text;
     const p = this.pos;
-    const width = isHighSurrogate(text.charCodeAt(p)) && p + 1 < this.units ? 2 : 1;
-    const r = this.encoder!.encodeInto(text.substring(p, p + width), this.spill);
+    const width = isHighSurrogate(charCodeAt.call(text, p)) && p + 1 < this.units ? 2 : 1;
+    const r = this.encoder!.encodeInto(substring.call(text, p, p + width), this.spill);
     this.pos += r.read;
     this.spillStart = 0;
     this.spillEnd = r.written;

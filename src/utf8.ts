@@ -76,6 +76,19 @@ function skipAscii(bytes: Uint8Array, i: number, end: number, words: Uint32Array
 /** Matches a string whose characters are all below U+0080 (anchored: one pass, no retries). */
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
+// Strings are read through String.prototype.charCodeAt called on them, not
+// as `ch.charCodeAt(0)` or `ch.length`: XS wraps a primitive string in a
+// String object (2 slots of garbage) for every property it reads of it, so a
+// method call per character left two slots per character for the collector.
+const charCodeAt = String.prototype.charCodeAt;
+const stringIterator = String.prototype[Symbol.iterator] as (this: string) => Iterator<string>;
+
+/** Whether `ch`, one step of the string iterator, is a surrogate pair (two units): its second unit is a number. */
+function isPair(ch: string): boolean {
+  const second = charCodeAt.call(ch, 1);
+  return second === second;
+}
+
 /**
  * The UTF-8 length of the first `units` UTF-16 code units of `text`.
  * A lone surrogate counts as U+FFFD (3 bytes), as TextEncoder encodes it.
@@ -90,8 +103,8 @@ export function utf8Length(text: string, units = text.length): number {
   let seen = 0;
   for (const ch of text) {
     if (seen >= units) break;
-    const c = ch.charCodeAt(0);
-    if (ch.length === 2) {
+    const c = charCodeAt.call(ch, 0);
+    if (isPair(ch)) {
       // A surrogate pair; cut by `units` after its first half, that half is lone.
       if (seen + 2 > units) return bytes + 3;
       bytes += 4;
@@ -110,8 +123,11 @@ export function utf8Length(text: string, units = text.length): number {
  * The encoder remembers where it stopped, including inside a character.
  */
 export class Utf8StreamEncoder {
-  // The string is walked with its iterator (see utf8Length for why not charCodeAt(i)).
+  // The string is walked with its iterator (see utf8Length for why not charCodeAt(i)),
+  // made when the first byte is asked for: a reset that is never encoded (a measure, a
+  // clear) makes none (an iterator is about 10 slots on XS).
   private chars: Iterator<string> | null = null;
+  private text = "";
   private units = 0;
   /** UTF-16 units consumed so far. */
   private index = 0;
@@ -121,7 +137,8 @@ export class Utf8StreamEncoder {
   private spillEnd = 0;
 
   reset(text: string, units: number): void {
-    this.chars = text[Symbol.iterator]();
+    this.chars = null;
+    this.text = text;
     this.units = units;
     this.index = 0;
     this.spillStart = 0;
@@ -132,14 +149,15 @@ export class Utf8StreamEncoder {
   encodeInto(out: Uint8Array, start: number, end: number): number {
     let o = start;
     while (this.spillStart < this.spillEnd && o < end) out[o++] = this.spill[this.spillStart++];
-    const chars = this.chars;
     const units = this.units;
     let i = this.index;
+    if (this.chars === null && i < units) this.chars = stringIterator.call(this.text);
+    const chars = this.chars;
     while (chars !== null && i < units && o < end) {
       const next = chars.next();
       if (next.done === true) break;
       const ch = next.value;
-      let c = ch.charCodeAt(0);
+      let c = charCodeAt.call(ch, 0);
       i++;
       if (c < 0x80) {
         out[o++] = c;
@@ -154,8 +172,9 @@ export class Utf8StreamEncoder {
       } else {
         if (c >= 0xd800 && c <= 0xdfff) {
           // The iterator pairs surrogates; a lone one (or a pair cut by `units`) is U+FFFD.
-          if (ch.length === 2 && i < units) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (ch.charCodeAt(1) - 0xdc00);
+          const low = charCodeAt.call(ch, 1);
+          if (low === low && i < units) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
             i++;
           } else {
             c = 0xfffd;

@@ -307,6 +307,8 @@ export class Receiver {
    * piece in V8.
    */
   private view(start: number, n: number): Uint8Array {
+    // The whole buffer is itself: no view made (garbage on XS, 4 slots).
+    if (start === 0 && n === this.buf.length) return this.buf;
     return new Uint8Array(this.arrayBuffer, this.byteOffset + start, n);
   }
 

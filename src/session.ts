@@ -251,13 +251,24 @@ export class Session {
       this.recycle(m);
       return settled(this.fail(refusal.error, refusal.detail));
     }
-    this.service();
+    if (this.servicing) {
+      // From a callback, inside service(): write now, as service() would, so that a message
+      // that goes out at once settles at once (no Promise made: 19 slots on XS), and let
+      // the running service() handle what the write caused.
+      this.pump();
+      this.again = true;
+    } else {
+      this.service();
+    }
     if (m.status !== SEND_PENDING) return settled(m.status);
     return waitForSend(m);
   }
 
   /** A message record to fill in for send(): the session's own when it is free, so a send that goes out at once allocates none. */
   spareMessage(): OutgoingMessage {
+    // From a callback, the message sent before this one may be finished but not yet handed
+    // back (service() settles sends between callbacks, not during them): settle it now.
+    if (this.spare === null) this.settleSends();
     const m = this.spare;
     if (m === null) return new OutgoingMessage();
     this.spare = null;
@@ -457,7 +468,9 @@ export class Session {
       const t = this.transport;
       if (t === null || !this.connected || this.writeBlocked) return;
       const tx = conn.tx;
-      const taken = t.write(new Uint8Array(tx.buffer, tx.byteOffset + conn.txStart, n));
+      const start = conn.txStart;
+      // The whole buffer goes as it is: a view is garbage on XS (4 slots), made only for a part.
+      const taken = t.write(start === 0 && n === tx.length ? tx : new Uint8Array(tx.buffer, tx.byteOffset + start, n));
       conn.written(taken);
       if (taken < n) {
         this.writeBlocked = true;
@@ -600,7 +613,8 @@ export class Session {
           break;
         }
         const rx = conn.rx;
-        callback(this as unknown as websock_handle_t, hdr, new Uint8Array(rx.buffer, rx.byteOffset + conn.receiver.pieceStart, n));
+        const start = conn.receiver.pieceStart;
+        callback(this as unknown as websock_handle_t, hdr, start === 0 && n === rx.length ? rx : new Uint8Array(rx.buffer, rx.byteOffset + start, n));
         this.readIn();
         this.pump();
       }

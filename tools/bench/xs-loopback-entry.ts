@@ -1,0 +1,202 @@
+/// <reference path="../../hosts/xs-test/xsnap-globals.d.ts" />
+// Bundled and evaluated inside the xsnap worker by xs-loopback.ts: websock
+// through its websock_* API over a Host that allocates nothing per message
+// (lib/loopback-host.ts), so that the garbage a run leaves is websock's own:
+// the driver, the core and the API, nothing of a transport's.
+
+import { createWebsock, websock_msg_hdr_init, WEBSOCK_ERR } from "../../src/websock.js";
+import type { WebsockApi } from "../../src/websock.js";
+import type { websock_handle_t, websock_msg_hdr_t } from "../../src/types.js";
+import { LoopbackPeer, loopbackHost } from "./lib/loopback-host.js";
+
+const peer = new LoopbackPeer();
+type Encoder = { encodeInto(s: string, b: Uint8Array): { read: number; written: number } };
+// xsnap has Moddable's native TextEncoder; WEBSOCK_PURE_UTF8 set before this bundle leaves it out (the core's own encoder).
+const pure = (globalThis as unknown as { WEBSOCK_PURE_UTF8?: boolean }).WEBSOCK_PURE_UTF8 === true;
+const api: WebsockApi = createWebsock(loopbackHost(peer, pure ? null : new (globalThis as unknown as { TextEncoder: new () => Encoder }).TextEncoder()));
+let handle: websock_handle_t | null = null;
+let payload = new Uint8Array(0);
+let text = "";
+let readBuffer = new Uint8Array(0);
+let hdr: websock_msg_hdr_t = websock_msg_hdr_init();
+let outcome = "";
+
+/** Delivers the peer's events until it has nothing more to say. */
+function pumpAll(): void {
+  while (peer.pump()) {
+    if (poll !== null) poll();
+  }
+}
+
+function reply(value: unknown): ArrayBuffer {
+  const json = JSON.stringify(value);
+  const bytes = new Uint8Array(json.length);
+  for (let i = 0; i < json.length; i++) bytes[i] = json.charCodeAt(i) & 0x7f;
+  return bytes.buffer;
+}
+
+// xsnap counts no collections: a FinalizationRegistry's cleanup runs after one that took its
+// unreachable sentinel, so `collections` counts the deliveries in which one ran (a run measured
+// for its garbage must see none: a collection would hide what it left).
+let collections = 0;
+const probe = new FinalizationRegistry<number>(() => {
+  collections++;
+  probe.register({}, 0);
+});
+probe.register({}, 0);
+
+export function collect(): void {
+  (globalThis as unknown as { gc(): void }).gc();
+}
+
+export function reserve(slots: number): void {
+  let chain: { next: unknown } | null = null;
+  for (let i = 0; i < slots; i += 2) chain = { next: chain };
+}
+
+export function prepare(size: number, bufferSize: number): void {
+  payload = new Uint8Array(size);
+  for (let i = 0; i < size; i++) payload[i] = 0x20 + ((i * 31 + 7) % 95);
+  const chars: string[] = [];
+  for (let i = 0; i < size; i++) chars.push(String.fromCharCode(payload[i]));
+  text = chars.join("");
+  readBuffer = new Uint8Array(bufferSize);
+  hdr = websock_msg_hdr_init();
+}
+
+export function open(bufferSize: number): void {
+  outcome = "opening";
+  void api.websock_open({ hostname: "127.0.0.1", port: 1, uri: "/", rx_buffer_size: bufferSize, tx_buffer_size: bufferSize }).then((h) => {
+    handle = h;
+    outcome = h === null ? `open failed: ${api.websock_last_error().message}` : "open";
+  });
+  pumpAll();
+}
+
+export function close(): void {
+  void api.websock_close(handle!).then(() => {
+    outcome = "closed";
+  });
+  pumpAll();
+  handle = null;
+}
+
+export function result(): ArrayBuffer {
+  return reply({ outcome, echoed: peer.echoed, collections });
+}
+
+let left = 0;
+
+let got = 0;
+let callbackSet = false;
+
+function onPiece(h: websock_handle_t, piece: websock_msg_hdr_t, data: Uint8Array): void {
+  if (piece.opcode === -1) return;
+  got += data.length;
+  if (!piece.fin || piece.bytesleft !== 0) return;
+  if (got !== payload.length) outcome = `echo of ${got}`;
+  got = 0;
+  if (--left > 0) void api.websock_send_binary(h, payload);
+  else outcome = "done";
+}
+
+export function echoByCallback(count: number): void {
+  if (!callbackSet) {
+    api.websock_set_callback(handle!, onPiece);
+    callbackSet = true;
+  }
+  left = count;
+  got = 0;
+  outcome = "running";
+  void api.websock_send_binary(handle!, payload);
+  pumpAll();
+}
+
+let poll: (() => void) | null = null;
+
+function pollRecvNow(): void {
+  for (;;) {
+    const n = api.websock_recv_now(handle!, hdr, readBuffer, readBuffer.length);
+    if (n === WEBSOCK_ERR.AGAIN) return;
+    if (n < 0) {
+      outcome = `recv_now ${n}`;
+      poll = null;
+      return;
+    }
+    got += n;
+    if (!hdr.fin || hdr.bytesleft !== 0) continue;
+    got = 0;
+    if (--left > 0) void api.websock_send_binary(handle!, payload);
+    else {
+      outcome = "done";
+      poll = null;
+      return;
+    }
+  }
+}
+
+export function echoByRecvNow(count: number): void {
+  if (callbackSet) {
+    api.websock_set_callback(handle!, null);
+    callbackSet = false;
+  }
+  left = count;
+  got = 0;
+  outcome = "running";
+  poll = pollRecvNow;
+  void api.websock_send_binary(handle!, payload);
+  pumpAll();
+}
+
+export function sendOnly(kind: "text" | "binary", count: number): void {
+  peer.discard = true;
+  for (let m = 0; m < count; m++) {
+    if (kind === "text") void api.websock_send_text(handle!, text);
+    else void api.websock_send_binary(handle!, payload);
+    pumpAll();
+  }
+  peer.discard = false;
+  outcome = "done";
+}
+
+let quiet = false;
+
+function onQuietPiece(h: websock_handle_t, piece: websock_msg_hdr_t, data: Uint8Array): void {
+  if (piece.opcode === -1) return;
+  got += data.length;
+  if (piece.fin && piece.bytesleft === 0) left--;
+}
+
+/** `count` 1 KiB messages from the peer, one at a time, to a callback that only counts them. */
+export function receiveByCallback(count: number): void {
+  if (!quiet) {
+    api.websock_set_callback(handle!, onQuietPiece);
+    quiet = true;
+  }
+  left = count;
+  for (let m = 0; m < count; m++) {
+    peer.inject(payload);
+    pumpAll();
+  }
+  outcome = left === 0 ? "done" : `left ${left}`;
+}
+
+/** The same through websock_recv_now. */
+export function receiveByRecvNow(count: number): void {
+  if (quiet) {
+    api.websock_set_callback(handle!, null);
+    quiet = false;
+  }
+  left = count;
+  for (let m = 0; m < count; m++) {
+    peer.inject(payload);
+    pumpAll();
+    for (;;) {
+      const n = api.websock_recv_now(handle!, hdr, readBuffer, readBuffer.length);
+      if (n === WEBSOCK_ERR.AGAIN) break;
+      if (n < 0) return void (outcome = `recv_now ${n}`);
+      if (hdr.fin && hdr.bytesleft === 0) left--;
+    }
+  }
+  outcome = left === 0 ? "done" : `left ${left}`;
+}

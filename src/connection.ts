@@ -47,6 +47,8 @@ import type { Utf8Encoder } from "./text-cursor.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Validate } from "./utf8.js";
 import { MAX_CONTROL_PAYLOAD, OPCODE_CONTINUATION, OPCODE_TEXT } from "./opcodes.js";
 import type { websock_msg_hdr_t } from "./types.js";
+import { buildOffer, type AgreedDeflate, type DeflateOffer } from "./permessage-deflate.js";
+import { MessageInflater } from "./message-inflater.js";
 
 export const STATE_CONNECTING = 0;
 export const STATE_OPEN = 1;
@@ -112,6 +114,8 @@ export interface ConnectionOptions {
   fragmentSize?: number;
   /** Randomness, SHA-1 and the clock: the Host itself, or any object with these. */
   platform: Platform;
+  /** permessage-deflate to offer (client role); absent or null: none. */
+  deflate?: DeflateOffer | null;
 }
 
 /** What the core needs of a platform (a subset of Host: a host is passed as it is, no closures made). */
@@ -141,6 +145,8 @@ export class Connection {
 
   /** The subprotocol chosen by the server ("" for none). */
   subprotocol = "";
+  /** permessage-deflate as agreed in the handshake; null when not in use. */
+  deflate: AgreedDeflate | null = null;
   /** The peer's handshake head while it is parsed: the response (client role) or the request (server role). */
   private head: HeadParser | null = null;
   /** Once parsed: its status (a response's) and its header lines, "Name: value" joined by LF (one string, not an array per header). */
@@ -235,7 +241,8 @@ export class Connection {
     this.expectedAccept = acceptFor(key, this.options.platform.sha1);
     this.offered = request.subprotocols;
     this.head = new HeadParser("response");
-    this.queueHead(buildRequest(request, key));
+    const deflate = this.options.deflate ?? null;
+    this.queueHead(buildRequest(deflate === null ? request : { ...request, extensions: buildOffer(deflate) }, key));
   }
 
   /** Server role: waits for the upgrade request; `supported` subprotocols, most preferred first. */
@@ -340,6 +347,8 @@ export class Connection {
     if (n !== NOTHING_READY) {
       // The frame is read to its end: what follows waits until the application asks again.
       if (this.receiver.betweenFrames) this.awaitingReader = true;
+      // A compressed frame's next bytes are inflated as the window empties (RFC 7692).
+      else if (this.receiver.inflating) this.parseInput();
       return n;
     }
     return this.ending !== null && this.state !== STATE_CONNECTING ? this.ending.error.code : NOTHING_READY;
@@ -380,7 +389,7 @@ export class Connection {
     if (this.isServer) {
       this.answerUpgrade(head);
     } else {
-      const failure = checkResponse(head, this.expectedAccept, this.offered, this);
+      const failure = checkResponse(head, this.expectedAccept, this.offered, this, this.options.deflate ?? null);
       this.expectedAccept = "";
       this.offered = NONE;
       if (failure !== null) {
@@ -409,7 +418,7 @@ export class Connection {
         this.onClose(r.closeCode, r.closeReason);
         return;
       } else if (found === PARSE_FAILED) {
-        this.fail(r.failure!, r.failure!.message);
+        this.fail(r.failure!, r.failureDetail);
         return;
       } else {
         // Everything buffered is parsed (or passes through, in raw mode).
@@ -688,6 +697,11 @@ export class Connection {
   // ---- internals ----
 
   private becomeOpen(): void {
+    const deflate = this.deflate;
+    if (deflate !== null) {
+      // The window and the tables, sized by what the server agreed to: allocated once, here.
+      this.receiver.enableInflate(new MessageInflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover, this.options.deflate!.maxInflatedMessage));
+    }
     this.state = STATE_OPEN;
     this.opened = true;
     this.openDeadline = Infinity;

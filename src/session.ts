@@ -599,8 +599,8 @@ export class Session {
           callback(this as unknown as websock_handle_t, hdr, EMPTY);
           break;
         }
-        const rx = conn.rx;
-        callback(this as unknown as websock_handle_t, hdr, new Uint8Array(rx.buffer, rx.byteOffset + conn.receiver.pieceStart, n));
+        const piece = conn.receiver.pieceBuffer;
+        callback(this as unknown as websock_handle_t, hdr, new Uint8Array(piece.buffer, piece.byteOffset + conn.receiver.pieceStart, n));
         this.readIn();
         this.pump();
       }

@@ -145,6 +145,7 @@ async function startSession(
     sendTimeout: config.sendTimeout,
     fragmentSize: config.fragmentSize,
     platform: host,
+    deflate: role === "client" ? config.deflate : null,
   });
   if (config.rawMode) conn.setRawMode();
   start(conn);
@@ -480,6 +481,16 @@ export function websock_get_info(h: websock_handle_t): websock_info_t | null {
     };
     const tls = s.transport?.tlsInfo?.();
     if (tls) info.tls = tls;
+    const deflate = conn.deflate;
+    if (deflate !== null) {
+      info.deflate = {
+        server_max_window_bits: deflate.serverMaxWindowBits,
+        server_no_context_takeover: deflate.serverNoContextTakeover,
+        client_max_window_bits: deflate.clientMaxWindowBits,
+        client_no_context_takeover: deflate.clientNoContextTakeover,
+        compressing: false,
+      };
+    }
     const request = conn.request;
     if (request !== null) {
       info.http_status = 101;

@@ -329,6 +329,11 @@ export class Connection {
    * the application asks for more (websock_recv, or a callback returned).
    */
   advance(): void {
+    // A compressed frame read in place: its next bytes are inflated now, where the last piece was.
+    if (this.receiver.inflating) {
+      this.parseInput();
+      return;
+    }
     // Only a frame read to its end leaves bytes unparsed (everything else was parsed as it arrived),
     // and the stream's end waits for the reader to empty the buffer.
     if (!this.awaitingReader && !this.inputEnded) return;
@@ -347,8 +352,9 @@ export class Connection {
     if (n !== NOTHING_READY) {
       // The frame is read to its end: what follows waits until the application asks again.
       if (this.receiver.betweenFrames) this.awaitingReader = true;
-      // A compressed frame's next bytes are inflated as the window empties (RFC 7692).
-      else if (this.receiver.inflating) this.parseInput();
+      // A compressed frame's next bytes are inflated as the window empties (RFC 7692); a piece
+      // read in place stays in the window until the application asks for more (advance).
+      else if (this.receiver.inflating && out !== null) this.parseInput();
       return n;
     }
     return this.ending !== null && this.state !== STATE_CONNECTING ? this.ending.error.code : NOTHING_READY;

@@ -142,6 +142,8 @@ export class Receiver {
   private rsv1 = false;
   /** The current message is compressed (its first frame had RSV1): read() gives inflated bytes. */
   private compressed = false;
+  /** Inflated bytes handed out in place (the window's): they stay until the next read or parse. */
+  private heldInPlace = 0;
 
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
   constructor(buf: Uint8Array, options: ReceiverOptions) {
@@ -226,6 +228,7 @@ export class Receiver {
    * frame; after PARSE_DATA, once the caller has read the payload.
    */
   parse(): number {
+    this.releaseInPlace();
     for (;;) {
       switch (this.state) {
         case WAIT_HEADER: {
@@ -317,6 +320,7 @@ export class Receiver {
    * and payload_len the frame's whole inflated length (it may be empty).
    */
   private readInflated(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
+    this.releaseInPlace();
     const inflate = this.inflate!;
     const inflater = inflate.inflater;
     const ready = out === null ? inflater.contiguous() : inflater.pending;
@@ -331,12 +335,20 @@ export class Receiver {
     hdr.bytesleft = bytesleft;
     this.pieceBuffer = inflater.window;
     this.pieceStart = inflater.contiguousStart;
+    // In place, the bytes stay in the window (not overwritten) until the next read or parse.
     if (out !== null) inflater.take(out, outStart, n);
-    else inflater.consume(n);
+    else this.heldInPlace = n;
     this.delivered += n;
     this.announced = true;
     if (last) this.finishFrame();
     return n;
+  }
+
+  /** The window's bytes of the last in-place piece may now be overwritten. */
+  private releaseInPlace(): void {
+    if (this.heldInPlace === 0) return;
+    this.inflate!.inflater.consume(this.heldInPlace);
+    this.heldInPlace = 0;
   }
 
   private readRaw(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
@@ -368,7 +380,7 @@ export class Receiver {
   hasPiece(): boolean {
     if (this.state === PASS_THROUGH) return this.end > this.start;
     if (this.state !== WAIT_READ || this.discarding) return false;
-    if (this.compressed) return this.inflate!.pending > 0 || this.inflate!.frameDone;
+    if (this.compressed) return this.inflate!.pending > this.heldInPlace || (this.inflate!.frameDone && this.heldInPlace === 0);
     return this.checked > this.start || (this.remaining === 0 && !this.announced);
   }
 

@@ -547,10 +547,17 @@ export class Inflater {
           if (room < n) n = room;
           let from = (this.writeAt - this.copyDistance) & mask;
           let to = this.writeAt;
-          for (let i = 0; i < n; i++) {
-            window[to] = window[from];
-            to = (to + 1) & mask;
-            from = (from + 1) & mask;
+          if (this.copyDistance >= n && from + n <= size && to + n <= size) {
+            // Source and destination apart and neither wrapping: one block move.
+            window.copyWithin(to, from, from + n);
+            to = (to + n) & mask;
+          } else {
+            // Overlapping (a run: distance < length) or wrapping: byte by byte, as §3.2.3 defines the copy.
+            for (let i = 0; i < n; i++) {
+              window[to] = window[from];
+              to = (to + 1) & mask;
+              from = (from + 1) & mask;
+            }
           }
           this.writeAt = to;
           this.wrote(n);

@@ -54,7 +54,7 @@ const ATTACH_FIELDS = Object.freeze({
   deflate: true,
 } satisfies FieldSet<websock_attach_config_t>);
 const DEFLATE_FIELDS = Object.freeze({
-  server_max_window_bits: true, server_no_context_takeover: true, max_inflated_message: true,
+  server_max_window_bits: true, server_no_context_takeover: true, max_inflated_message: true, compress: true,
 } satisfies FieldSet<websock_deflate_config_t>);
 const CONFIG_FIELDS = Object.freeze({
   ...ATTACH_FIELDS, hostname: true, port: true, uri: true, secured: true, ssl_config: true,
@@ -283,7 +283,9 @@ function resolveDeflate(value: unknown): DeflateOffer | string | null {
   if (typeof noContext !== "boolean") return "deflate.server_no_context_takeover must be a boolean";
   const max = f.max_inflated_message === undefined ? 0 : f.max_inflated_message;
   if (!isWholeNumber(max, 0, Number.MAX_SAFE_INTEGER)) return "deflate.max_inflated_message must be a non-negative integer";
-  return { serverMaxWindowBits: bits, serverNoContextTakeover: noContext, maxInflatedMessage: max, compress: false };
+  const compress = f.compress === undefined ? false : f.compress;
+  if (typeof compress !== "boolean") return "deflate.compress must be a boolean";
+  return { serverMaxWindowBits: bits, serverNoContextTakeover: noContext, maxInflatedMessage: max, compress };
 }
 
 function resolveSsl(value: unknown): websock_ssl_config_t | string {

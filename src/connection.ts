@@ -49,6 +49,8 @@ import { MAX_CONTROL_PAYLOAD, OPCODE_CONTINUATION, OPCODE_TEXT } from "./opcodes
 import type { websock_msg_hdr_t } from "./types.js";
 import { buildOffer, type AgreedDeflate, type DeflateOffer } from "./permessage-deflate.js";
 import { MessageInflater } from "./message-inflater.js";
+import type { MessageCompressor } from "./host.js";
+import { utf8Encode } from "./utf8.js";
 
 export const STATE_CONNECTING = 0;
 export const STATE_OPEN = 1;
@@ -128,6 +130,8 @@ export interface Platform {
   /** A native UTF-8 encoder and byte length (optional: a pure fallback encodes otherwise). */
   textEncoder?: Utf8Encoder | null;
   utf8Length?: ((text: string) => number) | null;
+  /** Compression for sends (optional: Host.deflate). */
+  deflate?: ((windowBits: number) => MessageCompressor) | null;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -147,6 +151,8 @@ export class Connection {
   subprotocol = "";
   /** permessage-deflate as agreed in the handshake; null when not in use. */
   deflate: AgreedDeflate | null = null;
+  /** Compresses whole messages sent (deflate.compress on a host that can); null: they go out uncompressed. */
+  compressor: MessageCompressor | null = null;
   /** The peer's handshake head while it is parsed: the response (client role) or the request (server role). */
   private head: HeadParser | null = null;
   /** Once parsed: its status (a response's) and its header lines, "Name: value" joined by LF (one string, not an array per header). */
@@ -544,9 +550,21 @@ export class Connection {
       }
       if (opcode !== OPCODE_CONTINUATION) this.sendingText = text;
       this.sendingFragmented = !m.fin;
+      // RFC 7692 §6: a whole message may go compressed; fragments the caller sends one by one go as they are.
+      if (this.compressor !== null && m.fin && opcode !== OPCODE_CONTINUATION) this.compress(m);
     }
     this.sender.enqueue(m);
     return null;
+  }
+
+  /** Replaces the message's payload by its compressed form (RSV1 set on its first frame). */
+  private compress(m: OutgoingMessage): void {
+    const bytes = m.bytes ?? utf8Encode(m.units === m.text!.length ? m.text! : m.text!.slice(0, m.units));
+    const start = m.bytes !== null ? m.offset : 0;
+    const end = m.bytes !== null ? m.offset + m.length : bytes.length;
+    const compressed = this.compressor!.compress(bytes, start, end);
+    m.setBytes(m.opcode, true, compressed, 0, compressed.length);
+    m.compressed = true;
   }
 
   /** A ping (websock_ping), or the application's own pong (auto_pong false): payload bytes[start, end). */
@@ -706,7 +724,10 @@ export class Connection {
     const deflate = this.deflate;
     if (deflate !== null) {
       // The window and the tables, sized by what the server agreed to: allocated once, here.
-      this.receiver.enableInflate(new MessageInflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover, this.options.deflate!.maxInflatedMessage));
+      const offer = this.options.deflate!;
+      this.receiver.enableInflate(new MessageInflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover, offer.maxInflatedMessage));
+      const makeCompressor = this.options.platform.deflate;
+      if (offer.compress && makeCompressor) this.compressor = makeCompressor(deflate.clientMaxWindowBits);
     }
     this.state = STATE_OPEN;
     this.opened = true;

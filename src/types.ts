@@ -75,6 +75,8 @@ export interface websock_deflate_config_t {
   server_no_context_takeover?: boolean;
   /** Fail a message that inflates to more than this with 1009 (bytes; 0: no limit, the default). */
   max_inflated_message?: number;
+  /** Compress what this side sends too (default false: sent uncompressed, RFC 7692 §6); needs a host that can (Node). */
+  compress?: boolean;
 }
 
 /** Settings for websock_attach_client / websock_attach_server: the config without the address. */

@@ -170,6 +170,10 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
       return Promise.resolve(null);
     }
     const config = resolved.config;
+    if (config.deflate !== null && config.deflate.compress && !host.deflate) {
+      invalid(null, "deflate.compress: this host cannot compress (the Node host can); leave it false to send uncompressed");
+      return Promise.resolve(null);
+    }
     if (config.secured) {
       const sslProblem = host.checkSsl(config.ssl);
       if (sslProblem !== null) {
@@ -488,7 +492,7 @@ export function websock_get_info(h: websock_handle_t): websock_info_t | null {
         server_no_context_takeover: deflate.serverNoContextTakeover,
         client_max_window_bits: deflate.clientMaxWindowBits,
         client_no_context_takeover: deflate.clientNoContextTakeover,
-        compressing: false,
+        compressing: conn.compressor !== null,
       };
     }
     const request = conn.request;

@@ -17,6 +17,7 @@ import {
   websock_open,
   websock_recv,
   websock_send_binary,
+  websock_send_frame,
   websock_send_text,
   websock_set_callback,
   type websock_config_t,
@@ -181,6 +182,46 @@ describe("permessage-deflate (RFC 7692): negotiation, inflating, and the failure
       }
     });
 
+    it("deflate.compress on the Node host: messages go out compressed (RSV1), fragments sent one by one go as they are", async () => {
+      const server = http.createServer();
+      const wss = new WebSocketServer({ server, perMessageDeflate: { threshold: 0, serverMaxWindowBits: 10 } });
+      let read = 0;
+      const received: Array<{ data: Buffer; binary: boolean }> = [];
+      wss.on("connection", (ws, req) => {
+        req.socket.on("close", () => (read += req.socket.bytesRead));
+        ws.on("message", (data, isBinary) => {
+          received.push({ data: data as Buffer, binary: isBinary });
+          ws.send(data as Buffer, { binary: isBinary });
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      try {
+        const h = await open((server.address() as AddressInfo).port, { server_max_window_bits: 10, compress: true });
+        const request = websock_get_info(h)!;
+        assert.equal(request.deflate!.compressing, true);
+        const text = telemetry(60000);
+        const binary = pattern(50000);
+        assert.equal(await websock_send_text(h, text), 0);
+        assert.equal((await recvMessage(h, 1000)).data.toString(), text);
+        assert.equal(await websock_send_binary(h, binary), 0);
+        assert.ok((await recvMessage(h, 1000)).data.equals(binary));
+        assert.equal(await websock_send_text(h, Buffer.from("bytes as text \u00e9")), 0);
+        assert.equal((await recvMessage(h, 1000)).data.toString(), "bytes as text \u00e9");
+        assert.equal(await websock_send_text(h, ""), 0);
+        assert.equal((await recvMessage(h, 10)).data.length, 0);
+        assert.equal(await websock_send_frame(h, 1, "frag-", undefined, false), 0);
+        assert.equal(await websock_send_frame(h, 0, "mented", undefined, true), 0);
+        assert.equal((await recvMessage(h, 100)).data.toString(), "frag-mented");
+        await websock_close(h);
+        await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual(received.map((m) => m.data.length), [Buffer.byteLength(text), 50000, Buffer.byteLength("bytes as text \u00e9"), 0, 11]);
+        assert.ok(read < (text.length + binary.length) / 3, `the client compressed: the server read ${read} bytes for ${text.length + binary.length}`);
+      } finally {
+        wss.close();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+
     it("without the deflate option nothing is offered and ws sends uncompressed", async () => {
       const server = await startDeflatingServer({});
       try {
@@ -295,6 +336,7 @@ describe("permessage-deflate (RFC 7692): negotiation, inflating, and the failure
       [{ server_no_context_takeover: "yes" }, /deflate.server_no_context_takeover must be a boolean/],
       [{ client_max_window_bits: 10 }, /deflate.client_max_window_bits is not a field of websock_deflate_config_t/],
       [true, /deflate must be a websock_deflate_config_t object/],
+      [{ compress: 1 }, /deflate.compress must be a boolean/],
     ];
     for (const [deflate, message] of bad) {
       assert.equal(await websock_open({ hostname: "127.0.0.1", port: 1, deflate } as websock_config_t), null);

@@ -6,10 +6,14 @@
 import { strict as assert } from "node:assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import zlib from "node:zlib";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
+  WS_BINARY,
+  WS_NOHTTP,
+  websock_attach_client,
+  websock_attach_server,
   websock_close,
   websock_get_info,
   websock_last_error,
@@ -344,6 +348,13 @@ describe("permessage-deflate (RFC 7692): negotiation, inflating, and the failure
     }
     assert.equal(await websock_open({ hostname: "127.0.0.1", port: 1, deflate: {}, raw_mode: true }), null);
     assert.match(websock_last_error().message, /deflate and raw_mode/);
+    // Only the client's opening handshake negotiates it: not the server side, nor WS_NOHTTP.
+    const socket = new net.Socket();
+    assert.equal(await websock_attach_server(socket, WS_BINARY, { deflate: {} }), null);
+    assert.match(websock_last_error().message, /negotiated in the client's opening handshake/);
+    assert.equal(await websock_attach_client(socket, WS_BINARY | WS_NOHTTP, "/", "localhost", { deflate: {} }), null);
+    assert.match(websock_last_error().message, /negotiated in the client's opening handshake/);
+    socket.destroy();
   });
 
   describe("compressed frames no server should send fail the connection with their close code (a raw TCP peer)", () => {

@@ -68,6 +68,11 @@ const CODE_LENGTH_ORDER = new Uint8Array([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 
 /** What decodeSymbol returns besides a symbol. */
 const NEED_BITS = -1;
 const BAD_CODE = -2;
+/** Why the literal loop stopped, besides a length or end-of-block symbol (>= 256). */
+const STOP_NEED_BITS = -1;
+const STOP_BAD_CODE = -2;
+const STOP_WINDOW_FULL = -3;
+const LITLEN_FAST_MASK = (1 << LITLEN_FAST_BITS) - 1;
 
 /**
  * One canonical Huffman code: counts per length and symbols in code order
@@ -442,48 +447,74 @@ export class Inflater {
           break;
         }
         case WAIT_LITLEN: {
-          // The hot loop: literals straight into the window while there is room.
+          // The hot loop: literals straight into the window while there is room, the
+          // window's counters in locals, the first-level lookup inline.
           const code = this.litlen;
+          const fast = code.fast;
+          let writeAt = this.writeAt;
+          let pending = this.pending;
+          const pendingBefore = pending;
+          let stop: number;
           for (;;) {
-            if (this.pending === size) {
-              result = INFLATE_WINDOW_FULL;
-              break loop;
+            if (pending === size) {
+              stop = STOP_WINDOW_FULL;
+              break;
             }
             while (count < 24 && at < end) {
               bits |= input[at++] << count;
               count += 8;
             }
-            const symbol = decodeSymbol(code, bits, count);
-            if (symbol === NEED_BITS) break loop;
-            if (symbol === BAD_CODE) {
-              result = this.fail("invalid literal/length code");
-              break loop;
+            let used: number;
+            let value: number;
+            const entry = fast[bits & LITLEN_FAST_MASK];
+            if (entry !== 0 && (entry & 15) <= count) {
+              used = entry & 15;
+              value = entry >>> 4;
+            } else {
+              const symbol = decodeSymbol(code, bits, count);
+              if (symbol < 0) {
+                stop = symbol === NEED_BITS ? STOP_NEED_BITS : STOP_BAD_CODE;
+                break;
+              }
+              used = symbol >>> 16;
+              value = symbol & 0xffff;
             }
-            const used = symbol >>> 16;
-            const value = symbol & 0xffff;
             bits >>>= used;
             count -= used;
-            if (value < 256) {
-              window[this.writeAt] = value;
-              this.writeAt = (this.writeAt + 1) & mask;
-              this.pending++;
-              if (this.history < size) this.history++;
-              continue;
+            if (value >= 256) {
+              stop = value;
+              break;
             }
-            if (value === 256) {
-              this.state = this.afterBlock();
-              continue loop;
-            }
-            const index = value - 257;
-            if (index >= 29) {
-              result = this.fail("invalid literal/length code");
-              break loop;
-            }
-            this.copyLength = LENGTH_BASE[index];
-            this.lengthExtra = LENGTH_EXTRA[index];
-            this.state = WAIT_LENGTH_EXTRA;
-            continue loop;
+            window[writeAt] = value;
+            writeAt = (writeAt + 1) & mask;
+            pending++;
           }
+          this.writeAt = writeAt;
+          this.pending = pending;
+          const history = this.history + (pending - pendingBefore);
+          this.history = history < size ? history : size;
+          if (stop === STOP_WINDOW_FULL) {
+            result = INFLATE_WINDOW_FULL;
+            break loop;
+          }
+          if (stop === STOP_NEED_BITS) break loop;
+          if (stop === STOP_BAD_CODE) {
+            result = this.fail("invalid literal/length code");
+            break loop;
+          }
+          if (stop === 256) {
+            this.state = this.afterBlock();
+            break;
+          }
+          const index = stop - 257;
+          if (index >= 29) {
+            result = this.fail("invalid literal/length code");
+            break loop;
+          }
+          this.copyLength = LENGTH_BASE[index];
+          this.lengthExtra = LENGTH_EXTRA[index];
+          this.state = WAIT_LENGTH_EXTRA;
+          break;
         }
         case WAIT_LENGTH_EXTRA: {
           const extra = this.lengthExtra;

@@ -15,7 +15,8 @@ import { parseHostname, isHostHeaderValue } from "./hostname.js";
 import { MIN_RX_BUFFER } from "./receiver.js";
 import { MIN_TX_BUFFER } from "./sender.js";
 import { utf8Length } from "./utf8.js";
-import type { websock_attach_config_t, websock_config_t, websock_ssl_config_t } from "./types.js";
+import type { websock_attach_config_t, websock_config_t, websock_deflate_config_t, websock_ssl_config_t } from "./types.js";
+import { DEFAULT_WINDOW_BITS, MIN_OFFER_WINDOW_BITS, type DeflateOffer } from "./permessage-deflate.js";
 
 export const DEFAULTS = Object.freeze({
   time_out: 10000,
@@ -50,7 +51,11 @@ const ATTACH_FIELDS = Object.freeze({
   time_out: true, hndshk_hdrs: true, num_hndshk_hdrs: true, subprotocols: true, rx_buffer_size: true,
   tx_buffer_size: true, ping_interval: true, pong_timeout: true, close_timeout: true, send_timeout: true,
   fragment_size: true, auto_pong: true, max_message_size: true, rx_buffer: true, tx_buffer: true, raw_mode: true,
+  deflate: true,
 } satisfies FieldSet<websock_attach_config_t>);
+const DEFLATE_FIELDS = Object.freeze({
+  server_max_window_bits: true, server_no_context_takeover: true, max_inflated_message: true, compress: true,
+} satisfies FieldSet<websock_deflate_config_t>);
 const CONFIG_FIELDS = Object.freeze({
   ...ATTACH_FIELDS, hostname: true, port: true, uri: true, secured: true, ssl_config: true,
 } satisfies FieldSet<websock_config_t>);
@@ -83,6 +88,8 @@ export interface ResolvedConfig {
   maxMessageSize: number;
   /** The Host header's value. */
   hostHeader: string;
+  /** permessage-deflate to offer; null: none. */
+  deflate: DeflateOffer | null;
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; message: string };
@@ -169,6 +176,10 @@ function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
   const ssl = resolveSsl(f.ssl_config);
   if (typeof ssl === "string") return refuse(ssl);
 
+  const deflate = resolveDeflate(f.deflate);
+  if (typeof deflate === "string") return refuse(deflate);
+  if (deflate !== null && rawMode) return refuse("deflate and raw_mode exclude each other: raw mode has no frames to compress");
+
   const defaultPort = secured ? 443 : 80;
   return {
     ok: true,
@@ -194,6 +205,7 @@ function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
       autoPong,
       maxMessageSize,
       hostHeader: port === defaultPort ? address.uriHost : `${address.uriHost}:${port}`,
+      deflate,
     },
   };
 }
@@ -256,6 +268,26 @@ const PIN = /^[A-Za-z0-9+/]{43}=$/;
  * cert/key given together. What a host's TLS can honour (certificate
  * formats, several CAs, TLS 1.3, pins ...) is its checkSsl's business.
  */
+/** websock_deflate_config_t: the offer, or null when absent. */
+function resolveDeflate(value: unknown): DeflateOffer | string | null {
+  if (value === undefined) return null;
+  const f = readStruct(value, DEFLATE_FIELDS, "deflate", "deflate.", "websock_deflate_config_t");
+  if (typeof f === "string") return f;
+  const bits = f.server_max_window_bits === undefined ? DEFAULT_WINDOW_BITS : f.server_max_window_bits;
+  if (bits === 8) {
+    // permessage-deflate.ts: zlib servers cannot compress with an 8-bit window.
+    return "deflate.server_max_window_bits is 8, which zlib-based servers cannot honour (their smallest raw window is 9): use 9 to 15";
+  }
+  if (!isWholeNumber(bits, MIN_OFFER_WINDOW_BITS, DEFAULT_WINDOW_BITS)) return "deflate.server_max_window_bits must be an integer from 9 to 15";
+  const noContext = f.server_no_context_takeover === undefined ? false : f.server_no_context_takeover;
+  if (typeof noContext !== "boolean") return "deflate.server_no_context_takeover must be a boolean";
+  const max = f.max_inflated_message === undefined ? 0 : f.max_inflated_message;
+  if (!isWholeNumber(max, 0, Number.MAX_SAFE_INTEGER)) return "deflate.max_inflated_message must be a non-negative integer";
+  const compress = f.compress === undefined ? false : f.compress;
+  if (typeof compress !== "boolean") return "deflate.compress must be a boolean";
+  return { serverMaxWindowBits: bits, serverNoContextTakeover: noContext, maxInflatedMessage: max, compress };
+}
+
 function resolveSsl(value: unknown): websock_ssl_config_t | string {
   if (value === undefined) return NO_SSL;
   const f = readStruct(value, SSL_FIELDS, "ssl_config", "ssl_config.", "websock_ssl_config_t");

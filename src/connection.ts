@@ -47,6 +47,10 @@ import type { Utf8Encoder } from "./text-cursor.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Validate } from "./utf8.js";
 import { MAX_CONTROL_PAYLOAD, OPCODE_CONTINUATION, OPCODE_TEXT } from "./opcodes.js";
 import type { websock_msg_hdr_t } from "./types.js";
+import { buildOffer, type AgreedDeflate, type DeflateOffer } from "./permessage-deflate.js";
+import { MessageInflater } from "./message-inflater.js";
+import type { MessageCompressor } from "./host.js";
+import { utf8Encode } from "./utf8.js";
 
 export const STATE_CONNECTING = 0;
 export const STATE_OPEN = 1;
@@ -112,6 +116,8 @@ export interface ConnectionOptions {
   fragmentSize?: number;
   /** Randomness, SHA-1 and the clock: the Host itself, or any object with these. */
   platform: Platform;
+  /** permessage-deflate to offer (client role); absent or null: none. */
+  deflate?: DeflateOffer | null;
 }
 
 /** What the core needs of a platform (a subset of Host: a host is passed as it is, no closures made). */
@@ -124,6 +130,8 @@ export interface Platform {
   /** A native UTF-8 encoder and byte length (optional: a pure fallback encodes otherwise). */
   textEncoder?: Utf8Encoder | null;
   utf8Length?: ((text: string) => number) | null;
+  /** Compression for sends (optional: Host.deflate). */
+  deflate?: ((windowBits: number) => MessageCompressor) | null;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -141,6 +149,10 @@ export class Connection {
 
   /** The subprotocol chosen by the server ("" for none). */
   subprotocol = "";
+  /** permessage-deflate as agreed in the handshake; null when not in use. */
+  deflate: AgreedDeflate | null = null;
+  /** Compresses whole messages sent (deflate.compress on a host that can); null: they go out uncompressed. */
+  compressor: MessageCompressor | null = null;
   /** The peer's handshake head while it is parsed: the response (client role) or the request (server role). */
   private head: HeadParser | null = null;
   /** Once parsed: its status (a response's) and its header lines, "Name: value" joined by LF (one string, not an array per header). */
@@ -235,7 +247,8 @@ export class Connection {
     this.expectedAccept = acceptFor(key, this.options.platform.sha1);
     this.offered = request.subprotocols;
     this.head = new HeadParser("response");
-    this.queueHead(buildRequest(request, key));
+    const deflate = this.options.deflate ?? null;
+    this.queueHead(buildRequest(deflate === null ? request : { ...request, extensions: buildOffer(deflate) }, key));
   }
 
   /** Server role: waits for the upgrade request; `supported` subprotocols, most preferred first. */
@@ -322,6 +335,11 @@ export class Connection {
    * the application asks for more (websock_recv, or a callback returned).
    */
   advance(): void {
+    // A compressed frame read in place: its next bytes are inflated now, where the last piece was.
+    if (this.receiver.inflating) {
+      this.parseInput();
+      return;
+    }
     // Only a frame read to its end leaves bytes unparsed (everything else was parsed as it arrived),
     // and the stream's end waits for the reader to empty the buffer.
     if (!this.awaitingReader && !this.inputEnded) return;
@@ -340,6 +358,9 @@ export class Connection {
     if (n !== NOTHING_READY) {
       // The frame is read to its end: what follows waits until the application asks again.
       if (this.receiver.betweenFrames) this.awaitingReader = true;
+      // A compressed frame's next bytes are inflated as the window empties (RFC 7692); a piece
+      // read in place stays in the window until the application asks for more (advance).
+      else if (this.receiver.inflating && out !== null) this.parseInput();
       return n;
     }
     return this.ending !== null && this.state !== STATE_CONNECTING ? this.ending.error.code : NOTHING_READY;
@@ -380,7 +401,7 @@ export class Connection {
     if (this.isServer) {
       this.answerUpgrade(head);
     } else {
-      const failure = checkResponse(head, this.expectedAccept, this.offered, this);
+      const failure = checkResponse(head, this.expectedAccept, this.offered, this, this.options.deflate ?? null);
       this.expectedAccept = "";
       this.offered = NONE;
       if (failure !== null) {
@@ -409,7 +430,7 @@ export class Connection {
         this.onClose(r.closeCode, r.closeReason);
         return;
       } else if (found === PARSE_FAILED) {
-        this.fail(r.failure!, r.failure!.message);
+        this.fail(r.failure!, r.failureDetail);
         return;
       } else {
         // Everything buffered is parsed (or passes through, in raw mode).
@@ -529,9 +550,21 @@ export class Connection {
       }
       if (opcode !== OPCODE_CONTINUATION) this.sendingText = text;
       this.sendingFragmented = !m.fin;
+      // RFC 7692 §6: a whole message may go compressed; fragments the caller sends one by one go as they are.
+      if (this.compressor !== null && m.fin && opcode !== OPCODE_CONTINUATION) this.compress(m);
     }
     this.sender.enqueue(m);
     return null;
+  }
+
+  /** Replaces the message's payload by its compressed form (RSV1 set on its first frame). */
+  private compress(m: OutgoingMessage): void {
+    const bytes = m.bytes ?? utf8Encode(m.units === m.text!.length ? m.text! : m.text!.slice(0, m.units));
+    const start = m.bytes !== null ? m.offset : 0;
+    const end = m.bytes !== null ? m.offset + m.length : bytes.length;
+    const compressed = this.compressor!.compress(bytes, start, end);
+    m.setBytes(m.opcode, true, compressed, 0, compressed.length);
+    m.compressed = true;
   }
 
   /** A ping (websock_ping), or the application's own pong (auto_pong false): payload bytes[start, end). */
@@ -688,6 +721,14 @@ export class Connection {
   // ---- internals ----
 
   private becomeOpen(): void {
+    const deflate = this.deflate;
+    if (deflate !== null) {
+      // The window and the tables, sized by what the server agreed to: allocated once, here.
+      const offer = this.options.deflate!;
+      this.receiver.enableInflate(new MessageInflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover, offer.maxInflatedMessage));
+      const makeCompressor = this.options.platform.deflate;
+      if (offer.compress && makeCompressor) this.compressor = makeCompressor(deflate.clientMaxWindowBits);
+    }
     this.state = STATE_OPEN;
     this.opened = true;
     this.openDeadline = Infinity;

@@ -70,6 +70,12 @@ export const ERR = Object.freeze({
   CLOSE_TIMEOUT: row(-63, "CLOSE_TIMEOUT", 0, "the close handshake did not finish within close_timeout"),
   CLOSED_LOCALLY: row(-64, "CLOSED_LOCALLY", 0, "the connection was closed by this side"),
   SEND_TIMEOUT: row(-65, "SEND_TIMEOUT", 0, "a send made no progress within send_timeout"),
+
+  // permessage-deflate (RFC 7692): compressed messages received.
+  DEFLATE_RSV1: row(-70, "DEFLATE_RSV1", 1002, "RSV1 (compressed) is set on a control or continuation frame"),
+  INFLATE_CORRUPT: row(-71, "INFLATE_CORRUPT", 1007, "a compressed message is not valid DEFLATE data"),
+  INFLATE_DISTANCE: row(-72, "INFLATE_DISTANCE", 1007, "a compressed message refers back beyond the negotiated window"),
+  INFLATED_TOO_BIG: row(-73, "INFLATED_TOO_BIG", 1009, "an inflated message is longer than deflate.max_inflated_message"),
 });
 
 /** The row for each kind of transport failure a host reports (Host's TransportFailure.kind). */

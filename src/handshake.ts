@@ -5,6 +5,7 @@
 import { ERR, type ErrorRow } from "./errors.js";
 import { base64Encode } from "./base64.js";
 import { utf8Encode, utf8Length } from "./utf8.js";
+import { verifyResponse, type AgreedDeflate, type DeflateOffer } from "./permessage-deflate.js";
 
 /** §1.3: the GUID appended to the key before hashing. */
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -19,6 +20,8 @@ export interface HandshakeRequest {
   subprotocols: readonly string[];
   /** Extra headers, already validated; a "Host" among them replaces the default. */
   headers: ReadonlyArray<readonly [string, string]>;
+  /** The Sec-WebSocket-Extensions offer (permessage-deflate), if any. */
+  extensions?: string;
 }
 
 export interface HandshakeFailure {
@@ -38,6 +41,7 @@ export function buildRequest(req: HandshakeRequest, key: string): Uint8Array {
     "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
     `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
   if (req.subprotocols.length > 0) text += `Sec-WebSocket-Protocol: ${req.subprotocols.join(", ")}\r\n`;
+  if (req.extensions !== undefined) text += `Sec-WebSocket-Extensions: ${req.extensions}\r\n`;
   for (const [name, value] of req.headers) {
     if (name.toLowerCase() !== "host") text += `${name}: ${value}\r\n`;
   }
@@ -234,7 +238,8 @@ export function checkResponse(
   response: HeadParser,
   expectedAccept: string,
   offered: readonly string[],
-  chosen: { subprotocol: string },
+  chosen: { subprotocol: string; deflate: AgreedDeflate | null },
+  deflate: DeflateOffer | null = null,
 ): HandshakeFailure | null {
   if (response.status !== 101) {
     return { error: ERR.HTTP_STATUS, detail: `the server answered ${response.status}`, httpStatus: response.status };
@@ -256,9 +261,14 @@ export function checkResponse(
   if (accept.length !== 1 || accept[0] !== expectedAccept) {
     return { error: ERR.BAD_ACCEPT, detail: `expected ${expectedAccept}, got ${accept.join(", ") || "(missing)"}` };
   }
-  // §4.1 (5): no extension was offered, so none may be in use.
+  // §4.1 (5): an extension in use must be one the client offered (none, or permessage-deflate).
   const extensions = values("sec-websocket-extensions").filter((v) => v !== "");
-  if (extensions.length > 0) {
+  if (deflate !== null) {
+    // RFC 7692 §7.1: the response is checked parameter by parameter.
+    const agreed = verifyResponse(extensions, deflate);
+    if (typeof agreed === "string") return { error: ERR.BAD_EXTENSION, detail: `Sec-WebSocket-Extensions: ${extensions.join(", ")}: ${agreed}` };
+    chosen.deflate = agreed;
+  } else if (extensions.length > 0) {
     return { error: ERR.BAD_EXTENSION, detail: `Sec-WebSocket-Extensions: ${extensions.join(", ")}` };
   }
   // §4.1 (6): a subprotocol must be one the client offered.

@@ -97,4 +97,20 @@ export interface Host {
   textEncoder?: Utf8Encoder | null;
   /** Optional: a native UTF-8 byte length of a string. */
   utf8Length?: ((text: string) => number) | null;
+  /**
+   * Optional: compression for what this side sends (permessage-deflate's
+   * deflate.compress), with an LZ77 window of at most 2^windowBits bytes. The
+   * core never needs it: without it, messages go out uncompressed (RFC 7692 §6).
+   */
+  deflate?: ((windowBits: number) => MessageCompressor) | null;
+}
+
+/** Compresses one message's payload for permessage-deflate. */
+export interface MessageCompressor {
+  /**
+   * bytes[start, end) as raw DEFLATE, flushed to a byte boundary with the
+   * trailing 00 00 ff ff removed (RFC 7692 §7.2.1); each message on its own
+   * or on the previous ones' history, as the host likes (both are valid).
+   */
+  compress(bytes: Uint8Array, start: number, end: number): Uint8Array;
 }

@@ -13,6 +13,8 @@ export class OutgoingMessage {
   fin = true;
   /** Bytes go out as they are, with no frame around them (the HTTP head, raw mode). */
   raw = false;
+  /** The payload is compressed (permessage-deflate): its first frame carries RSV1. */
+  compressed = false;
   /** The payload as bytes, bytes[offset, offset + length); null for a string. */
   bytes: Uint8Array | null = null;
   offset = 0;
@@ -33,6 +35,7 @@ export class OutgoingMessage {
     this.opcode = opcode;
     this.fin = fin;
     this.raw = false;
+    this.compressed = false;
     this.bytes = bytes;
     this.offset = offset;
     this.length = length;
@@ -48,6 +51,7 @@ export class OutgoingMessage {
     this.opcode = opcode;
     this.fin = fin;
     this.raw = false;
+    this.compressed = false;
     this.bytes = null;
     this.offset = 0;
     this.length = -1;

@@ -36,6 +36,7 @@ import {
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Decode, utf8Validate } from "./utf8.js";
 import { maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import type { websock_msg_hdr_t } from "./types.js";
+import type { MessageInflater } from "./message-inflater.js";
 
 /** What read() returns when no piece is ready (not an error: call again). */
 export const NOTHING_READY = -0x10000;
@@ -127,18 +128,41 @@ export class Receiver {
   /** After PARSE_CLOSE: the status code (1005 when none) and the reason. */
   closeCode = 0;
   closeReason = "";
-  /** After PARSE_FAILED: why. */
+  /** After PARSE_FAILED: why, and in detail. */
   failure: ErrorRow | null = null;
+  failureDetail = "";
   /** Where in `buf` the last piece read() gave began: with `out` null, the piece is read in place. */
   pieceStart = 0;
+  /** The buffer that piece is in: `buf`, or the inflate window for a compressed message (valid until the next read). */
+  pieceBuffer: Uint8Array;
+
+  // permessage-deflate (RFC 7692), once negotiated: null until then.
+  private inflate: MessageInflater | null = null;
+  /** The frame being parsed has RSV1 set. */
+  private rsv1 = false;
+  /** The current message is compressed (its first frame had RSV1): read() gives inflated bytes. */
+  private compressed = false;
+  /** Inflated bytes handed out in place (the window's): they stay until the next read or parse. */
+  private heldInPlace = 0;
 
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
   constructor(buf: Uint8Array, options: ReceiverOptions) {
     this.buf = buf;
+    this.pieceBuffer = buf;
     this.arrayBuffer = buf.buffer;
     this.byteOffset = buf.byteOffset;
     this.words = wordsOf(buf);
     this.options = options;
+  }
+
+  /** permessage-deflate was agreed: RSV1 marks compressed messages, inflated by `inflate`. */
+  enableInflate(inflate: MessageInflater): void {
+    this.inflate = inflate;
+  }
+
+  /** Whether the current frame is a compressed one whose bytes are still being inflated (its owner parses after each read). */
+  get inflating(): boolean {
+    return this.compressed && this.state === WAIT_READ && !this.discarding;
   }
 
   get stopped(): boolean {
@@ -204,6 +228,7 @@ export class Receiver {
    * frame; after PARSE_DATA, once the caller has read the payload.
    */
   parse(): number {
+    this.releaseInPlace();
     for (;;) {
       switch (this.state) {
         case WAIT_HEADER: {
@@ -267,6 +292,7 @@ export class Receiver {
   read(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
     if (this.state === PASS_THROUGH) return this.readRaw(hdr, out, outStart, len);
     if (!this.hasPiece()) return NOTHING_READY;
+    if (this.inflating) return this.readInflated(hdr, out, outStart, len);
     const ready = this.checked - this.start;
     const n = ready < len ? ready : len;
     // The header first: if the caller's hdr refuses a write, nothing has moved yet.
@@ -275,6 +301,7 @@ export class Receiver {
     hdr.payload_len = this.payloadLen;
     hdr.offset = this.delivered;
     hdr.bytesleft = this.remaining - n;
+    this.pieceBuffer = this.buf;
     this.pieceStart = this.start;
     if (n > 0 && out !== null) out.set(this.view(this.start, n), outStart);
     this.delivered += n;
@@ -283,6 +310,45 @@ export class Receiver {
     this.announced = true;
     if (this.remaining === 0) this.finishFrame();
     return n;
+  }
+
+  /**
+   * A piece of a compressed frame: inflated bytes from the window. The
+   * inflated length is known only at the frame's end, so until its last
+   * piece bytesleft is what is inflated and waiting, at least 1, and
+   * payload_len is offset + n + bytesleft; the last piece has bytesleft 0
+   * and payload_len the frame's whole inflated length (it may be empty).
+   */
+  private readInflated(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
+    this.releaseInPlace();
+    const inflate = this.inflate!;
+    const inflater = inflate.inflater;
+    const ready = out === null ? inflater.contiguous() : inflater.pending;
+    const n = ready < len ? ready : len;
+    const left = inflater.pending - n;
+    const last = left === 0 && inflate.frameDone;
+    const bytesleft = last ? 0 : left > 0 ? left : 1;
+    hdr.fin = this.fin;
+    hdr.opcode = this.opcode;
+    hdr.payload_len = this.delivered + n + bytesleft;
+    hdr.offset = this.delivered;
+    hdr.bytesleft = bytesleft;
+    this.pieceBuffer = inflater.window;
+    this.pieceStart = inflater.contiguousStart;
+    // In place, the bytes stay in the window (not overwritten) until the next read or parse.
+    if (out !== null) inflater.take(out, outStart, n);
+    else this.heldInPlace = n;
+    this.delivered += n;
+    this.announced = true;
+    if (last) this.finishFrame();
+    return n;
+  }
+
+  /** The window's bytes of the last in-place piece may now be overwritten. */
+  private releaseInPlace(): void {
+    if (this.heldInPlace === 0) return;
+    this.inflate!.inflater.consume(this.heldInPlace);
+    this.heldInPlace = 0;
   }
 
   private readRaw(hdr: websock_msg_hdr_t, out: Uint8Array | null, outStart: number, len: number): number {
@@ -316,6 +382,7 @@ export class Receiver {
   hasPiece(): boolean {
     if (this.state === PASS_THROUGH) return this.end > this.start;
     if (this.state !== WAIT_READ || this.discarding) return false;
+    if (this.compressed) return this.inflate!.pending > this.heldInPlace || (this.inflate!.frameDone && this.heldInPlace === 0);
     return this.checked > this.start || (this.remaining === 0 && !this.announced);
   }
 
@@ -338,9 +405,14 @@ export class Receiver {
     const length = b1 & 0x7f;
 
     // §5.2: "RSV1, RSV2, RSV3: MUST be 0 unless an extension is negotiated."
-    if ((b0 & 0x70) !== 0) return this.fail(ERR.RSV_BITS);
+    // RFC 7692 §6: permessage-deflate gives RSV1 its meaning, "Per-Message Compressed".
+    const rsv = b0 & 0x70;
+    if (rsv !== 0 && (rsv !== 0x40 || this.inflate === null)) return this.fail(ERR.RSV_BITS);
     // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail_."
     if (!isKnownOpcode(opcode)) return this.fail(ERR.RESERVED_OPCODE);
+    // RFC 7692 §6.1: RSV1 is set on "the first frame of the message" only; and
+    // §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames".
+    if (rsv !== 0 && (opcode === OPCODE_CONTINUATION || isControlOpcode(opcode))) return this.fail(ERR.DEFLATE_RSV1);
     if (isControlOpcode(opcode)) {
       // §5.5: "All control frames MUST have a payload length of 125 bytes or less
       // and MUST NOT be fragmented."
@@ -356,6 +428,7 @@ export class Receiver {
     if (masked !== this.options.expectMasked) return this.fail(masked ? ERR.MASKED_FRAME : ERR.UNMASKED_FRAME);
 
     this.start = s + 2;
+    this.rsv1 = rsv !== 0;
     this.fin = fin;
     this.opcode = opcode;
     this.masked = masked;
@@ -398,7 +471,10 @@ export class Receiver {
       this.messageIsText = opcode === OPCODE_TEXT;
       this.utf8State = UTF8_ACCEPT;
       this.messageBytes = 0;
+      this.compressed = this.rsv1;
+      if (this.compressed) this.inflate!.startMessage(this.messageIsText);
     }
+    if (this.compressed) this.inflate!.startFrame();
     this.inFragmentedMessage = !this.fin;
     this.messageBytes += this.payloadLen;
     this.discarding = this.discardData;
@@ -414,7 +490,9 @@ export class Receiver {
     const inBuffer = this.end - this.start;
     const available = this.remaining < inBuffer ? this.remaining : inBuffer;
     const limit = this.start + available;
-    const text = this.messageIsText && isDataOpcode(this.opcode) && !this.discarding;
+    const compressed = this.compressed && isDataOpcode(this.opcode) && !this.discarding;
+    // A compressed message's text is validated once inflated (message-inflater.ts).
+    const text = this.messageIsText && isDataOpcode(this.opcode) && !this.discarding && !compressed;
     if (this.checked < limit) {
       if (this.masked) this.maskPhase = maskInPlace(this.buf, this.checked, limit, this.maskKey, this.maskPhase, this.words);
       if (text) {
@@ -426,6 +504,7 @@ export class Receiver {
     }
     // The message ended in the middle of a character.
     if (text && this.fin && available === this.remaining && this.utf8State !== UTF8_ACCEPT) return this.fail(ERR.INVALID_UTF8);
+    if (compressed) return this.inflatePayload(limit);
     if (this.discarding) {
       this.remaining -= available;
       this.start += available;
@@ -434,10 +513,25 @@ export class Receiver {
     return PARSE_NEED_MORE;
   }
 
+  /**
+   * Inflates the compressed payload that has arrived, buf[start, limit), as
+   * far as the inflate window has room; the bytes used leave the rx buffer.
+   */
+  private inflatePayload(limit: number): number {
+    const inflate = this.inflate!;
+    if (inflate.frameDone) return PARSE_NEED_MORE;
+    const ok = inflate.run(this.buf, this.start, limit, limit - this.start === this.remaining, this.fin);
+    this.start += inflate.consumed;
+    this.remaining -= inflate.consumed;
+    if (!ok) return this.fail(inflate.failure!, inflate.detail);
+    return PARSE_NEED_MORE;
+  }
+
   private finishFrame(): void {
     if (isDataOpcode(this.opcode) && this.fin) {
       this.messageBytes = 0;
       this.utf8State = UTF8_ACCEPT;
+      this.compressed = false;
     }
     this.state = WAIT_HEADER;
     this.discarding = false;
@@ -487,9 +581,10 @@ export class Receiver {
     return PARSE_CLOSE;
   }
 
-  private fail(error: ErrorRow): number {
+  private fail(error: ErrorRow, detail = error.message): number {
     this.state = STOPPED;
     this.failure = error;
+    this.failureDetail = detail;
     return PARSE_FAILED;
   }
 }

@@ -351,7 +351,9 @@ export class Sender {
     const length = fragment > 0 && left > fragment ? fragment : left;
     const fin = m.fin && length === left;
     const opcode = this.messagePos === 0 ? m.opcode : OPCODE_CONTINUATION;
-    o = this.writeHeader(o, (fin ? 0x80 : 0) | opcode, length);
+    // RFC 7692 §6.1: RSV1 on the first frame of a compressed message only.
+    const rsv1 = m.compressed && this.messagePos === 0 ? 0x40 : 0;
+    o = this.writeHeader(o, (fin ? 0x80 : 0) | rsv1 | opcode, length);
     this.beginFrame(length);
     return o;
   }

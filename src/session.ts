@@ -612,9 +612,10 @@ export class Session {
           callback(this as unknown as websock_handle_t, hdr, EMPTY);
           break;
         }
-        const rx = conn.rx;
+        // The rx buffer, or the inflater's window for a compressed message.
+        const piece = conn.receiver.pieceBuffer;
         const start = conn.receiver.pieceStart;
-        callback(this as unknown as websock_handle_t, hdr, start === 0 && n === rx.length ? rx : new Uint8Array(rx.buffer, rx.byteOffset + start, n));
+        callback(this as unknown as websock_handle_t, hdr, start === 0 && n === piece.length ? piece : new Uint8Array(piece.buffer, piece.byteOffset + start, n));
         this.readIn();
         this.pump();
       }

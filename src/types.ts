@@ -63,6 +63,20 @@ export interface websock_config_t {
   tx_buffer?: Uint8Array;
   /** After the handshake, pass bytes through untouched both ways (libcurl's CURLWS_RAW_MODE). */
   raw_mode?: boolean;
+  /** Offer permessage-deflate (RFC 7692) and inflate compressed messages; absent: no compression. */
+  deflate?: websock_deflate_config_t;
+}
+
+/** permessage-deflate settings (README: "Compression"). */
+export interface websock_deflate_config_t {
+  /** 9..15: the largest window the server may compress with; the inflate window is 2^this bytes (default 15). */
+  server_max_window_bits?: number;
+  /** Ask the server to compress each message on its own (no context kept between messages). */
+  server_no_context_takeover?: boolean;
+  /** Fail a message that inflates to more than this with 1009 (bytes; 0: no limit, the default). */
+  max_inflated_message?: number;
+  /** Compress what this side sends too (default false: sent uncompressed, RFC 7692 §6); needs a host that can (Node). */
+  compress?: boolean;
 }
 
 /** Settings for websock_attach_client / websock_attach_server: the config without the address. */
@@ -115,6 +129,15 @@ export interface websock_info_t {
   resource?: string;
   host?: string;
   offered_subprotocols?: string[];
+  /** permessage-deflate as agreed, when in use. */
+  deflate?: {
+    server_max_window_bits: number;
+    server_no_context_takeover: boolean;
+    client_max_window_bits: number;
+    client_no_context_takeover: boolean;
+    /** Whether this side compresses what it sends (a host capability). */
+    compressing: boolean;
+  };
 }
 
 /** An opaque connection handle. */

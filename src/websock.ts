@@ -145,6 +145,7 @@ async function startSession(
     sendTimeout: config.sendTimeout,
     fragmentSize: config.fragmentSize,
     platform: host,
+    deflate: role === "client" ? config.deflate : null,
   });
   if (config.rawMode) conn.setRawMode();
   start(conn);
@@ -169,6 +170,11 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
       return Promise.resolve(null);
     }
     const config = resolved.config;
+    const deflate = deflateProblem(host, config, true);
+    if (deflate !== null) {
+      invalid(null, deflate);
+      return Promise.resolve(null);
+    }
     if (config.secured) {
       const sslProblem = host.checkSsl(config.ssl);
       if (sslProblem !== null) {
@@ -213,6 +219,16 @@ function attachConfig(host: Host, stream: unknown, flags: number, cfg: websock_a
   return resolved.config;
 }
 
+/** Why the deflate option cannot be honoured here (a refusal message), or null. */
+function deflateProblem(host: Host, config: ResolvedConfig, clientHandshake: boolean): string | null {
+  const deflate = config.deflate;
+  if (deflate === null) return null;
+  // RFC 7692 §5: the extension is agreed in the opening handshake; the client side offers it.
+  if (!clientHandshake) return "deflate: permessage-deflate is negotiated in the client's opening handshake (not on the server side, nor with WS_NOHTTP)";
+  if (deflate.compress && !host.deflate) return "deflate.compress: this host cannot compress (the Node host can); leave it false to send uncompressed";
+  return null;
+}
+
 /**
  * libdill's ws_attach_client: the client side of the protocol on a stream
  * the application already has. `resource` is the request target and `host`
@@ -229,6 +245,11 @@ export function websock_attach_client(stream: unknown, flags: number, resource: 
     }
     const config = attachConfig(host, stream, flags, cfg, noHttp ? undefined : resource);
     if (config === null) return Promise.resolve(null);
+    const deflate = deflateProblem(host, config, !noHttp);
+    if (deflate !== null) {
+      invalid(null, deflate);
+      return Promise.resolve(null);
+    }
     return startSession(
       host,
       config,
@@ -256,6 +277,11 @@ export function websock_attach_server(stream: unknown, flags: number, cfg?: webs
     if (host === null) return Promise.resolve(null);
     const config = attachConfig(host, stream, flags, cfg, undefined);
     if (config === null) return Promise.resolve(null);
+    const deflate = deflateProblem(host, config, false);
+    if (deflate !== null) {
+      invalid(null, deflate);
+      return Promise.resolve(null);
+    }
     return startSession(
       host,
       config,
@@ -480,6 +506,16 @@ export function websock_get_info(h: websock_handle_t): websock_info_t | null {
     };
     const tls = s.transport?.tlsInfo?.();
     if (tls) info.tls = tls;
+    const deflate = conn.deflate;
+    if (deflate !== null) {
+      info.deflate = {
+        server_max_window_bits: deflate.serverMaxWindowBits,
+        server_no_context_takeover: deflate.serverNoContextTakeover,
+        client_max_window_bits: deflate.clientMaxWindowBits,
+        client_no_context_takeover: deflate.clientNoContextTakeover,
+        compressing: conn.compressor !== null,
+      };
+    }
     const request = conn.request;
     if (request !== null) {
       info.http_status = 101;

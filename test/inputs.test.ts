@@ -125,7 +125,7 @@ describe("config: a key websock_config_t does not define is refused, naming it",
 
   for (const [what, extra, field] of [
     ["a proxy", { proxy: "http://127.0.0.1:3128" }, "proxy"],
-    ["deflate", { deflate: true }, "deflate"],
+    ["ws's option name for compression", { perMessageDeflate: true }, "perMessageDeflate"],
     ["a typo of ssl_config", { ssl_confg: { verify: false } }, "ssl_confg"],
     ["a typo of rx_buffer_size", { rx_buffer_sz: 1024 }, "rx_buffer_sz"],
   ] as const) {

@@ -6,6 +6,7 @@ import net from "node:net";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { ConnectTarget, Host, TimerTarget, Transport, TransportFailure, TransportHandlers } from "../../src/host.js";
+import { nodeDeflate } from "./deflate.js";
 import { TLS_REASON, checkPins, checkSsl, isTlsErrorCode, tlsConnectOptions, tlsReason } from "./tls-options.js";
 
 /**
@@ -343,4 +344,6 @@ export const nodeHost: Host = Object.freeze({
   utf8Length(text: string): number {
     return Buffer.byteLength(text, "utf8");
   },
+  // permessage-deflate's deflate.compress: node:zlib (hosts/node/deflate.ts).
+  deflate: nodeDeflate,
 });

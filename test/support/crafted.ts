@@ -63,12 +63,15 @@ export interface RunOptions {
   onPiece?: (piece: Uint8Array, hdr: { opcode: number; offset: number; payload_len: number; bytesleft: number; fin: boolean }) => void;
   /** Do not keep payloads (large messages): frames[].data stays empty. */
   discard?: boolean;
+  /** Header lines added to the 101 (each ending in CRLF), e.g. a Sec-WebSocket-Extensions answer. */
+  responseHeaders?: string;
 }
 
 export class CraftedServer {
   private readonly scripts = new Map<string, Write[]>();
   private readonly flags = new Map<string, { closedEarly: boolean }>();
   private readonly withResponse = new Set<string>();
+  private readonly responseHeaders = new Map<string, string>();
   private next = 0;
 
   private constructor(private readonly raw: RawServer) {}
@@ -95,7 +98,7 @@ export class CraftedServer {
       r.push(peer.received());
       return r;
     };
-    const response = Buffer.from(switchingProtocols(peer.request.accept));
+    const response = Buffer.from(switchingProtocols(peer.request.accept, this.responseHeaders.get(path) ?? ""));
     let responded = false;
     /** Writes the 101 once; returns true when `bytes` went out with it (withResponse). */
     const respond = (bytes?: Buffer): boolean => {
@@ -147,6 +150,7 @@ export class CraftedServer {
     const flag = { closedEarly: true };
     this.flags.set(path, flag);
     if (options.withResponse) this.withResponse.add(path);
+    if (options.responseHeaders !== undefined) this.responseHeaders.set(path, options.responseHeaders);
     const h = await websock_open({ hostname: "127.0.0.1", port: this.raw.port, uri: path, rx_buffer_size: 256, tx_buffer_size: 256, close_timeout: 2000, ...options.cfg });
     assert.ok(h, `open failed: ${websock_last_error().message}`);
     const peer = this.raw.peers.find((p) => p.request.text.startsWith(`GET ${path} `))!;

@@ -6,6 +6,7 @@ import { Connection } from "../../src/connection.js";
 import { OutgoingMessage } from "../../src/outgoing.js";
 import { NOTHING_READY } from "../../src/receiver.js";
 import type { websock_msg_hdr_t } from "../../src/types.js";
+import type { DeflateOffer } from "../../src/permessage-deflate.js";
 
 /** A payload: hex bytes, UTF-8 text, or `pattern` bytes (i * 31 + 7) & 0xff. */
 export type PayloadSpec = { hex: string } | { text: string } | { pattern: number };
@@ -35,7 +36,12 @@ export interface FrameVector {
   name: string;
   /** The RFC 6455 section the vector checks. */
   rfc?: string;
-  options?: { autoPong?: boolean; maxMessageSize?: number };
+  options?: {
+    autoPong?: boolean;
+    maxMessageSize?: number;
+    /** permessage-deflate (RFC 7692) in use, as if agreed in the handshake: the server's window bits (default 15). */
+    deflate?: { windowBits?: number; noContextTakeover?: boolean; maxInflated?: number };
+  };
   /** Bytes the host's random source returns, cycled (mask keys, nonce). Default: RFC 6455 §5.7's mask 37fa213d. */
   random?: string;
   input: InputPart[];
@@ -229,7 +235,13 @@ function newConnection(env: CoreEnv, random: string, options: FrameVector["optio
     closeTimeout: 1000,
     fragmentSize,
     platform: { randomFill: cyclingRandom(random), sha1: env.sha1, now: () => clock++ },
+    deflate: deflateOffer(options.deflate),
   });
+}
+
+function deflateOffer(d: NonNullable<FrameVector["options"]>["deflate"]): DeflateOffer | null {
+  if (d === undefined) return null;
+  return { serverMaxWindowBits: d.windowBits ?? 15, serverNoContextTakeover: d.noContextTakeover ?? false, maxInflatedMessage: d.maxInflated ?? 0, compress: false };
 }
 
 /** The client's output so far, as a host would take it. */
@@ -253,7 +265,7 @@ interface Outcome {
  * Feeds `input` cut at `cuts` (ascending offsets) and reads with a `readSize`
  * buffer after every chunk, as an application would; returns what came out.
  */
-function runFrames(conn: Connection, input: Uint8Array, cuts: number[], readSize: number, eof: boolean, sentChunks: Uint8Array[]): Outcome {
+function runFrames(conn: Connection, input: Uint8Array, cuts: number[], readSize: number, eof: boolean, sentChunks: Uint8Array[], inflated = false): Outcome {
   const frames: Outcome["frames"] = [];
   const hdr: websock_msg_hdr_t = { fin: false, opcode: -1, payload_len: 0, offset: 0, bytesleft: 0 };
   const buf = new Uint8Array(readSize);
@@ -278,6 +290,9 @@ function runFrames(conn: Connection, input: Uint8Array, cuts: number[], readSize
         frames.push(current);
       }
       const f = current!;
+      // An inflated frame's length is known at its last piece (README, "Compression"): only a lower bound before it.
+      if (inflated) f.length = hdr.payload_len;
+      if (inflated && hdr.bytesleft === 0 && hdr.payload_len !== hdr.offset + n) throw new Error("an inflated frame's last piece does not give its length");
       if (hdr.opcode !== f.opcode || hdr.fin !== f.fin || hdr.payload_len !== f.length) throw new Error("a piece's header does not match its frame's");
       if (hdr.payload_len <= Number.MAX_SAFE_INTEGER && hdr.offset + n + hdr.bytesleft !== hdr.payload_len) throw new Error(`offset ${hdr.offset} + ${n} + bytesleft ${hdr.bytesleft} != payload_len ${hdr.payload_len}`);
       if (n > readSize) throw new Error("a piece is larger than the read buffer");
@@ -372,9 +387,14 @@ function compareSent(sent: Uint8Array, want: { sent?: SentFrame[]; sentHex?: str
 /** Runs a frame vector with the connection already open; returns null when it passes, or what differed. */
 export function checkFrameVector(env: CoreEnv, v: FrameVector, cuts: number[], readSize: number): string | null {
   const conn = newConnection(env, v.random ?? RFC_MASK, v.options);
+  const deflate = v.options?.deflate;
+  if (deflate !== undefined) {
+    // As if the handshake had agreed it (WS_NOHTTP has no handshake to negotiate in).
+    conn.deflate = { serverMaxWindowBits: deflate.windowBits ?? 15, serverNoContextTakeover: deflate.noContextTakeover ?? false, clientMaxWindowBits: 15, clientNoContextTakeover: false };
+  }
   conn.startOpen();
   const sent: Uint8Array[] = [];
-  const outcome = runFrames(conn, inputBytes(v.input), cuts, readSize, v.eof ?? false, sent);
+  const outcome = runFrames(conn, inputBytes(v.input), cuts, readSize, v.eof ?? false, sent, deflate !== undefined);
   const want = v.expect.error ?? null;
   if (outcome.error !== want) return `ended with ${outcome.error ?? "no error"}, expected ${want ?? "no error"}`;
   const frames = want === null ? outcome.frames : withoutUnlistedPartial(outcome.frames, v.expect.frames);

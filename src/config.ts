@@ -15,6 +15,7 @@ import { parseHostname, isHostHeaderValue } from "./hostname.js";
 import { MIN_RX_BUFFER } from "./receiver.js";
 import { MIN_TX_BUFFER } from "./sender.js";
 import { utf8Length } from "./utf8.js";
+import { openingFields, type ProxySettings } from "./open-options.js";
 import type { websock_attach_config_t, websock_config_t, websock_ssl_config_t } from "./types.js";
 
 export const DEFAULTS = Object.freeze({
@@ -53,6 +54,7 @@ const ATTACH_FIELDS = Object.freeze({
 } satisfies FieldSet<websock_attach_config_t>);
 const CONFIG_FIELDS = Object.freeze({
   ...ATTACH_FIELDS, hostname: true, port: true, uri: true, secured: true, ssl_config: true,
+  proxy: true, follow_redirects: true, username: true, password: true,
 } satisfies FieldSet<websock_config_t>);
 
 export interface ResolvedConfig {
@@ -83,6 +85,12 @@ export interface ResolvedConfig {
   maxMessageSize: number;
   /** The Host header's value. */
   hostHeader: string;
+  /** The HTTP proxy to tunnel through (proxy.ts), or null. */
+  proxy: ProxySettings | null;
+  /** How many redirects websock_open follows (0: none). */
+  followRedirects: number;
+  /** The Authorization value from username/password (Basic), or null. */
+  authorization: string | null;
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; message: string };
@@ -169,10 +177,14 @@ function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
   const ssl = resolveSsl(f.ssl_config);
   if (typeof ssl === "string") return refuse(ssl);
 
+  const opening = openingFields(f, headers);
+  if (typeof opening === "string") return refuse(opening);
+
   const defaultPort = secured ? 443 : 80;
   return {
     ok: true,
     config: {
+      ...opening,
       hostname: address.connectName,
       port,
       uri,

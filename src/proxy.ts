@@ -139,7 +139,10 @@ export class ProxyTunnel {
 
   /** A transport failure while talking to the proxy, said to be the proxy's. */
   describe(f: TransportFailure): TransportFailure {
-    return { kind: f.kind, message: `the proxy ${this.proxy.label}: ${f.message}`, tlsReason: f.tlsReason };
+    const label = this.proxy.label;
+    // Hosts name where they failed ("host:port: ..."): said once, as the proxy.
+    const message = f.message.startsWith(label + ": ") ? f.message.slice(label.length + 2) : f.message;
+    return { kind: f.kind, message: `the proxy ${label}: ${message}`, tlsReason: f.tlsReason };
   }
 
   private feed(buf: Uint8Array, end: number): number {

@@ -9,6 +9,7 @@ import https from "node:https";
 import net from "node:net";
 import {
   WEBSOCK_ERR,
+  createWebsock,
   websock_close,
   websock_get_info,
   websock_last_error,
@@ -19,6 +20,7 @@ import {
   type websock_config_t,
   type websock_handle_t,
 } from "websock-rfc6455";
+import { nodeHost } from "../hosts/node/node-host.js";
 import { makeTestPki, type TestPki } from "./support/certs.js";
 import { startProxy, type TestProxy } from "./support/proxy-server.js";
 import { startRawServer, type RawServer } from "./support/raw-server.js";
@@ -88,6 +90,24 @@ describe("HTTP proxy (CONNECT)", function () {
     const e = await refused({ hostname: "localhost", port: wss.port, secured: true, ssl_config: { ca: pki.rogueCa.certPem }, proxy: open.url() });
     assert.equal(e.code, WEBSOCK_ERR.TLS);
     assert.equal(e.tls_reason, "untrusted_ca");
+  });
+
+  it("a host without startTls (TLS cannot run over the tunnel): wss:// through a proxy is refused at open with WEBSOCK_ERR_UNSUPPORTED, nothing connected; ws:// still works", async function () {
+    const { startTls: _omitted, ...withoutStartTls } = nodeHost;
+    const before = open.connects.length;
+    createWebsock(withoutStartTls);
+    try {
+      const e = await refused({ hostname: "localhost", port: wss.port, secured: true, ssl_config: { ca: pki.ca.certPem }, proxy: open.url() });
+      assert.equal(e.code, WEBSOCK_ERR.UNSUPPORTED);
+      assert.equal(e.name, "WEBSOCK_ERR_UNSUPPORTED");
+      assert.match(e.message, /TLS over the proxy's tunnel/);
+      assert.equal(open.connects.length, before);
+      const h = await websock_open({ hostname: "127.0.0.1", port: ws.port, uri: "/echo", proxy: open.url() });
+      assert.ok(h, websock_last_error().message);
+      await websock_close(h);
+    } finally {
+      createWebsock(nodeHost);
+    }
   });
 
   it("Basic proxy authentication: user:password@ in the proxy URL (percent-decoded) goes out as Proxy-Authorization", async function () {

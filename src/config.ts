@@ -6,7 +6,7 @@
 // host: a getter cannot answer one thing to the check and another to the
 // use, and a getter or Proxy that throws becomes a refusal naming the field
 // instead of an exception (no websock_* call throws). A key the struct does
-// not define is refused rather than ignored: `{ proxy: ... }` or a typo such
+// not define is refused rather than ignored: `{ proxies: ... }` or a typo such
 // as `ssl_confg` would otherwise open a connection that does not do what the
 // caller asked.
 

@@ -6,7 +6,7 @@
 // host: a getter cannot answer one thing to the check and another to the
 // use, and a getter or Proxy that throws becomes a refusal naming the field
 // instead of an exception (no websock_* call throws). A key the struct does
-// not define is refused rather than ignored: `{ proxy: ... }` or a typo such
+// not define is refused rather than ignored: `{ proxies: ... }` or a typo such
 // as `ssl_confg` would otherwise open a connection that does not do what the
 // caller asked.
 
@@ -17,6 +17,7 @@ import { MIN_TX_BUFFER } from "./sender.js";
 import { utf8Length } from "./utf8.js";
 import type { websock_attach_config_t, websock_config_t, websock_deflate_config_t, websock_ssl_config_t } from "./types.js";
 import { DEFAULT_WINDOW_BITS, MIN_OFFER_WINDOW_BITS, type DeflateOffer } from "./permessage-deflate.js";
+import { openingFields, type ProxySettings } from "./open-options.js";
 
 export const DEFAULTS = Object.freeze({
   time_out: 10000,
@@ -58,6 +59,7 @@ const DEFLATE_FIELDS = Object.freeze({
 } satisfies FieldSet<websock_deflate_config_t>);
 const CONFIG_FIELDS = Object.freeze({
   ...ATTACH_FIELDS, hostname: true, port: true, uri: true, secured: true, ssl_config: true,
+  proxy: true, follow_redirects: true, username: true, password: true,
 } satisfies FieldSet<websock_config_t>);
 
 export interface ResolvedConfig {
@@ -90,6 +92,12 @@ export interface ResolvedConfig {
   hostHeader: string;
   /** permessage-deflate to offer; null: none. */
   deflate: DeflateOffer | null;
+  /** The HTTP proxy to tunnel through (proxy.ts), or null. */
+  proxy: ProxySettings | null;
+  /** How many redirects websock_open follows (0: none). */
+  followRedirects: number;
+  /** The Authorization value from username/password (Basic), or null. */
+  authorization: string | null;
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; message: string };
@@ -179,11 +187,14 @@ function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
   const deflate = resolveDeflate(f.deflate);
   if (typeof deflate === "string") return refuse(deflate);
   if (deflate !== null && rawMode) return refuse("deflate and raw_mode exclude each other: raw mode has no frames to compress");
+  const opening = openingFields(f, headers);
+  if (typeof opening === "string") return refuse(opening);
 
   const defaultPort = secured ? 443 : 80;
   return {
     ok: true,
     config: {
+      ...opening,
       hostname: address.connectName,
       port,
       uri,

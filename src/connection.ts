@@ -88,6 +88,10 @@ export interface Failure {
   closeCode?: number;
   closeReason?: string;
   tlsReason?: string;
+  /** A handshake's 3xx Location (redirect.ts). */
+  location?: string;
+  /** A handshake's 401 WWW-Authenticate. */
+  wwwAuthenticate?: string;
 }
 
 /** A refused call: the row and what exactly was wrong. */

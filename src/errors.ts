@@ -34,6 +34,10 @@ export const ERR = Object.freeze({
   TLS: row(-12, "TLS", 0, "the TLS handshake failed"),
   TIMEOUT: row(-13, "TIMEOUT", 0, "the connection was not open within time_out"),
   IO: row(-14, "IO", 0, "the transport failed"),
+  /** The HTTP proxy refused or failed the CONNECT tunnel; http_status is its answer (407: proxy authentication). */
+  PROXY: row(-17, "PROXY", 0, "the HTTP proxy did not open a tunnel"),
+  /** The config asks for something this host cannot do (wss:// through a proxy where its TLS cannot run over a tunnel). */
+  UNSUPPORTED: row(-18, "UNSUPPORTED", 0, "this host cannot do what the config asks"),
 
   // The HTTP upgrade (RFC 6455 §4.1).
   HTTP_STATUS: row(-20, "HTTP_STATUS", 0, "the server did not answer 101 Switching Protocols"),
@@ -46,6 +50,8 @@ export const ERR = Object.freeze({
   BAD_EXTENSION: row(-27, "BAD_EXTENSION", 0, "the server chose an extension the client did not offer"),
   HANDSHAKE_EOF: row(-28, "HANDSHAKE_EOF", 0, "the peer closed the connection during the handshake"),
   BAD_REQUEST: row(-29, "BAD_REQUEST", 0, "the client's upgrade request is not valid"),
+  /** A redirect that may not be followed: too many, wss:// to ws://, a Location that is not a ws/wss/http/https URL. */
+  REDIRECT: row(-32, "REDIRECT", 0, "the redirect could not be followed"),
 
   // Framing (RFC 6455 §5): each fails the connection with 1002 unless noted.
   RSV_BITS: row(-40, "RSV_BITS", 1002, "a frame has reserved bits set and no extension was negotiated"),

@@ -28,6 +28,10 @@ export interface HandshakeFailure {
   error: ErrorRow;
   detail: string;
   httpStatus?: number;
+  /** A 3xx's Location (redirect.ts follows it when follow_redirects allows). */
+  location?: string;
+  /** A 401's WWW-Authenticate, for the error (RFC 9110 §11.6.1). */
+  wwwAuthenticate?: string;
 }
 
 /** The Sec-WebSocket-Accept value a server must answer to `key`. */
@@ -241,9 +245,7 @@ export function checkResponse(
   chosen: { subprotocol: string; deflate: AgreedDeflate | null },
   deflate: DeflateOffer | null = null,
 ): HandshakeFailure | null {
-  if (response.status !== 101) {
-    return { error: ERR.HTTP_STATUS, detail: `the server answered ${response.status}`, httpStatus: response.status };
-  }
+  if (response.status !== 101) return statusFailure(response);
   const values = (name: string): string[] => response.values(name);
 
   const upgrade = values("upgrade");
@@ -278,6 +280,31 @@ export function checkResponse(
   }
   chosen.subprotocol = protocol.length === 1 ? protocol[0] : "";
   return null;
+}
+
+/**
+ * A response other than 101 (§4.1: "the client handles the response per
+ * HTTP procedures"): the status, with what the client may act on kept: a
+ * 3xx's Location, a 401's WWW-Authenticate (RFC 9110 §15.5.2: a 401 MUST
+ * send one, naming the scheme the server wants).
+ */
+function statusFailure(response: HeadParser): HandshakeFailure {
+  const status = response.status;
+  const failure: HandshakeFailure = { error: ERR.HTTP_STATUS, detail: `the server answered ${status}`, httpStatus: status };
+  if (status >= 300 && status <= 399) {
+    const location = response.values("location");
+    if (location.length === 1) {
+      failure.location = location[0];
+      failure.detail += ` (Location: ${location[0].length > 200 ? location[0].slice(0, 200) + "..." : location[0]})`;
+    }
+  } else if (status === 401) {
+    const challenges = response.values("www-authenticate");
+    if (challenges.length > 0) {
+      failure.wwwAuthenticate = challenges.join(", ");
+      failure.detail += `; WWW-Authenticate: ${failure.wwwAuthenticate}`;
+    } else failure.detail += " (no WWW-Authenticate)";
+  }
+  return failure;
 }
 
 /** What a valid upgrade request asked for (RFC 6455 §4.2.1). */

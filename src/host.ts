@@ -91,6 +91,15 @@ export interface Host {
    * A target, not a callback: the driver need not make a closure per connection for it.
    */
   setTimer(ms: number, target: TimerTarget): unknown;
+  /**
+   * Optional: starts TLS for `target` over `plain`, a stream already
+   * connected (an HTTP proxy's CONNECT tunnel, proxy.ts), end to end with the
+   * server; `plain` is the host's own transport and is no longer used. The
+   * new transport calls `handlers` back, onConnect once TLS is up. A string
+   * says why it cannot. Absent: the host cannot, and wss:// through a proxy
+   * is refused at open (WEBSOCK_ERR_UNSUPPORTED).
+   */
+  startTls?(plain: Transport, target: ConnectTarget, handlers: TransportHandlers): Transport | string;
   /** Cancels a timer that has not fired yet (never called for one that fired). */
   clearTimer(timer: unknown): void;
   /** Optional: a native UTF-8 encoder (TextEncoder), so text sends need no pure-JS walk of the string. */

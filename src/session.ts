@@ -27,6 +27,7 @@ import { ERR, TRANSPORT_ERRORS, WEBSOCK_OK, type ErrorRow } from "./errors.js";
 import type { Host, Transport, TransportFailure } from "./host.js";
 import { OutgoingMessage, SEND_PENDING } from "./outgoing.js";
 import { OPCODE_BINARY } from "./opcodes.js";
+import { TUNNEL_FAILED, TUNNEL_OPEN, type ProxyTunnel } from "./proxy.js";
 import type { websock_callback_t, websock_error_t, websock_handle_t, websock_msg_hdr_t } from "./types.js";
 
 /** The longest a host timer is set for (2^31-1 ms, Node's limit); longer waits re-arm when it fires. */
@@ -43,6 +44,7 @@ export function errorFrom(failure: Failure): websock_error_t {
   if (failure.closeCode !== undefined && failure.closeCode !== 0) e.close_code = failure.closeCode;
   if (failure.closeReason !== undefined) e.close_reason = failure.closeReason;
   if (failure.tlsReason !== undefined) e.tls_reason = failure.tlsReason;
+  if (failure.wwwAuthenticate !== undefined) e.www_authenticate = failure.wwwAuthenticate;
   return e;
 }
 
@@ -124,6 +126,11 @@ export class Session {
   lastError: websock_error_t = NO_ERROR;
   /** websock_send's message type (WS_TEXT / WS_BINARY). */
   defaultOpcode = OPCODE_BINARY;
+  /** An HTTP proxy's CONNECT while it is under way (proxy.ts): the transport's events go to it until the tunnel is up. */
+  tunnel: ProxyTunnel | null = null;
+  /** websock_open: the URL connected to after redirects, and how many were followed (websock_get_info). */
+  url = "";
+  redirects = 0;
 
   // The one timer, and when it fires.
   private timer: unknown = null;
@@ -191,12 +198,20 @@ export class Session {
   // ---- the transport's callbacks (TransportHandlers) ----
 
   onConnect(): void {
+    if (this.tunnel !== null) {
+      this.tunnelStep(this.tunnel.connect(this.transport!));
+      return;
+    }
     this.connected = true;
     this.conn.transportConnected();
     this.service();
   }
 
   onReadable(): void {
+    if (this.tunnel !== null) {
+      this.tunnelStep(this.tunnel.read(this.transport!));
+      return;
+    }
     try {
       this.readIn();
     } catch (e) {
@@ -206,11 +221,19 @@ export class Session {
   }
 
   onWritable(): void {
+    if (this.tunnel !== null) {
+      this.tunnelStep(this.tunnel.write(this.transport!));
+      return;
+    }
     this.writeBlocked = false;
     this.service();
   }
 
   onEnd(): void {
+    if (this.tunnel !== null) {
+      this.tunnelStep(this.tunnel.ended());
+      return;
+    }
     // From inside our own read() (a host may report the end as the last chunk is taken): the
     // bytes that read copied are not counted yet, so the end waits until readIn has counted them.
     if (this.reading) {
@@ -228,6 +251,14 @@ export class Session {
 
   onError(f: TransportFailure): void {
     this.transportEnded = true;
+    if (this.tunnel !== null) {
+      // Talking to the proxy: what it said before failing is not the server's, and not read.
+      const described = this.tunnel.describe(f);
+      this.tunnel = null;
+      this.conn.transportFailed({ error: TRANSPORT_ERRORS[described.kind] ?? ERR.IO, detail: described.message, tlsReason: described.tlsReason });
+      this.service();
+      return;
+    }
     if (this.reading) {
       this.endWhileReading = f;
       return;
@@ -236,6 +267,33 @@ export class Session {
       // What the transport still holds came before the failure: it is delivered first.
       this.readIn();
       this.conn.transportFailed({ error: TRANSPORT_ERRORS[f.kind] ?? ERR.IO, detail: f.message, tlsReason: f.tlsReason });
+    } catch (e) {
+      this.internalError(e);
+    }
+    this.service();
+  }
+
+  /**
+   * Acts on a step of the proxy's tunnel: a failure fails the open; once it
+   * is up, ws:// goes on as if the transport had just connected, and wss://
+   * starts TLS over it (Host.startTls), whose onConnect goes on from there.
+   */
+  private tunnelStep(step: number): void {
+    const tunnel = this.tunnel!;
+    try {
+      if (step === TUNNEL_FAILED) {
+        this.tunnel = null;
+        this.conn.transportFailed(tunnel.failure!);
+      } else if (step === TUNNEL_OPEN) {
+        this.tunnel = null;
+        if (tunnel.tls === null) {
+          this.onConnect();
+          return;
+        }
+        const made = this.host.startTls === undefined ? "this host cannot start TLS over a proxy's tunnel" : this.host.startTls(this.transport!, tunnel.tls, this);
+        if (typeof made === "string") this.conn.abort(ERR.UNSUPPORTED, made);
+        else this.transport = made;
+      } else this.conn.openPhase = `waiting for the proxy ${tunnel.proxy.label} to answer CONNECT`;
     } catch (e) {
       this.internalError(e);
     }
@@ -425,7 +483,7 @@ export class Session {
   /** Pulls what the transport has into the rx buffer, as long as there is room. */
   private readIn(): void {
     const t = this.transport;
-    if (t === null || this.released || this.reading) return;
+    if (t === null || this.released || this.reading || this.tunnel !== null) return;
     const conn = this.conn;
     // Detaching: once the peer's close is in, what follows stays for the stream's next owner.
     if (this.detaching && conn.receiver.stopped) return;

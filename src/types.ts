@@ -65,6 +65,13 @@ export interface websock_config_t {
   raw_mode?: boolean;
   /** Offer permessage-deflate (RFC 7692) and inflate compressed messages; absent: no compression. */
   deflate?: websock_deflate_config_t;
+  /** An HTTP proxy to tunnel through with CONNECT: "http://[user:password@]host[:port]" (port default 1080, as curl's). */
+  proxy?: string;
+  /** Follow up to this many 301/302/303/307/308 redirects of the handshake (0: none, the default). */
+  follow_redirects?: number;
+  /** HTTP Basic credentials for the handshake (RFC 7617); never logged, dropped on a redirect to another host. */
+  username?: string;
+  password?: string;
 }
 
 /** permessage-deflate settings (README: "Compression"). */
@@ -80,7 +87,7 @@ export interface websock_deflate_config_t {
 }
 
 /** Settings for websock_attach_client / websock_attach_server: the config without the address. */
-export type websock_attach_config_t = Omit<websock_config_t, "hostname" | "port" | "uri" | "secured" | "ssl_config">;
+export type websock_attach_config_t = Omit<websock_config_t, "hostname" | "port" | "uri" | "secured" | "ssl_config" | "proxy" | "follow_redirects" | "username" | "password">;
 
 /** Called with each frame piece instead of websock_recv; `data` is valid only during the call. */
 export type websock_callback_t = (h: websock_handle_t, hdr: websock_msg_hdr_t, data: Uint8Array) => void;
@@ -113,6 +120,8 @@ export interface websock_error_t {
   close_reason?: string;
   /** Why TLS failed: "untrusted_ca", "hostname_mismatch", "expired", "not_yet_valid", "handshake", ... */
   tls_reason?: string;
+  /** A 401's WWW-Authenticate value (the scheme and realm the server wants). */
+  www_authenticate?: string;
 }
 
 export interface websock_info_t {
@@ -125,6 +134,10 @@ export interface websock_info_t {
   headers: Array<[string, string]>;
   /** TLS details when secured. */
   tls?: { version: string; cipher: string; alpn: string };
+  /** websock_open: the URL connected to, after any redirects (no credentials). */
+  url?: string;
+  /** websock_open: how many redirects were followed to get there. */
+  redirects?: number;
   /** Server side: the resource and Host the client asked for, and the subprotocols it offered. */
   resource?: string;
   host?: string;

@@ -9,7 +9,9 @@
 
 import { Connection, STATE_NAMES } from "./connection.js";
 import { resolveAttachConfig, resolveConfig, type ResolvedConfig } from "./config.js";
-import { isHostHeaderValue } from "./hostname.js";
+import { isHostHeaderValue, parseHostname } from "./hostname.js";
+import { ProxyTunnel } from "./proxy.js";
+import { isFollowedRedirect, nextHop, urlOf } from "./redirect.js";
 import { ERR, WEBSOCK_OK } from "./errors.js";
 import type { Host, Transport } from "./host.js";
 import { OPCODE_RAW } from "./receiver.js";
@@ -130,6 +132,7 @@ async function startSession(
   start: (conn: Connection) => void,
   makeTransport: (s: Session) => Transport | string,
   flags: number,
+  prepare?: (s: Session) => void,
 ): Promise<websock_handle_t | null> {
   const conn = new Connection({
     role,
@@ -151,6 +154,7 @@ async function startSession(
   start(conn);
   const s = new Session(conn, host);
   s.defaultOpcode = (flags & WS_TEXT) !== 0 ? OPCODE_TEXT : OPCODE_BINARY;
+  if (prepare !== undefined) prepare(s);
   const opened = await s.open(makeTransport);
   if (opened === null) {
     setLastError(errorFrom(conn.ending ?? { error: ERR.IO, detail: "the connection failed" }));
@@ -175,26 +179,86 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
       invalid(null, deflate);
       return Promise.resolve(null);
     }
-    if (config.secured) {
-      const sslProblem = host.checkSsl(config.ssl);
-      if (sslProblem !== null) {
-        invalid(null, sslProblem);
-        return Promise.resolve(null);
-      }
-    }
-    return startSession(
-      host,
-      config,
-      "client",
-      (conn) => conn.startHandshake({ host: config.hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: config.headers }),
-      (s) => host.connect({ hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl }, s),
-      WS_BINARY,
-    );
+    if (!hopPossible(host, config)) return Promise.resolve(null);
+    return openFollowing(host, config);
   } catch (e) {
     internal(null, e);
     return Promise.resolve(null);
   }
 }
+
+/** Whether `host` can connect as `config` asks; when not, false with the last error set. */
+function hopPossible(host: Host, config: ResolvedConfig): boolean {
+  if (config.secured) {
+    const sslProblem = host.checkSsl(config.ssl);
+    if (sslProblem !== null) {
+      invalid(null, sslProblem);
+      return false;
+    }
+    if (config.proxy !== null && host.startTls === undefined) {
+      setLastError(errorFrom({ error: ERR.UNSUPPORTED, detail: "wss:// through a proxy needs TLS over the proxy's tunnel, which this host's TLS cannot do (ws:// through a proxy works)" }));
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * websock_open's hops: a connection per redirect followed (redirect.ts), on
+ * the same rx and tx buffers, until one opens (its handle) or one fails in a
+ * way that is not a redirect to follow (null, last error set).
+ */
+async function openFollowing(host: Host, first: ResolvedConfig): Promise<websock_handle_t | null> {
+  // Allocated once for every hop (a hop's connection is gone before the next one starts).
+  let config: ResolvedConfig = {
+    ...first,
+    rxBuffer: first.rxBuffer ?? new Uint8Array(first.rxBufferSize),
+    txBuffer: first.txBuffer ?? new Uint8Array(first.txBufferSize),
+  };
+  for (let followed = 0; ; followed++) {
+    const hop = config;
+    let session: Session | null = null;
+    const h = await startSession(
+      host,
+      hop,
+      "client",
+      (conn) => conn.startHandshake({ host: hop.hostHeader, uri: hop.uri, subprotocols: hop.subprotocols, headers: requestHeaders(hop) }),
+      (s) => connectHop(host, hop, s),
+      WS_BINARY,
+      (s) => {
+        session = s;
+        s.url = urlOf(hop);
+        s.redirects = followed;
+      },
+    );
+    const ending = (session as Session | null)?.conn.ending ?? null;
+    if (h !== null || ending === null || ending.error !== ERR.HTTP_STATUS || hop.followRedirects === 0 || !isFollowedRedirect(ending.httpStatus ?? 0)) return h;
+    const next = nextHop(hop, ending.httpStatus!, ending.location, followed);
+    if ("error" in next) {
+      setLastError(errorFrom(next));
+      return null;
+    }
+    if (!hopPossible(host, next)) return null;
+    config = next;
+  }
+}
+
+/** The handshake's extra headers, with the Authorization made from username/password. */
+function requestHeaders(config: ResolvedConfig): ReadonlyArray<readonly [string, string]> {
+  return config.authorization === null ? config.headers : [...config.headers, ["Authorization", config.authorization]];
+}
+
+/** The transport of a hop: straight to the server, or to the proxy with the CONNECT tunnel set up first. */
+function connectHop(host: Host, config: ResolvedConfig, s: Session): Transport {
+  const target = { hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl };
+  const proxy = config.proxy;
+  if (proxy === null) return host.connect(target, s);
+  const authority = `${parseHostname(config.hostname)?.uriHost ?? config.hostname}:${config.port}`;
+  s.tunnel = new ProxyTunnel(proxy, authority, config.secured ? target : null);
+  return host.connect({ hostname: proxy.hostname, port: proxy.port, secured: false, ssl: NO_SSL }, s);
+}
+
+const NO_SSL = Object.freeze({});
 
 /** Checks the shared arguments of websock_attach_*; returns the config or null (error set). */
 function attachConfig(host: Host, stream: unknown, flags: number, cfg: websock_attach_config_t | undefined, resource: string | undefined): ResolvedConfig | null {
@@ -515,6 +579,10 @@ export function websock_get_info(h: websock_handle_t): websock_info_t | null {
         client_no_context_takeover: deflate.clientNoContextTakeover,
         compressing: conn.compressor !== null,
       };
+    }
+    if (s.url !== "") {
+      info.url = s.url;
+      info.redirects = s.redirects;
     }
     const request = conn.request;
     if (request !== null) {

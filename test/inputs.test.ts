@@ -124,7 +124,7 @@ describe("config: a key websock_config_t does not define is refused, naming it",
   const base = (): websock_config_t => ({ hostname: "127.0.0.1", port: server.port, uri: "/echo", time_out: TIME_OUT });
 
   for (const [what, extra, field] of [
-    ["a proxy", { proxy: "http://127.0.0.1:3128" }, "proxy"],
+    ["a list of proxies (the field is proxy, one string)", { proxies: ["http://127.0.0.1:3128"] }, "proxies"],
     ["ws's option name for compression", { perMessageDeflate: true }, "perMessageDeflate"],
     ["a typo of ssl_config", { ssl_confg: { verify: false } }, "ssl_confg"],
     ["a typo of rx_buffer_size", { rx_buffer_sz: 1024 }, "rx_buffer_sz"],

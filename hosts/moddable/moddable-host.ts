@@ -65,6 +65,19 @@ export const moddableHost: Host = Object.freeze({
     return new TlsTransport(target.hostname, target.port, options, handlers);
   },
   /**
+   * wss:// through an HTTP proxy: TLS over the tunnel's socket, moved from
+   * the TCP transport that spoke CONNECT into a TLS transport with
+   * ECMA-419's `from` (what it holds unread goes with it).
+   */
+  startTls(plain: Transport, target: ConnectTarget, handlers: TransportHandlers): Transport | string {
+    if (!(plain instanceof TcpTransport)) return "startTls needs a TCP transport of this host";
+    const options = sessionOptions(target.ssl, target.hostname);
+    if (typeof options === "string") return new FailedTransport(handlers, options);
+    const socket = plain.detachSocket();
+    if (socket === null) return "the proxy's tunnel was closed before TLS could start";
+    return new TlsTransport(target.hostname, target.port, options, handlers, socket);
+  },
+  /**
    * websock_attach_*: an ECMA-419 TCP socket the application has (from a
    * Listener, or one it connected), taken over with `from`.
    */

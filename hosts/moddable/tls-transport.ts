@@ -78,8 +78,14 @@ export class TlsTransport extends SocketTransport implements Transport {
   private peerEnded = false;
   private details: { version: string; cipher: string; alpn: string } | null = null;
 
-  constructor(hostname: string, port: number, options: SessionOptions, handlers: TransportHandlers) {
-    super(hostname, port, handlers);
+  /**
+   * Connects to hostname:port, or (with `from`, an HTTP proxy's tunnel) runs
+   * TLS to hostname over a socket already connected, taken over with
+   * ECMA-419's `from`: its first onWritable starts the handshake, as a new
+   * connection's does.
+   */
+  constructor(hostname: string, port: number, options: SessionOptions, handlers: TransportHandlers, from?: object) {
+    super(hostname, port, handlers, from);
     this.clientCert = options.clientCertificates !== undefined;
     this.check = new CertificateCheck(options.serverName, options.verify, this.clientCert);
     try {

@@ -46,6 +46,20 @@ class NodeTransport implements Transport {
     return new NodeTransport(socket, target, handlers, false);
   }
 
+  /**
+   * TLS to `target` over `plain`'s socket (an HTTP proxy's tunnel): the
+   * socket is taken from `plain` (its listeners removed) and TLS runs on it,
+   * end to end with the server, verified as a direct connection would be.
+   */
+  static overTunnel(plain: NodeTransport, target: ConnectTarget, handlers: TransportHandlers): NodeTransport {
+    const socket = plain.detach(new Uint8Array(0)) as Duplex;
+    const secure = tls.connect({ ...tlsConnectOptions(target.hostname, target.port, target.ssl), socket });
+    const t = new NodeTransport(secure, target, handlers, false);
+    // TCP is up already (to the proxy, and through it to the server).
+    t.tcpConnected = true;
+    return t;
+  }
+
   /** Wraps a socket or Duplex the application already has (websock_attach_*). */
   static adopt(stream: Duplex, handlers: TransportHandlers): NodeTransport {
     const socket = stream instanceof net.Socket ? stream : null;
@@ -310,6 +324,10 @@ let randomPoolPos = randomPool.length;
 export const nodeHost: Host = Object.freeze({
   connect(target: ConnectTarget, handlers: TransportHandlers): Transport {
     return NodeTransport.connect(target, handlers);
+  },
+  startTls(plain: Transport, target: ConnectTarget, handlers: TransportHandlers): Transport | string {
+    if (!(plain instanceof NodeTransport)) return "startTls needs a transport of this host";
+    return NodeTransport.overTunnel(plain, target, handlers);
   },
   adopt(stream: unknown, handlers: TransportHandlers): Transport | string {
     if (!(stream instanceof Duplex) || stream.destroyed) return "stream must be an open net.Socket or stream.Duplex";

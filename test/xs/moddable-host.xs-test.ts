@@ -225,6 +225,31 @@ describe(`inside XS (${xsEngineVersion()}): hosts/moddable over the simulator's 
     xsTally.assertions += report.assertions;
   });
 
+  it("issue 14: ws:// through a real HTTP proxy (CONNECT), a 407 and Basic proxy credentials, a redirect followed; wss:// reaches TLS over the tunnel", async () => {
+    const { startProxy } = await import("../support/proxy-server.js");
+    const http = await import("node:http");
+    const [proxy, guarded] = await Promise.all([startProxy(), startProxy("erin:pw")]);
+    const redirector = http.createServer();
+    redirector.on("upgrade", (_req, socket) => socket.end(`HTTP/1.1 307 Moved\r\nLocation: ws://127.0.0.1:${server.port}/echo\r\nContent-Length: 0\r\n\r\n`));
+    await new Promise<void>((resolve) => redirector.listen(0, "127.0.0.1", resolve));
+    const redirectPort = (redirector.address() as net.AddressInfo).port;
+    try {
+      run = await startRun(bundle);
+      const arrives = run.relay.nextReport<{ assertions: number; failures: string[] }>(30000);
+      await run.worker.evaluate(`XsModdable.runProxy(${server.port}, ${proxy.port}, ${guarded.port}, "ws://127.0.0.1:${redirectPort}/old", 5)`);
+      const report = await arrives;
+      assert.deepEqual(run.relay.errors.map(String), [], "a delivery to the worker failed");
+      assert.deepEqual(report.failures, [], `${report.failures.length} of ${report.assertions} assertions failed inside XS`);
+      assert.deepEqual(proxy.connects, [`127.0.0.1:${server.port}`, `localhost:${server.port}`], "the proxy tunnelled ws:// and the wss:// attempt");
+      assert.equal(guarded.authorizations.at(-1), "Basic " + Buffer.from("erin:pw").toString("base64"));
+      xsTally.assertions += report.assertions;
+    } finally {
+      redirector.closeAllConnections();
+      await new Promise<void>((resolve) => redirector.close(() => resolve()));
+      await Promise.all([proxy.stop(), guarded.stop()]);
+    }
+  });
+
   // What an idle open connection holds on XS (issue 17's "XS memory": rx +
   // tx + 512 B chunk + 100 slots at most), layer by layer: the emulated
   // ECMA-419 socket alone, hosts/moddable's Transport over it, and a whole

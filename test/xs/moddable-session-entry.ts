@@ -546,3 +546,49 @@ export function runAttach(port: number, pollMs: number): void {
   };
   const socket = new TCP({ address: "127.0.0.1", port, target: attach, onWritable: appSocketWritable });
 }
+
+/**
+ * Issue 14 on the Moddable host: ws:// through an HTTP proxy (CONNECT over
+ * the ECMA-419 socket, then the handshake through the tunnel), a 407 from a
+ * proxy that wants credentials, a redirect followed, and wss:// through the
+ * proxy up to the TLS start (the emulation has no TLS: the socket is moved
+ * into the TLS transport with `from`, whose session cannot be made here).
+ */
+export function runProxy(wsPort: number, proxyPort: number, guardedPort: number, redirectUrl: string, pollMs: number): void {
+  emulation.tcpPollMs = pollMs;
+  const t = new Checks();
+  (async () => {
+    const proxy = `http://127.0.0.1:${proxyPort}`;
+    const h = await websock_open(config("127.0.0.1", wsPort, "/echo", { proxy }));
+    if (t.ok(h !== null, `open through the proxy: ${websock_last_error().name} ${websock_last_error().message}`)) {
+      t.equal(await websock_send_text(h!, "tunnelled in XS"), WEBSOCK_OK, "proxy: send");
+      const m = await receiveMessage(h!, t, "proxy echo");
+      if (m !== null) t.ok(sameBytes(m.payload, utf8Of("tunnelled in XS")), "proxy: echoed through the tunnel");
+      t.equal(websock_get_info(h!)?.url, `ws://127.0.0.1:${wsPort}/echo`, "proxy: the URL");
+      await websock_close(h!);
+    }
+    const denied = await websock_open(config("127.0.0.1", wsPort, "/echo", { proxy: `http://127.0.0.1:${guardedPort}` }));
+    t.equal(denied, null, "407: open fails");
+    t.equal(websock_last_error().name, "WEBSOCK_ERR_PROXY", "407: the error");
+    t.equal(websock_last_error().http_status, 407, "407: its status");
+    const allowed = await websock_open(config("127.0.0.1", wsPort, "/echo", { proxy: `http://erin:pw@127.0.0.1:${guardedPort}` }));
+    t.ok(allowed !== null, `with credentials: ${websock_last_error().name} ${websock_last_error().message}`);
+    if (allowed !== null) await websock_close(allowed);
+
+    const parsed = redirectUrl.split("/");
+    const [host, port] = parsed[2].split(":");
+    const r = await websock_open(config(host, Number(port), "/" + parsed.slice(3).join("/"), { follow_redirects: 2 }));
+    if (t.ok(r !== null, `redirect: ${websock_last_error().name} ${websock_last_error().message}`)) {
+      t.equal(websock_get_info(r!)?.url, `ws://127.0.0.1:${wsPort}/echo`, "redirect: the final URL");
+      t.equal(websock_get_info(r!)?.redirects, 1, "redirect: one followed");
+      await websock_close(r!);
+    }
+
+    const tls = await websock_open(config("localhost", wsPort, "/echo", { proxy, secured: true, ssl_config: { verify: false } }));
+    t.equal(tls, null, "wss:// through the proxy: no TLS in the emulation");
+    t.equal(websock_last_error().name, "WEBSOCK_ERR_TLS", `wss://: a TLS failure (${websock_last_error().message})`);
+    t.ok(websock_last_error().message.includes("has no TLS"), `wss://: the TLS transport was made over the tunnel, and only the emulation's missing session stopped it (${websock_last_error().message})`);
+  })()
+    .catch((e: unknown) => t.ok(false, `threw ${String(e)}`))
+    .then(() => report({ assertions: t.assertions, failures: t.failures }));
+}

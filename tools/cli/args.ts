@@ -23,6 +23,13 @@ export interface CliOptions {
   origin: string | undefined;
   /** --auth user:password (HTTP Basic); a user:password@ in the URL is the same. */
   auth: string | undefined;
+  /** -x/--proxy URL: an HTTP proxy ("" turns the environment's off); undefined: the environment's, as curl reads it. */
+  proxy: string | undefined;
+  /** --noproxy LIST: hosts that go direct (instead of NO_PROXY). */
+  noproxy: string | undefined;
+  /** -L/--location: follow redirects, at most maxRedirs. */
+  location: boolean;
+  maxRedirs: number;
   /** -l/--listen [HOST:]PORT: serve instead of connecting. */
   listen: string | undefined;
   /** -P/--show-ping-pong: pings and pongs as lines on stdout. */
@@ -42,6 +49,10 @@ export interface CliOptions {
   showHeaders: boolean;
   verbose: boolean;
 }
+
+/** -L's redirects unless --max-redirs says otherwise; the library takes at most 20. */
+export const DEFAULT_MAX_REDIRS = 10;
+const MAX_REDIRS = 20;
 
 /** -w's default: long enough for a reply over the internet, short enough not to feel like a hang. */
 export const DEFAULT_WAIT_SECONDS = 2;
@@ -73,6 +84,10 @@ const OPTIONS: readonly OptionSpec[] = Object.freeze([
   { long: "close-timeout", kind: "value" },
   { long: "origin", short: "o", kind: "value" },
   { long: "auth", kind: "value" },
+  { long: "proxy", short: "x", kind: "value" },
+  { long: "noproxy", kind: "value" },
+  { long: "location", short: "L", kind: "flag" },
+  { long: "max-redirs", kind: "value" },
   { long: "listen", short: "l", kind: "value" },
   { long: "show-ping-pong", short: "P", kind: "flag" },
   { long: "timeout", kind: "value" },
@@ -189,6 +204,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (!/^\d+$/.test(countText) || !Number.isSafeInteger(Number(countText))) return { kind: "usage", message: `-n/--count must be a whole number >= 0, not ${JSON.stringify(countText)}` };
     count = Number(countText);
   }
+  let maxRedirs = DEFAULT_MAX_REDIRS;
+  const redirsText = c.values.get("max-redirs");
+  if (redirsText !== undefined) {
+    if (!/^\d+$/.test(redirsText) || Number(redirsText) > MAX_REDIRS) return { kind: "usage", message: `--max-redirs must be a whole number from 0 to ${MAX_REDIRS}, not ${JSON.stringify(redirsText)}` };
+    maxRedirs = Number(redirsText);
+  }
   const times: Array<[string, string, "positive" | "zero" | "any"]> = [
     ["quit-after", "-q/--quit-after", "any"],
     ["timeout", "--timeout", "positive"],
@@ -219,6 +240,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       closeTimeout: t.get("close-timeout"),
       origin: c.values.get("origin"),
       auth: c.values.get("auth"),
+      proxy: c.values.get("proxy"),
+      noproxy: c.values.get("noproxy"),
+      location: c.flags.has("location"),
+      maxRedirs,
       listen,
       showPingPong: c.flags.has("show-ping-pong"),
       timeout: t.get("timeout"),

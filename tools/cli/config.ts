@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import type { websock_config_t, websock_ssl_config_t } from "websock-rfc6455";
 import type { CliOptions } from "./args.js";
+import { chooseProxy } from "./proxy-env.js";
 import { parseCliUrl } from "./url.js";
 
 /** Receive and transmit buffers: one websock_recv returns at most this much of a frame. */
@@ -22,8 +23,12 @@ function readPem(option: string, file: string): string {
 
 const ms = (s: number | undefined): number | undefined => (s === undefined ? undefined : Math.max(1, Math.round(s * 1000)));
 
-/** The Authorization header of --auth user:password, or of a user:password@ in the URL (RFC 7617 Basic). */
-function basicAuth(o: CliOptions, userinfo: string | undefined): { header?: string; message?: string } {
+/**
+ * The credentials of --auth user:password, or of a user:password@ in the URL,
+ * for the library's username/password (RFC 7617 Basic: it drops them on a
+ * redirect to another host).
+ */
+function basicAuth(o: CliOptions, userinfo: string | undefined): { username?: string; password?: string; message?: string } {
   if (o.auth !== undefined && userinfo !== undefined) return { message: "--auth and a user:password@ in the URL: give only one" };
   let credentials = o.auth;
   if (userinfo !== undefined) {
@@ -35,7 +40,8 @@ function basicAuth(o: CliOptions, userinfo: string | undefined): { header?: stri
   }
   if (credentials === undefined) return {};
   if (!credentials.includes(":")) return { message: `${o.auth !== undefined ? "--auth" : "the URL's user@"} needs user:password (a colon between them)` };
-  return { header: `Authorization: Basic ${Buffer.from(credentials, "utf8").toString("base64")}` };
+  const colon = credentials.indexOf(":");
+  return { username: credentials.slice(0, colon), password: credentials.slice(colon + 1) };
 }
 
 export function buildConfig(o: CliOptions): ConfigResult {
@@ -46,7 +52,6 @@ export function buildConfig(o: CliOptions): ConfigResult {
   if (auth.message !== undefined) return { ok: false, message: auth.message };
   const headers = [...o.headers];
   if (o.origin !== undefined) headers.push(`Origin: ${o.origin}`);
-  if (auth.header !== undefined) headers.push(auth.header);
 
   const tlsOptions: Array<[string, boolean]> = [
     ["--cacert", o.cacert.length > 0],
@@ -70,6 +75,13 @@ export function buildConfig(o: CliOptions): ConfigResult {
     // Pings reach the CLI, which answers them itself, so that -v and -P can show both.
     auto_pong: false,
   };
+  if (auth.username !== undefined) {
+    config.username = auth.username;
+    config.password = auth.password;
+  }
+  const proxy = chooseProxy(o.proxy, o.noproxy, target.hostname, target.secured === true, process.env);
+  if (proxy !== undefined) config.proxy = proxy;
+  if (o.location) config.follow_redirects = o.maxRedirs;
   if (o.timeout !== undefined) config.time_out = ms(o.timeout);
   if (o.pingInterval !== undefined) config.ping_interval = ms(o.pingInterval);
   if (o.pongTimeout !== undefined) config.pong_timeout = ms(o.pongTimeout);
@@ -106,6 +118,9 @@ const FIELD_TO_OPTION: ReadonlyArray<readonly [RegExp, string]> = Object.freeze(
   [/ping_interval/, "--ping-interval"],
   [/pong_timeout/, "--pong-timeout"],
   [/close_timeout/, "--close-timeout"],
+  [/^proxy\b/, "--proxy (or the *_proxy environment variable)"],
+  [/^username\b/, "--auth's user"],
+  [/^password\b/, "--auth's password"],
 ] as const);
 
 /** Rewrites a config refusal from websock_open in the words of the command line. */

@@ -42,6 +42,7 @@ function upgradeRequest(cfg: websock_config_t, secured: boolean): http.ClientReq
     const colon = line.indexOf(":");
     if (colon > 0) headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
   }
+  if (cfg.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ""}`, "utf8").toString("base64")}`;
   if (cfg.subprotocols !== undefined && cfg.subprotocols.length > 0) headers["Sec-WebSocket-Protocol"] = cfg.subprotocols.join(", ");
   const options: https.RequestOptions = { host: cfg.hostname, port: cfg.port ?? (cfg.secured ? 443 : 80), path: cfg.uri ?? "/", headers, timeout: LOOK_MS, agent: false };
   if (!secured) return http.request(options);

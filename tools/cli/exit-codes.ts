@@ -40,6 +40,8 @@ const BY_CODE: ReadonlyMap<number, number> = new Map<number, number>([
   [WEBSOCK_ERR.INVALID_ARG, EXIT.USAGE],
   [WEBSOCK_ERR.DNS, EXIT.CONNECT],
   [WEBSOCK_ERR.CONNECT, EXIT.CONNECT],
+  [WEBSOCK_ERR.PROXY, EXIT.CONNECT],
+  [WEBSOCK_ERR.REDIRECT, EXIT.HANDSHAKE],
   [WEBSOCK_ERR.TLS, EXIT.TLS],
   [WEBSOCK_ERR.TIMEOUT, EXIT.TIMEOUT],
   [WEBSOCK_ERR.PONG_TIMEOUT, EXIT.TIMEOUT],
@@ -107,13 +109,14 @@ const CONNECT_HINTS: Readonly<Record<string, string>> = Object.freeze({
 
 /** "127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1" as "cannot connect to 127.0.0.1:1: ECONNREFUSED (nothing listens on that port)". */
 function connectFailure(detail: string): string {
-  const at = /^(\S+): (.*)$/.exec(detail);
+  const at = /^(?:the proxy )?(\S+): (.*)$/.exec(detail);
+  const proxy = detail.startsWith("the proxy ") ? "the proxy " : "";
   const code = /\b(E[A-Z]{3,})\b/.exec(detail)?.[1];
   if (at === null || code === undefined) return `cannot connect: ${detail}`;
   const hint = CONNECT_HINTS[code];
   // An IPv6 address and its port, written as in a URL: [::1]:8080.
   const where = (at[1].match(/:/g) ?? []).length > 1 ? at[1].replace(/^(.*):(\d+)$/, "[$1]:$2") : at[1];
-  return `cannot connect to ${where}: ${code}${hint !== undefined ? ` (${hint})` : ""}`;
+  return `cannot connect to ${proxy}${where}: ${code}${hint !== undefined ? ` (${hint})` : ""}`;
 }
 
 /** "(while connecting)" and the like, that websock puts at the end of a timeout's detail. */

@@ -25,7 +25,17 @@ Receiving:
 Connection:
   -H, --header "Key: value"  add a handshake header (repeatable)
   -o, --origin ORIGIN      send Origin: ORIGIN
-      --auth USER:PASSWORD HTTP Basic authentication (the same as user:password@ in the URL)
+      --auth USER:PASSWORD HTTP Basic authentication (the same as user:password@ in the URL);
+                           not sent on to another host by -L
+  -x, --proxy URL          tunnel through the HTTP proxy http://[user:password@]host[:port]
+                           with CONNECT (port default 1080; "" for none). Without it, as
+                           curl: http_proxy for ws://, https_proxy or HTTPS_PROXY for
+                           wss://, then all_proxy or ALL_PROXY (HTTP_PROXY is not read)
+      --noproxy HOSTS      comma-separated hosts (and their subdomains) reached directly,
+                           "*" for all; without it, no_proxy or NO_PROXY
+  -L, --location           follow the handshake's redirects (301/302/303/307/308), at most
+                           --max-redirs (default 10, at most 20); never wss:// to ws://
+      --max-redirs N       how many redirects -L follows
       --subprotocol NAME   offer a subprotocol (repeatable, most preferred first)
       --timeout SECS       time allowed for connect + TLS + handshake (default 10)
       --ping-interval SECS ping the server every SECS (default: never)
@@ -80,9 +90,10 @@ Exit codes:
     0  normal close (by either side; the server's close code 1000, 1001 or none)
     1  other errors: stdin, stdout, transport I/O
     2  usage: a bad option or argument, or a --cacert/--cert/--key file that is unreadable
-    3  DNS or TCP connect failure
+    3  DNS or TCP connect failure; the proxy refused the tunnel (407: its credentials)
     4  TLS failure (untrusted CA, name mismatch, expired, pin mismatch, client certificate...)
-    5  handshake failure: an HTTP status other than 101, or an invalid upgrade response
+    5  handshake failure: an HTTP status other than 101, or an invalid upgrade response;
+       a redirect -L cannot follow (too many, wss:// to ws://)
     6  protocol error: the server broke RFC 6455 (websock closed with 1002/1007)
     7  the server closed with another code, or dropped TCP without a close frame (1006)
     8  timeout: --timeout, --pong-timeout, or --close-timeout (the server did not

@@ -44,13 +44,17 @@ async function openFailure(o: CliOptions, config: websock_config_t, asked: Asked
   if (e.code === WEBSOCK_ERR.INVALID_ARG) return { code: EXIT.USAGE, message: inOptionTerms(e.message) };
   const outcome = outcomeOf(e, asked);
   const port = config.port ?? (config.secured ? 443 : 80);
-  if (e.code === WEBSOCK_ERR.HTTP_STATUS) {
+  // Through a proxy, or after redirects, a second look from here would ask elsewhere: the error's own details are shown.
+  const direct = config.proxy === undefined && !o.location;
+  if (e.code === WEBSOCK_ERR.HTTP_STATUS && !direct) {
+    if (e.www_authenticate !== undefined) return { ...outcome, details: [`WWW-Authenticate: ${e.www_authenticate}`] };
+  } else if (e.code === WEBSOCK_ERR.HTTP_STATUS) {
     if (o.verbose) output.log("* asking once more, with node:http, to show the response");
     const lines = await refusedResponse(config);
     if (lines !== null) return { ...outcome, details: lines };
-  } else if (!config.secured && (e.code === WEBSOCK_ERR.HANDSHAKE_EOF || e.code === WEBSOCK_ERR.BAD_RESPONSE)) {
+  } else if (direct && !config.secured && (e.code === WEBSOCK_ERR.HANDSHAKE_EOF || e.code === WEBSOCK_ERR.BAD_RESPONSE)) {
     if (await speaksTls(config.hostname, port)) return { ...outcome, message: `${outcome.message} (port ${port} speaks TLS: use wss://)` };
-  } else if (config.secured && e.code === WEBSOCK_ERR.TLS && (e.tls_reason === "handshake" || e.tls_reason === "protocol_version")) {
+  } else if (direct && config.secured && e.code === WEBSOCK_ERR.TLS && (e.tls_reason === "handshake" || e.tls_reason === "protocol_version")) {
     if (await speaksPlainHttp(config)) return { ...outcome, message: `${outcome.message} (port ${port} speaks plain HTTP, not TLS: use ws://)` };
   }
   return outcome;
@@ -68,7 +72,9 @@ export async function runSession(o: CliOptions, config: websock_config_t, io: Se
   if (info !== null) {
     if (o.verbose) {
       const tls = info.tls ? `, ${info.tls.version} ${info.tls.cipher}${info.tls.alpn ? ` alpn ${info.tls.alpn}` : ""}` : "";
-      output.log(`* connected to ${o.url}: HTTP ${info.http_status}${info.subprotocol ? `, subprotocol ${info.subprotocol}` : ""}${tls}`);
+      const redirected = info.redirects ? ` after ${info.redirects} redirect${info.redirects > 1 ? "s" : ""}` : "";
+      const via = config.proxy !== undefined ? ` through the proxy ${config.proxy.replace(/\/\/[^@/]*@/, "//")}` : "";
+      output.log(`* connected to ${info.url ?? o.url}${redirected}${via}: HTTP ${info.http_status}${info.subprotocol ? `, subprotocol ${info.subprotocol}` : ""}${tls}`);
     }
     if (o.showHeaders) await output.write(headerBlock(info));
   }

@@ -51,6 +51,7 @@ import { buildOffer, type AgreedDeflate, type DeflateOffer } from "./permessage-
 import { MessageInflater } from "./message-inflater.js";
 import type { MessageCompressor } from "./host.js";
 import { utf8Encode } from "./utf8.js";
+import { defineFlags } from "./flags.js";
 
 export const STATE_CONNECTING = 0;
 export const STATE_OPEN = 1;
@@ -142,9 +143,11 @@ const EMPTY = new Uint8Array(0);
 const NONE: readonly string[] = Object.freeze([]);
 
 export class Connection {
+  /** The flags declared below, as bits (flags.ts). */
+  bits = 0;
   state = STATE_CONNECTING;
   /** The handshake succeeded; stays true when frames right behind the 101 end the connection. */
-  opened = false;
+  declare opened: boolean;
   /** Set once the connection cannot deliver more: why read() returns < 0 after the buffered data. */
   ending: Failure | null = null;
 
@@ -165,30 +168,30 @@ export class Connection {
   /** Server role: what the client asked for. */
   request: UpgradeRequest | null = null;
   /** After the handshake, bytes pass through unframed both ways (libcurl's raw mode). */
-  rawMode = false;
+  declare rawMode: boolean;
   /** What the stream is doing while not open, for the open timeout's message. */
   openPhase = "connecting";
 
   private readonly options: ConnectionOptions;
-  private readonly isServer: boolean;
+  private declare readonly isServer: boolean;
   private events = 0;
   private expectedAccept = "";
   /** Client: the subprotocols offered. Server: those it supports, most preferred first. */
   private offered: readonly string[] = [];
-  private rawAfterHandshake = false;
+  private declare rawAfterHandshake: boolean;
 
   // Outgoing fragmentation (RFC 6455 §5.4), in call order: inside a message, and its UTF-8 state when text.
-  private sendingFragmented = false;
-  private sendingText = false;
+  private declare sendingFragmented: boolean;
+  private declare sendingText: boolean;
   private sendUtf8 = UTF8_ACCEPT;
 
-  private closeReceived = false;
+  private declare closeReceived: boolean;
   /** The stream ended (EOF, reset): no more input, and no output can leave. */
-  private inputEnded = false;
+  private declare inputEnded: boolean;
   /** How it ended: null for an orderly EOF (the failure is decided once the buffered input is parsed). */
   private inputFailure: Failure | null = null;
   /** read() finished a frame: what follows waits for advance(). */
-  private awaitingReader = false;
+  private declare awaitingReader: boolean;
   /** END_STREAM or DROP_STREAM once decided; 0 until then. */
   private streamAction = 0;
 
@@ -857,3 +860,4 @@ export class Connection {
     this.stallDeadline = Infinity;
   }
 }
+defineFlags(Connection.prototype, ["opened", "rawMode", "rawAfterHandshake", "sendingFragmented", "sendingText", "closeReceived", "inputEnded", "awaitingReader", "isServer"]);

@@ -37,6 +37,7 @@ import { UTF8_ACCEPT, UTF8_REJECT, utf8Decode, utf8Validate } from "./utf8.js";
 import { maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import type { websock_msg_hdr_t } from "./types.js";
 import type { MessageInflater } from "./message-inflater.js";
+import { defineFlags } from "./flags.js";
 
 /** What read() returns when no piece is ready (not an error: call again). */
 export const NOTHING_READY = -0x10000;
@@ -83,25 +84,27 @@ export interface ReceiverOptions {
 }
 
 export class Receiver {
+  /** The flags declared below, as bits (flags.ts). */
+  bits = 0;
   /** The fixed rx buffer; the host copies arriving bytes into buf[end, buf.length). */
   readonly buf: Uint8Array;
   /** buf as 32-bit words, made once, to unmask and skip ASCII a word at a time (null: buf is not 4-byte aligned). */
   private readonly words: Uint32Array | null;
-  /** Where buf lives, for view(). */
-  private readonly arrayBuffer: ArrayBufferLike;
-  private readonly byteOffset: number;
   /** First byte not consumed yet. */
   start = 0;
   /** End of the bytes received. */
   end = 0;
 
   private state = WAIT_HEADER;
-  private readonly options: ReceiverOptions;
+  // ReceiverOptions, copied.
+  private declare readonly expectMasked: boolean;
+  private declare readonly deliverPings: boolean;
+  private readonly maxMessageSize: number;
 
   // The frame being parsed or delivered.
-  private fin = false;
+  private declare fin: boolean;
   private opcode = 0;
-  private masked = false;
+  private declare masked: boolean;
   private payloadLen = 0;
   private remaining = 0;
   /** Payload bytes of this frame already read: kept apart so offset is exact even where remaining rounds. */
@@ -111,14 +114,14 @@ export class Receiver {
   /** buf[start, checked) holds payload already unmasked and UTF-8 validated. */
   private checked = 0;
   /** The caller has seen this frame's header (matters for empty frames). */
-  private announced = false;
+  private declare announced: boolean;
   /** Data payload is thrown away unread (after this side started closing). */
-  private discardData = false;
-  private discarding = false;
+  private declare discardData: boolean;
+  private declare discarding: boolean;
 
   // The message the frames belong to.
-  private inFragmentedMessage = false;
-  private messageIsText = false;
+  private declare inFragmentedMessage: boolean;
+  private declare messageIsText: boolean;
   private messageBytes = 0;
   private utf8State = UTF8_ACCEPT;
 
@@ -139,9 +142,9 @@ export class Receiver {
   // permessage-deflate (RFC 7692), once negotiated: null until then.
   private inflate: MessageInflater | null = null;
   /** The frame being parsed has RSV1 set. */
-  private rsv1 = false;
+  private declare rsv1: boolean;
   /** The current message is compressed (its first frame had RSV1): read() gives inflated bytes. */
-  private compressed = false;
+  private declare compressed: boolean;
   /** Inflated bytes handed out in place (the window's): they stay until the next read or parse. */
   private heldInPlace = 0;
 
@@ -149,10 +152,11 @@ export class Receiver {
   constructor(buf: Uint8Array, options: ReceiverOptions) {
     this.buf = buf;
     this.pieceBuffer = buf;
-    this.arrayBuffer = buf.buffer;
-    this.byteOffset = buf.byteOffset;
     this.words = wordsOf(buf);
-    this.options = options;
+    // The options are copied, not kept: an object of its own costs slots on XS, its values are flags here.
+    this.expectMasked = options.expectMasked;
+    this.deliverPings = options.deliverPings;
+    this.maxMessageSize = options.maxMessageSize;
   }
 
   /** permessage-deflate was agreed: RSV1 marks compressed messages, inflated by `inflate`. */
@@ -375,7 +379,8 @@ export class Receiver {
   private view(start: number, n: number): Uint8Array {
     // The whole buffer is itself: no view made (garbage on XS, 4 slots).
     if (start === 0 && n === this.buf.length) return this.buf;
-    return new Uint8Array(this.arrayBuffer, this.byteOffset + start, n);
+    const buf = this.buf;
+    return new Uint8Array(buf.buffer, buf.byteOffset + start, n);
   }
 
   /** Whether read() has a piece to give. */
@@ -425,7 +430,7 @@ export class Receiver {
       return this.fail(ERR.EXPECTED_CONTINUATION);
     }
     // §5.1: "A client MUST close a connection if it detects a masked frame"; a server, an unmasked one.
-    if (masked !== this.options.expectMasked) return this.fail(masked ? ERR.MASKED_FRAME : ERR.UNMASKED_FRAME);
+    if (masked !== this.expectMasked) return this.fail(masked ? ERR.MASKED_FRAME : ERR.UNMASKED_FRAME);
 
     this.start = s + 2;
     this.rsv1 = rsv !== 0;
@@ -445,9 +450,9 @@ export class Receiver {
 
   /** The payload length is known: check the message limit, then wait for the mask key or the payload. PARSE_DATA: go on. */
   private lengthKnown(length: number): number {
-    if (isDataOpcode(this.opcode) && this.options.maxMessageSize > 0 && !this.discardData) {
+    if (isDataOpcode(this.opcode) && this.maxMessageSize > 0 && !this.discardData) {
       const before = this.opcode === OPCODE_CONTINUATION ? this.messageBytes : 0;
-      if (before + length > this.options.maxMessageSize) return this.fail(ERR.MESSAGE_TOO_BIG);
+      if (before + length > this.maxMessageSize) return this.fail(ERR.MESSAGE_TOO_BIG);
     }
     this.payloadLen = length;
     if (this.masked) this.state = WAIT_MASK_KEY;
@@ -544,7 +549,7 @@ export class Receiver {
     const s = this.start;
     const e = s + this.payloadLen;
     if (this.masked) maskInPlace(this.buf, s, e, this.maskKey, 0, this.words);
-    if (opcode === OPCODE_PING && this.options.deliverPings) {
+    if (opcode === OPCODE_PING && this.deliverPings) {
       // Delivered through read() like a data frame; it is already unmasked.
       this.masked = false;
       this.checked = e;
@@ -588,6 +593,7 @@ export class Receiver {
     return PARSE_FAILED;
   }
 }
+defineFlags(Receiver.prototype, ["fin", "masked", "announced", "discardData", "discarding", "inFragmentedMessage", "messageIsText", "compressed", "rsv1", "expectMasked", "deliverPings"]);
 
 function isDataOpcode(opcode: number): boolean {
   return opcode < OPCODE_CLOSE;

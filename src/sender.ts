@@ -17,6 +17,7 @@ import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_CONTINUATION, OPC
 import { copyMasked, maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import { OutgoingMessage } from "./outgoing.js";
 import { TextCursor, type Utf8Encoder } from "./text-cursor.js";
+import { defineFlags } from "./flags.js";
 
 /** Where a fresh key's random bytes land: one array for every connection, made on first use (not while the module loads). */
 let randomKey: Uint8Array | null = null;
@@ -84,6 +85,8 @@ export interface SenderOptions {
 }
 
 export class Sender {
+  /** The flags declared below, as bits (flags.ts). */
+  bits = 0;
   /** The fixed tx buffer. */
   readonly buf: Uint8Array;
   /** buf[head, tail): produced, not yet taken by the transport. */
@@ -91,7 +94,10 @@ export class Sender {
   tail = 0;
   /** buf as 32-bit words, made once, so masking goes a word at a time (null: buf is not 4-byte aligned). */
   private readonly words: Uint32Array | null;
-  private readonly options: SenderOptions;
+  // SenderOptions, copied.
+  private declare readonly masking: boolean;
+  private readonly platform: SenderOptions["platform"];
+  private readonly fragmentSize: number;
   /** The current frame's masking key (4 bytes big-endian, as a number). */
   private maskKey = 0;
   /** Made on the first text message (a connection that sends only bytes never pays for it). */
@@ -102,13 +108,13 @@ export class Sender {
   private pingLength = -1;
   private closeLength = -1;
   /** The close frame goes out at the next frame boundary, ahead of the queue (else once the queue is empty). */
-  private closeAhead = false;
+  private declare closeAhead: boolean;
   /** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */
-  closeSent = false;
+  declare closeSent: boolean;
   /** The ping slot holds the heartbeat (not the application's ping). */
-  private heartbeatQueued = false;
+  private declare heartbeatQueued: boolean;
   /** The heartbeat ping was produced since the owner last looked: its pong deadline starts now. */
-  heartbeatProduced = false;
+  declare heartbeatProduced: boolean;
 
   /** Accepted, not fully produced; `queue.first` is the one being produced. */
   private readonly queue = new MessageList();
@@ -118,7 +124,7 @@ export class Sender {
   private readonly finished = new MessageList();
 
   // The frame being produced (of queue.first).
-  private inFrame = false;
+  private declare inFrame: boolean;
   private frameLeft = 0;
   private framePos = 0;
   /** Payload bytes of queue.first produced so far. */
@@ -128,7 +134,10 @@ export class Sender {
   constructor(buf: Uint8Array, options: SenderOptions) {
     this.buf = buf;
     this.words = wordsOf(buf);
-    this.options = options;
+    // The options are copied, not kept: an object of its own costs slots on XS.
+    this.masking = options.masking;
+    this.platform = options.platform;
+    this.fragmentSize = options.fragmentSize;
   }
 
   /** Whether the first queued message has started going out (it can no longer be dropped whole). */
@@ -309,7 +318,7 @@ export class Sender {
   }
 
   private textCursor(): TextCursor {
-    const platform = this.options.platform;
+    const platform = this.platform;
     return (this.cursor ??= new TextCursor(platform.textEncoder ?? null, platform.utf8Length ?? null));
   }
 
@@ -338,7 +347,7 @@ export class Sender {
       return o;
     }
     if (m.text !== null && m.length < 0) {
-      const fragment = this.options.fragmentSize;
+      const fragment = this.fragmentSize;
       if (3 * m.units + MAX_HEADER <= room && (fragment === 0 || 3 * m.units <= fragment)) return this.writeShortText(m, o);
       if (room < MEASURE_ROOM) return -1;
       const cursor = this.textCursor();
@@ -347,7 +356,7 @@ export class Sender {
     }
     if (room < MAX_HEADER) return -1;
     const left = m.length - this.messagePos;
-    const fragment = this.options.fragmentSize;
+    const fragment = this.fragmentSize;
     const length = fragment > 0 && left > fragment ? fragment : left;
     const fin = m.fin && length === left;
     const opcode = this.messagePos === 0 ? m.opcode : OPCODE_CONTINUATION;
@@ -374,10 +383,10 @@ export class Sender {
     cursor.reset(m.text!, m.units);
     const n = cursor.writeAll(this.buf, at, this.buf.length);
     m.length = n;
-    const payloadAt = o + headerLength(n, this.options.masking);
+    const payloadAt = o + headerLength(n, this.masking);
     if (payloadAt < at) this.buf.copyWithin(payloadAt, at, at + n);
     this.writeHeader(o, (m.fin ? 0x80 : 0) | m.opcode, n);
-    if (this.options.masking) maskInPlace(this.buf, payloadAt, payloadAt + n, this.maskKey, 0, this.words);
+    if (this.masking) maskInPlace(this.buf, payloadAt, payloadAt + n, this.maskKey, 0, this.words);
     this.messagePos = n;
     this.messageProduced();
     return payloadAt + n;
@@ -393,7 +402,7 @@ export class Sender {
   /** Writes the frame header at buf[o] and picks a fresh mask key; returns the offset after it. */
   private writeHeader(o: number, firstByte: number, length: number): number {
     const buf = this.buf;
-    const masking = this.options.masking;
+    const masking = this.masking;
     const maskBit = masking ? 0x80 : 0;
     buf[o++] = firstByte;
     if (length < 126) {
@@ -419,7 +428,7 @@ export class Sender {
     if (masking) {
       // §5.3: a fresh, unpredictable masking key for every frame.
       const random = (randomKey ??= new Uint8Array(4));
-      this.options.platform.randomFill(random);
+      this.platform.randomFill(random);
       this.maskKey = readMaskKey(random, 0);
       buf[o++] = random[0];
       buf[o++] = random[1];
@@ -443,7 +452,7 @@ export class Sender {
       const cursor = this.textCursor();
       if (this.messagePos === 0 && this.framePos === 0) cursor.reset(m.text!, m.units);
       cursor.write(this.buf, o, o + n);
-      if (this.options.masking) maskInPlace(this.buf, o, o + n, this.maskKey, this.framePos & 3, this.words);
+      if (this.masking) maskInPlace(this.buf, o, o + n, this.maskKey, this.framePos & 3, this.words);
     }
     this.messagePos += n;
     this.framePos += n;
@@ -453,10 +462,11 @@ export class Sender {
 
   /** buf[o, o + n) = src[from, from + n), masked from frame position `pos` when this side masks. */
   private copyMasked(src: Uint8Array, from: number, o: number, n: number, pos: number): void {
-    if (this.options.masking) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3, this.words);
+    if (this.masking) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3, this.words);
     else this.buf.set(from === 0 && n === src.length ? src : new Uint8Array(src.buffer, src.byteOffset + from, n), o);
   }
 }
+defineFlags(Sender.prototype, ["closeAhead", "closeSent", "heartbeatQueued", "heartbeatProduced", "inFrame", "masking"]);
 
 /** The header's length for a payload of `n` bytes. */
 function headerLength(n: number, masking: boolean): number {

@@ -29,6 +29,7 @@ import { OutgoingMessage, SEND_PENDING } from "./outgoing.js";
 import { OPCODE_BINARY } from "./opcodes.js";
 import { TUNNEL_FAILED, TUNNEL_OPEN, type ProxyTunnel } from "./proxy.js";
 import type { websock_callback_t, websock_error_t, websock_handle_t, websock_msg_hdr_t } from "./types.js";
+import { defineFlags } from "./flags.js";
 
 /** The longest a host timer is set for (2^31-1 ms, Node's limit); longer waits re-arm when it fires. */
 const MAX_TIMER_MS = 0x7fffffff;
@@ -108,21 +109,23 @@ function waitForRecv(s: Session): Promise<number> {
 }
 
 export class Session {
+  /** The flags declared below, as bits (flags.ts). */
+  bits = 0;
   readonly conn: Connection;
   readonly host: Host;
   transport: Transport | null = null;
   /** The stream is up (onConnect came). */
-  private connected = false;
+  private declare connected: boolean;
   /** The stream was ended or dropped (by us, or it failed): nothing more is written. */
-  transportEnded = false;
+  declare transportEnded: boolean;
   /** The handle is closed: every call on it refuses. */
-  released = false;
-  private writeBlocked = false;
+  declare released: boolean;
+  private declare writeBlocked: boolean;
   /** Inside readIn: a transport callback reporting the end waits for it (endWhileReading). */
-  private reading = false;
+  private declare reading: boolean;
   private endWhileReading: TransportFailure | typeof EOF | null = null;
   /** websock_detach: the stream is handed back after the close handshake instead of being ended. */
-  detaching = false;
+  declare detaching: boolean;
   lastError: websock_error_t = NO_ERROR;
   /** websock_send's message type (WS_TEXT / WS_BINARY). */
   defaultOpcode = OPCODE_BINARY;
@@ -137,8 +140,8 @@ export class Session {
   private timerAt = Infinity;
 
   // Re-entrancy: a callback or a Promise job may call back in while service() runs.
-  private servicing = false;
-  private again = false;
+  private declare servicing: boolean;
+  private declare again: boolean;
 
   // The opening.
   private openSettle: ((handle: Session | null) => void) | null = null;
@@ -156,7 +159,7 @@ export class Session {
 
   // The callback model.
   callback: websock_callback_t | null = null;
-  private inCallback = false;
+  private declare inCallback: boolean;
   /** The header the callback model fills in, made when a callback is first set. */
   private callbackHdr: websock_msg_hdr_t | null = null;
 
@@ -735,3 +738,4 @@ export class Session {
     this.service();
   }
 }
+defineFlags(Session.prototype, ["connected", "transportEnded", "released", "writeBlocked", "reading", "detaching", "servicing", "again", "inCallback"]);

@@ -30,6 +30,7 @@ import { OPCODE_BINARY } from "./opcodes.js";
 import { TUNNEL_FAILED, TUNNEL_OPEN, type ProxyTunnel } from "./proxy.js";
 import type { websock_callback_t, websock_error_t, websock_handle_t, websock_msg_hdr_t } from "./types.js";
 import { defineFlags } from "./flags.js";
+import { ViewCache } from "./view-cache.js";
 
 /** The longest a host timer is set for (2^31-1 ms, Node's limit); longer waits re-arm when it fires. */
 const MAX_TIMER_MS = 0x7fffffff;
@@ -153,6 +154,9 @@ export class Session {
   private recvLen = 0;
   /** When it gives up (host clock; Infinity: it waits forever, or none waits). */
   private recvDeadline = Infinity;
+
+  /** Views of the rx and tx buffers' parts handed to the transport and the callback, kept for reuse. */
+  private readonly views = new ViewCache();
 
   // Sends: a record to reuse.
   private spare: OutgoingMessage | null = new OutgoingMessage();
@@ -530,8 +534,7 @@ export class Session {
       if (t === null || !this.connected || this.writeBlocked) return;
       const tx = conn.tx;
       const start = conn.txStart;
-      // The whole buffer goes as it is: a view is garbage on XS (4 slots), made only for a part.
-      const taken = t.write(start === 0 && n === tx.length ? tx : new Uint8Array(tx.buffer, tx.byteOffset + start, n));
+      const taken = t.write(this.views.view(tx, start, n));
       conn.written(taken);
       if (taken < n) {
         this.writeBlocked = true;
@@ -676,7 +679,7 @@ export class Session {
         // The rx buffer, or the inflater's window for a compressed message.
         const piece = conn.receiver.pieceBuffer;
         const start = conn.receiver.pieceStart;
-        callback(this as unknown as websock_handle_t, hdr, start === 0 && n === piece.length ? piece : new Uint8Array(piece.buffer, piece.byteOffset + start, n));
+        callback(this as unknown as websock_handle_t, hdr, this.views.view(piece, start, n));
         this.readIn();
         this.pump();
       }

@@ -221,3 +221,47 @@ export function census(): ArrayBuffer {
   walk(handle, "h", 0);
   return reply(rows);
 }
+
+/**
+ * `count` sequential 1 KiB echoes through the websock_recv loop (send and
+ * each websock_recv awaited, no timeout). The peer is pumped before each
+ * call, inside the loop's own jobs, so the echo is there when websock_recv
+ * asks and its Promise comes back settled.
+ */
+export function echoByRecv(count: number): void {
+  outcome = "running";
+  void recvLoop(count, false);
+}
+
+/** The same loop with each API call replaced by an already settled Promise: what the awaits alone leave. */
+export function echoByRecvControl(count: number): void {
+  outcome = "running";
+  void recvLoop(count, true);
+}
+
+const SENT = Promise.resolve(0);
+
+async function recvLoop(count: number, control: boolean): Promise<void> {
+  const h = handle!;
+  for (let m = 0; m < count; m++) {
+    // A send that goes out at once returns one shared settled Promise: so does the control.
+    const sent = control ? await SENT : await api.websock_send_binary(h, payload);
+    if (sent !== 0) return void (outcome = `send ${sent}`);
+    let got = 0;
+    for (let piece = 0; ; piece++) {
+      pumpAll();
+      if (control) {
+        // As many awaits of a fresh settled Promise as websock_recv returns (two pieces per echo here).
+        got += await Promise.resolve(payload.length >> 1);
+        if (piece === 1) break;
+        continue;
+      }
+      const r = await api.websock_recv(h, hdr, readBuffer, readBuffer.length, -1);
+      if (r < 0) return void (outcome = `recv ${r}`);
+      got += r;
+      if (hdr.fin && hdr.bytesleft === 0) break;
+    }
+    if (got !== payload.length) return void (outcome = `echo of ${got}`);
+  }
+  outcome = "done";
+}

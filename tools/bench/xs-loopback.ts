@@ -45,6 +45,8 @@ interface Measured {
   idle: number;
   echoCallback: number;
   echoRecvNow: number;
+  echoRecv: number;
+  echoRecvControl: number;
   receiveCallback: number;
   receiveRecvNow: number;
   sends: Record<string, number>;
@@ -64,6 +66,8 @@ async function measure(pureUtf8: boolean): Promise<Measured> {
       idle,
       echoCallback: await perRun(worker, (n) => `XsLoop.echoByCallback(${n})`),
       echoRecvNow: await perRun(worker, (n) => `XsLoop.echoByRecvNow(${n})`),
+      echoRecv: await perRun(worker, (n) => `XsLoop.echoByRecv(${n})`),
+      echoRecvControl: await perRun(worker, (n) => `XsLoop.echoByRecvControl(${n})`),
       receiveCallback: await perRun(worker, (n) => `XsLoop.receiveByCallback(${n})`),
       receiveRecvNow: await perRun(worker, (n) => `XsLoop.receiveByRecvNow(${n})`),
       sends: {},
@@ -84,6 +88,7 @@ async function measure(pureUtf8: boolean): Promise<Measured> {
 const native = await measure(false);
 const pure = await measure(true);
 const f = (n: number) => formatCount(n);
+const recvOwn = native.echoRecv - native.echoRecvControl - native.sends["binary 1024"];
 console.log(`websock's own garbage inside XS (${xsEngineVersion()}), over a host that allocates nothing per message\n`);
 console.log(markdownTable(
   ["figure", "slots", "goal (issue 17)", "met"],
@@ -91,6 +96,10 @@ console.log(markdownTable(
     ["idle open connection, rx + tx 1 KiB (live, buffers' slots included)", f(native.idle), "", ""],
     ["callback model: garbage per 1 KiB echo (send + receive)", f(native.echoCallback), "", ""],
     ["websock_recv_now loop: garbage per 1 KiB echo (send + receive)", f(native.echoRecvNow), "", ""],
+    ["websock_recv loop (each call awaited): garbage per 1 KiB echo (send + 2 receives)", f(native.echoRecv), "", ""],
+    ["… the same loop's awaits alone (each call replaced by an awaited settled Promise)", f(native.echoRecvControl), "", ""],
+    ["… websock's own beyond its Promises, per echo", f(native.echoRecv - native.echoRecvControl), "", ""],
+    ["… of which per message received (less the 1 KiB binary send's, below)", f(recvOwn), "≤ 10", recvOwn <= 10 ? "yes" : "**no**"],
     ["callback model: garbage per 1 KiB message received", f(native.receiveCallback), "≤ 10", native.receiveCallback <= 10 ? "yes" : "**no**"],
     ["websock_recv_now: garbage per 1 KiB message received", f(native.receiveRecvNow), "≤ 10", native.receiveRecvNow <= 10 ? "yes" : "**no**"],
     ...[1024, 65536].flatMap((size) => {

@@ -76,7 +76,7 @@ export class LoopbackPeer implements Transport {
     this.outEnd += n;
   }
 
-  /** Delivers what is due (the connect, queued bytes); returns whether anything was. */
+  /** Delivers what is due (the connect, queued bytes); returns whether anything was taken. */
   pump(): boolean {
     const h = this.handlers;
     if (h === null || this.released) return false;
@@ -86,8 +86,10 @@ export class LoopbackPeer implements Transport {
       return true;
     }
     if (this.outEnd > this.outStart) {
+      // Progress only if the reader took something (a full rx buffer waits for the application).
+      const before = this.outEnd - this.outStart;
       h.onReadable();
-      return true;
+      return this.outEnd - this.outStart !== before;
     }
     return false;
   }

@@ -70,6 +70,10 @@ export const ERR = Object.freeze({
   CLOSE_TIMEOUT: row(-63, "CLOSE_TIMEOUT", 0, "the close handshake did not finish within close_timeout"),
   CLOSED_LOCALLY: row(-64, "CLOSED_LOCALLY", 0, "the connection was closed by this side"),
   SEND_TIMEOUT: row(-65, "SEND_TIMEOUT", 0, "a send made no progress within send_timeout"),
+
+  // Reconnect (websock_config_t.reconnect).
+  /** websock_recv, once after each reconnect: not an error; what follows comes from a new connection. */
+  RECONNECTED: row(-70, "RECONNECTED", 0, "the connection was re-established: what follows comes from a new connection"),
 });
 
 /** The row for each kind of transport failure a host reports (Host's TransportFailure.kind). */

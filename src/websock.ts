@@ -26,6 +26,7 @@ import {
 import { currentHost, getLastError, setLastError, useHost } from "./registry.js";
 import * as websockApi from "./websock.js";
 import { Session, clearHeader, errorFrom, settled } from "./session.js";
+import { Reconnector } from "./reconnector.js";
 import { utf8Encode } from "./utf8.js";
 import type {
   websock_attach_config_t,
@@ -130,6 +131,7 @@ async function startSession(
   start: (conn: Connection) => void,
   makeTransport: (s: Session) => Transport | string,
   flags: number,
+  reconnector: Reconnector | null = null,
 ): Promise<websock_handle_t | null> {
   const conn = new Connection({
     role,
@@ -150,6 +152,10 @@ async function startSession(
   start(conn);
   const s = new Session(conn, host);
   s.defaultOpcode = (flags & WS_TEXT) !== 0 ? OPCODE_TEXT : OPCODE_BINARY;
+  if (reconnector !== null) {
+    s.reconnector = reconnector;
+    reconnector.attach(s);
+  }
   const opened = await s.open(makeTransport);
   if (opened === null) {
     setLastError(errorFrom(conn.ending ?? { error: ERR.IO, detail: "the connection failed" }));
@@ -176,13 +182,18 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
         return Promise.resolve(null);
       }
     }
+    const request = { host: config.hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: config.headers };
+    const target = { hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl };
+    // Reconnecting (and on_open) repeats the same request to the same target on the same handle.
+    const reconnector = config.reconnect.enabled || config.onOpen !== null ? new Reconnector(config.reconnect, target, request, config.onOpen) : null;
     return startSession(
       host,
       config,
       "client",
-      (conn) => conn.startHandshake({ host: config.hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: config.headers }),
-      (s) => host.connect({ hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl }, s),
+      (conn) => conn.startHandshake(request),
+      (s) => host.connect(target, s),
       WS_BINARY,
+      reconnector,
     );
   } catch (e) {
     internal(null, e);
@@ -478,6 +489,14 @@ export function websock_get_info(h: websock_handle_t): websock_info_t | null {
       http_status: conn.peerStatus,
       headers: conn.peerHeaders(),
     };
+    const r = s.reconnector;
+    if (r !== null && r.policy.enabled) {
+      // Between connections the handle is connecting again, whatever the dropped connection's state.
+      if (r.down) info.state = "CONNECTING";
+      info.attempts = r.attempts;
+      info.reconnects = r.reconnects;
+      info.last_failure = r.lastFailure;
+    }
     const tls = s.transport?.tlsInfo?.();
     if (tls) info.tls = tls;
     const request = conn.request;

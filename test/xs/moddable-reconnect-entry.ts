@@ -6,6 +6,7 @@
 // answer. Each scenario ends with one REPORT.
 
 import { Checks } from "./checks.js";
+import type { ReconnectReport } from "./moddable-reports.js";
 import {
   WEBSOCK_ERR,
   WEBSOCK_OK,
@@ -65,13 +66,6 @@ function closesWithinOneTurn(h: websock_handle_t): Promise<boolean> {
   });
 }
 
-export interface ReconnectReport {
-  assertions: number;
-  failures: string[];
-  attempts: number;
-  reconnects: number;
-  timersLeft: number;
-}
 
 /**
  * The peer's script, by connection: 1 opens and sends "one" then drops; 2

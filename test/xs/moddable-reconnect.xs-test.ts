@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { startRawServer, serverFrame, switchingProtocols } from "../support/raw-server.js";
 import { ModdableRelay } from "./ecma419-kernel.js";
 import { bundleModdableForXs } from "./moddable-bundle.js";
-import type { ReconnectReport } from "./moddable-reconnect-entry.js";
+import type { ReconnectReport } from "./moddable-reports.js";
 import { xsTally } from "./xs-tally.js";
 import { startXsWorker, xsEngineVersion } from "./xsnap-driver.js";
 

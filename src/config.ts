@@ -15,9 +15,10 @@ import { parseHostname, isHostHeaderValue } from "./hostname.js";
 import { MIN_RX_BUFFER } from "./receiver.js";
 import { MIN_TX_BUFFER } from "./sender.js";
 import { utf8Length } from "./utf8.js";
-import type { websock_attach_config_t, websock_config_t, websock_deflate_config_t, websock_ssl_config_t } from "./types.js";
 import { DEFAULT_WINDOW_BITS, MIN_OFFER_WINDOW_BITS, type DeflateOffer } from "./permessage-deflate.js";
 import { openingFields, type ProxySettings } from "./open-options.js";
+import { RECONNECT_DEFAULTS, RECONNECT_OFF, type ReconnectPolicy } from "./reconnect.js";
+import type { websock_attach_config_t, websock_config_t, websock_deflate_config_t, websock_handle_t, websock_reconnect_config_t, websock_ssl_config_t } from "./types.js";
 
 export const DEFAULTS = Object.freeze({
   time_out: 10000,
@@ -60,7 +61,11 @@ const DEFLATE_FIELDS = Object.freeze({
 const CONFIG_FIELDS = Object.freeze({
   ...ATTACH_FIELDS, hostname: true, port: true, uri: true, secured: true, ssl_config: true,
   proxy: true, follow_redirects: true, username: true, password: true,
+  reconnect: true, on_open: true,
 } satisfies FieldSet<websock_config_t>);
+const RECONNECT_FIELDS = Object.freeze({
+  enabled: true, first_delay: true, min_delay: true, max_delay: true, max_attempts: true, max_time: true, stable_after: true,
+} satisfies FieldSet<websock_reconnect_config_t>);
 
 export interface ResolvedConfig {
   /** What the host connects to: a host name or an IP address (IPv6 without brackets). */
@@ -98,6 +103,9 @@ export interface ResolvedConfig {
   followRedirects: number;
   /** The Authorization value from username/password (Basic), or null. */
   authorization: string | null;
+  /** websock_open only (RECONNECT_OFF otherwise). */
+  reconnect: ReconnectPolicy;
+  onOpen: ((h: websock_handle_t) => unknown) | null;
 }
 
 export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; message: string };
@@ -189,6 +197,15 @@ function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
   if (deflate !== null && rawMode) return refuse("deflate and raw_mode exclude each other: raw mode has no frames to compress");
   const opening = openingFields(f, headers);
   if (typeof opening === "string") return refuse(opening);
+  const reconnect = resolveReconnect(f.reconnect);
+  if (typeof reconnect === "string") return refuse(reconnect);
+  const onOpen = f.on_open === undefined ? null : f.on_open;
+  if (onOpen !== null && typeof onOpen !== "function") return refuse("on_open must be a function (h) => void");
+  // A reconnect repeats the first connection's request to its target; it does not yet go through
+  // a proxy's tunnel or follow redirects again: refused together rather than half done.
+  if ((reconnect.enabled || onOpen !== null) && (opening.proxy !== null || opening.followRedirects > 0)) {
+    return refuse("reconnect and on_open cannot be combined with proxy or follow_redirects (not supported yet)");
+  }
 
   const defaultPort = secured ? 443 : 80;
   return {
@@ -217,6 +234,8 @@ function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
       maxMessageSize,
       hostHeader: port === defaultPort ? address.uriHost : `${address.uriHost}:${port}`,
       deflate,
+      reconnect,
+      onOpen: onOpen as ((h: websock_handle_t) => unknown) | null,
     },
   };
 }
@@ -268,6 +287,32 @@ function resolveSubprotocols(value: unknown): string[] | string {
     if (list.indexOf(p) !== i) return "subprotocols lists a protocol twice";
   }
   return list as string[];
+}
+
+/** reconnect: absent is off; given, it is on unless enabled is false. */
+function resolveReconnect(value: unknown): ReconnectPolicy | string {
+  if (value === undefined) return RECONNECT_OFF;
+  const f = readStruct(value, RECONNECT_FIELDS, "reconnect", "reconnect.", "websock_reconnect_config_t");
+  if (typeof f === "string") return f;
+  const enabled = f.enabled === undefined ? true : f.enabled;
+  if (typeof enabled !== "boolean") return "reconnect.enabled must be a boolean";
+  const n = {} as Record<keyof typeof RECONNECT_DEFAULTS, number>;
+  for (const field of Object.keys(RECONNECT_DEFAULTS) as Array<keyof typeof RECONNECT_DEFAULTS>) {
+    const v = f[field] === undefined ? RECONNECT_DEFAULTS[field] : f[field];
+    const max = 0x7fffffff;
+    if (!isWholeNumber(v, 0, max)) return `reconnect.${field} must be an integer from 0 to ${max}`;
+    n[field] = v;
+  }
+  if (n.max_delay < n.min_delay) return "reconnect.max_delay must be at least reconnect.min_delay";
+  return Object.freeze({
+    enabled,
+    firstDelay: n.first_delay,
+    minDelay: n.min_delay,
+    maxDelay: n.max_delay,
+    maxAttempts: n.max_attempts,
+    maxTime: n.max_time,
+    stableAfter: n.stable_after,
+  });
 }
 
 const NO_SSL: websock_ssl_config_t = Object.freeze({});

@@ -631,6 +631,24 @@ export class Connection {
     return this.receiver.leftover();
   }
 
+  /**
+   * A fresh connection with the same options on the same fixed buffers, for
+   * reconnecting: nothing of this one's state carries over (what this one
+   * still buffers is given up, so read it first).
+   */
+  successor(): Connection {
+    const next = new Connection(this.options);
+    if (this.rawAfterHandshake) next.setRawMode();
+    return next;
+  }
+
+  /** Why the connection ended (or is ending), decided before the reader reaches the end. */
+  get endFailure(): Failure {
+    if (this.ending !== null) return this.ending;
+    if (this.inputFailure !== null) return this.inputFailure;
+    return { error: ERR.CONNECTION_LOST, detail: "the stream ended without a close frame", closeCode: CLOSE_ABNORMAL };
+  }
+
   /** Whether both close frames have gone by (websock_detach waits for this, not for the stream's end). */
   get closeHandshakeDone(): boolean {
     return this.sender.closeSent && (this.closeReceived || this.receiver.stopped);

@@ -82,6 +82,9 @@ export const ERR = Object.freeze({
   INFLATE_CORRUPT: row(-71, "INFLATE_CORRUPT", 1007, "a compressed message is not valid DEFLATE data"),
   INFLATE_DISTANCE: row(-72, "INFLATE_DISTANCE", 1007, "a compressed message refers back beyond the negotiated window"),
   INFLATED_TOO_BIG: row(-73, "INFLATED_TOO_BIG", 1009, "an inflated message is longer than deflate.max_inflated_message"),
+  // Reconnect (websock_config_t.reconnect).
+  /** websock_recv, once after each reconnect: not an error; what follows comes from a new connection. */
+  RECONNECTED: row(-74, "RECONNECTED", 0, "the connection was re-established: what follows comes from a new connection"),
 });
 
 /** The row for each kind of transport failure a host reports (Host's TransportFailure.kind). */

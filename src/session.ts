@@ -24,10 +24,11 @@ import {
 } from "./connection.js";
 import { NO_ERROR, setLastError } from "./registry.js";
 import { ERR, TRANSPORT_ERRORS, WEBSOCK_OK, type ErrorRow } from "./errors.js";
-import type { Host, Transport, TransportFailure } from "./host.js";
+import type { ConnectTarget, Host, Transport, TransportFailure } from "./host.js";
 import { OutgoingMessage, SEND_PENDING } from "./outgoing.js";
 import { OPCODE_BINARY } from "./opcodes.js";
 import { TUNNEL_FAILED, TUNNEL_OPEN, type ProxyTunnel } from "./proxy.js";
+import type { Reconnector } from "./reconnector.js";
 import type { websock_callback_t, websock_error_t, websock_handle_t, websock_msg_hdr_t } from "./types.js";
 import { defineFlags } from "./flags.js";
 import { ViewCache } from "./view-cache.js";
@@ -112,7 +113,8 @@ function waitForRecv(s: Session): Promise<number> {
 export class Session {
   /** The flags declared below, as bits (flags.ts). */
   bits = 0;
-  readonly conn: Connection;
+  /** The protocol object; a reconnect replaces it with its successor (on the same buffers). */
+  conn: Connection;
   readonly host: Host;
   transport: Transport | null = null;
   /** The stream is up (onConnect came). */
@@ -168,6 +170,9 @@ export class Session {
   private callbackHdr: websock_msg_hdr_t | null = null;
 
   private closeWaiters: Array<() => void> | null = null;
+
+  /** websock_open with reconnect or on_open (reconnector.ts); null otherwise. */
+  reconnector: Reconnector | null = null;
 
   constructor(conn: Connection, host: Host) {
     this.conn = conn;
@@ -312,6 +317,11 @@ export class Session {
   /** Queues `m` (from spareMessage()); resolves once the transport took all of it, or with the code it failed with. */
   send(m: OutgoingMessage): Promise<number> {
     const refusal = this.conn.send(m);
+    if (refusal !== null && refusal.error === ERR.NOT_OPEN && this.reconnector?.down === true && !m.raw) {
+      // Between connections: it goes out on the next one, after on_open.
+      this.reconnector.hold(m);
+      return waitForSend(m);
+    }
     if (refusal !== null) {
       this.recycle(m);
       return settled(this.fail(refusal.error, refusal.detail));
@@ -395,8 +405,23 @@ export class Session {
 
   /** Reads a piece into buf (the end of the connection sets the last error); NOTHING_READY when none is ready. */
   private take(hdr: websock_msg_hdr_t, buf: Uint8Array, len: number): number {
+    const r = this.reconnector;
+    if (r !== null && r.noticePending) {
+      // Once after each reconnect, before anything of the new connection.
+      this.setError(r.takeNotice());
+      clearHeader(hdr);
+      return ERR.RECONNECTED.code;
+    }
     const n = this.conn.read(hdr, buf, 0, len);
     if (n === NOTHING_READY) return n;
+    if (r !== null) {
+      if (n < 0 && r.down) {
+        // The dropped connection's end is not the application's: it waits for the next one.
+        r.readerAtEnd();
+        return NOTHING_READY;
+      }
+      if (n >= 0) r.lastPieceComplete = hdr.fin && hdr.bytesleft === 0;
+    }
     if (n < 0) {
       this.setError(errorFrom(this.conn.ending!));
       clearHeader(hdr);
@@ -428,6 +453,7 @@ export class Session {
   /** Closes with `code` and `reason` (after what was sent before), waits for the end, then releases the handle. */
   /** Resolves with 0, or the code of what went wrong (CLOSE_TIMEOUT: the peer did not answer in time). */
   async close(code: number, reason: Uint8Array): Promise<number> {
+    this.stopReconnecting();
     this.conn.close(code, reason);
     this.service();
     // The core's close deadline bounds this wait: it drops the stream when close_timeout passes.
@@ -595,6 +621,7 @@ export class Session {
       // flows again (the peer keeps reading what we send only while we read what it sends).
       if ((events & EVENT_INPUT) !== 0) this.readIn();
       if ((events & EVENT_SENT) !== 0) this.settleSends();
+      if (this.reconnector !== null && (events & (EVENT_OPENED | EVENT_CLOSED)) !== 0) this.reconnectEvents(events);
       if (this.openSettle !== null && (events & (EVENT_OPENED | EVENT_CLOSED)) !== 0) this.settleOpen();
       if (this.callback !== null && !this.inCallback) {
         // A callback asks for everything: what waits behind a frame read to its end (by websock_recv,
@@ -640,7 +667,7 @@ export class Session {
       this.settleRecv(this.fail(ERR.NOT_OPEN, "the handle was closed while websock_recv waited"));
       return;
     }
-    if (!this.conn.readable) return;
+    if (!this.conn.readable && this.reconnector?.noticePending !== true) return;
     const n = this.take(this.recvHdr!, this.recvBuf!, this.recvLen);
     if (n !== NOTHING_READY) this.settleRecv(n);
   }
@@ -669,6 +696,12 @@ export class Session {
         const n = conn.read(hdr, null, 0, conn.rx.length);
         if (n === NOTHING_READY) break;
         const callback = this.callback;
+        const r = this.reconnector;
+        if (n < 0 && r !== null && r.down) {
+          r.readerAtEnd();
+          break;
+        }
+        if (r !== null && n >= 0) r.lastPieceComplete = hdr.fin && hdr.bytesleft === 0;
         if (n < 0) {
           this.setError(errorFrom(conn.ending!));
           clearHeader(hdr);
@@ -692,6 +725,59 @@ export class Session {
     }
   }
 
+  // ---- reconnecting (reconnector.ts decides; these act) ----
+
+  private reconnectEvents(events: number): void {
+    const r = this.reconnector!;
+    if ((events & EVENT_OPENED) !== 0) r.opened();
+    if ((events & EVENT_CLOSED) !== 0 && !this.released) r.ended();
+  }
+
+  /** websock_close: no more attempts; one under way is dropped at once. */
+  private stopReconnecting(): void {
+    const r = this.reconnector;
+    if (r === null) return;
+    const wasConnecting = r.connecting;
+    r.giveUp(ERR.CLOSED_LOCALLY.code);
+    if (wasConnecting) this.conn.abort(ERR.CLOSED_LOCALLY, "closed by this side while reconnecting");
+  }
+
+  /** The next attempt: `next` takes the place of the dropped connection (whose stream ends now), and connects to `target`. */
+  reconnectWith(next: Connection, target: ConnectTarget): void {
+    this.endTransport(false);
+    this.conn.abandon(ERR.CONNECTION_LOST.code);
+    // Whatever the old connection still had queued is settled before it is let go.
+    this.settleSends();
+    this.conn = next;
+    this.transport = null;
+    this.connected = false;
+    this.transportEnded = false;
+    this.writeBlocked = false;
+    this.endWhileReading = null;
+    try {
+      this.transport = this.host.connect(target, this);
+    } catch (e) {
+      next.transportFailed({ error: ERR.CONNECT, detail: String(e) });
+    }
+    this.service();
+  }
+
+  /** A send held while down, on the new connection. */
+  sendHeld(m: OutgoingMessage): void {
+    const refusal = this.conn.send(m);
+    if (refusal !== null) this.failHeld(m, refusal.error.code, refusal.detail);
+  }
+
+  /** A held send that will not go: its Promise settles with `code`. */
+  failHeld(m: OutgoingMessage, code: number, detail?: string): void {
+    const settle = m.settle;
+    m.status = code;
+    const row = errorOf(code);
+    this.setError(errorFrom({ error: row, detail: `this message was not sent: ${detail ?? row.message}` }));
+    this.recycle(m);
+    if (settle !== null) settle(code);
+  }
+
   // ---- time ----
 
   /**
@@ -706,7 +792,9 @@ export class Session {
   private armTimer(): void {
     if (this.released) return;
     const core = this.conn.nextDeadline();
-    const at = core < this.recvDeadline ? core : this.recvDeadline;
+    let at = core < this.recvDeadline ? core : this.recvDeadline;
+    const retryAt = this.reconnector !== null ? this.reconnector.retryAt : Infinity;
+    if (retryAt < at) at = retryAt;
     if (this.timer !== null) {
       if (this.timerAt <= at) return;
       this.host.clearTimer(this.timer);
@@ -731,6 +819,7 @@ export class Session {
       const conn = this.conn;
       if (!this.connected && this.transport?.tlsHandshaking?.() === true) conn.openPhase = "in the TLS handshake";
       conn.tick();
+      this.reconnector?.due(this.host.now());
       if (this.recvSettle !== null && this.host.now() >= this.recvDeadline) {
         clearHeader(this.recvHdr!);
         this.settleRecv(0);

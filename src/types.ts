@@ -72,7 +72,30 @@ export interface websock_config_t {
   /** HTTP Basic credentials for the handshake (RFC 7617); never logged, dropped on a redirect to another host. */
   username?: string;
   password?: string;
+  /** websock_open only: connect again, with backoff, after a drop that can heal (README, "Reconnect"). */
+  reconnect?: websock_reconnect_config_t;
+  /** websock_open only: called each time the connection opens (the first time and after every reconnect), before any send queued while it was down. */
+  on_open?: (h: websock_handle_t) => unknown;
 }
+
+/** reconnect in websock_config_t. All times in ms. */
+export interface websock_reconnect_config_t {
+  /** Default true once the struct is given. */
+  enabled?: boolean;
+  /** The first attempt after a drop waits a random time from 0 to first_delay (RFC 6455 §7.2.3); default 5000. */
+  first_delay?: number;
+  /** The second attempt's delay, doubled for each further one (with jitter); default 1000. */
+  min_delay?: number;
+  /** The cap of that doubling; default 60000. */
+  max_delay?: number;
+  /** Attempts allowed since the last connection that stayed up (0: no limit, the default). */
+  max_attempts?: number;
+  /** Time allowed from the drop to the last attempt (0: no limit, the default). */
+  max_time?: number;
+  /** A connection that stayed up this long resets the backoff; default 10000. */
+  stable_after?: number;
+}
+
 
 /** permessage-deflate settings (README: "Compression"). */
 export interface websock_deflate_config_t {
@@ -87,7 +110,7 @@ export interface websock_deflate_config_t {
 }
 
 /** Settings for websock_attach_client / websock_attach_server: the config without the address. */
-export type websock_attach_config_t = Omit<websock_config_t, "hostname" | "port" | "uri" | "secured" | "ssl_config" | "proxy" | "follow_redirects" | "username" | "password">;
+export type websock_attach_config_t = Omit<websock_config_t, "hostname" | "port" | "uri" | "secured" | "ssl_config" | "proxy" | "follow_redirects" | "username" | "password" | "reconnect" | "on_open">;
 
 /** Called with each frame piece instead of websock_recv; `data` is valid only during the call. */
 export type websock_callback_t = (h: websock_handle_t, hdr: websock_msg_hdr_t, data: Uint8Array) => void;
@@ -122,6 +145,8 @@ export interface websock_error_t {
   tls_reason?: string;
   /** A 401's WWW-Authenticate value (the scheme and realm the server wants). */
   www_authenticate?: string;
+  /** WEBSOCK_ERR_RECONNECTED: the dropped connection ended in the middle of a message (its end never comes). */
+  message_cut?: boolean;
 }
 
 export interface websock_info_t {
@@ -151,6 +176,10 @@ export interface websock_info_t {
     /** Whether this side compresses what it sends (a host capability). */
     compressing: boolean;
   };
+  /** websock_open with reconnect: attempts made (each reconnect's included), connections re-established, and why the last connection or attempt ended (null: none did). */
+  attempts?: number;
+  reconnects?: number;
+  last_failure?: websock_error_t | null;
 }
 
 /** An opaque connection handle. */

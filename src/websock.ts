@@ -28,6 +28,7 @@ import {
 import { currentHost, getLastError, setLastError, useHost } from "./registry.js";
 import * as websockApi from "./websock.js";
 import { Session, clearHeader, errorFrom, settled } from "./session.js";
+import { Reconnector } from "./reconnector.js";
 import { utf8Encode } from "./utf8.js";
 import type {
   websock_attach_config_t,
@@ -133,6 +134,7 @@ async function startSession(
   makeTransport: (s: Session) => Transport | string,
   flags: number,
   prepare?: (s: Session) => void,
+  reconnector: Reconnector | null = null,
 ): Promise<websock_handle_t | null> {
   const conn = new Connection({
     role,
@@ -155,6 +157,10 @@ async function startSession(
   const s = new Session(conn, host);
   s.defaultOpcode = (flags & WS_TEXT) !== 0 ? OPCODE_TEXT : OPCODE_BINARY;
   if (prepare !== undefined) prepare(s);
+  if (reconnector !== null) {
+    s.reconnector = reconnector;
+    reconnector.attach(s);
+  }
   const opened = await s.open(makeTransport);
   if (opened === null) {
     setLastError(errorFrom(conn.ending ?? { error: ERR.IO, detail: "the connection failed" }));
@@ -180,7 +186,22 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
       return Promise.resolve(null);
     }
     if (!hopPossible(host, config)) return Promise.resolve(null);
-    return openFollowing(host, config);
+    // Reconnecting (and on_open) repeats the same request to the same target on the same handle;
+    // config.ts refuses it together with a proxy or redirects, which openFollowing serves.
+    if (!config.reconnect.enabled && config.onOpen === null) return openFollowing(host, config);
+    const request = { host: config.hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: requestHeaders(config) };
+    const target = { hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl };
+    const reconnector = new Reconnector(config.reconnect, target, request, config.onOpen);
+    return startSession(
+      host,
+      config,
+      "client",
+      (conn) => conn.startHandshake(request),
+      (s) => host.connect(target, s),
+      WS_BINARY,
+      undefined,
+      reconnector,
+    );
   } catch (e) {
     internal(null, e);
     return Promise.resolve(null);
@@ -568,6 +589,14 @@ export function websock_get_info(h: websock_handle_t): websock_info_t | null {
       http_status: conn.peerStatus,
       headers: conn.peerHeaders(),
     };
+    const r = s.reconnector;
+    if (r !== null && r.policy.enabled) {
+      // Between connections the handle is connecting again, whatever the dropped connection's state.
+      if (r.down) info.state = "CONNECTING";
+      info.attempts = r.attempts;
+      info.reconnects = r.reconnects;
+      info.last_failure = r.lastFailure;
+    }
     const tls = s.transport?.tlsInfo?.();
     if (tls) info.tls = tls;
     const deflate = conn.deflate;

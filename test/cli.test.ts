@@ -651,4 +651,34 @@ describe("websock command line (tools/cli.ts)", function () {
       assert.equal(ws.closes[ws.closes.length - 1].code, 1000);
     });
   });
+  describe("--reconnect", function () {
+    it("connects again after the server drops it, says so on stderr, and prints the new connection's messages; a cut message is not printed", async function () {
+      let n = 0;
+      const raw = await startRawServer(true, (socket) => {
+        n++;
+        if (n === 1) {
+          socket.write(Buffer.from([0x81, 0x03, 0x6f, 0x6e, 0x65])); // "one"
+          socket.write(Buffer.from([0x01, 0x03, 0x63, 0x75, 0x74])); // "cut", not final: the drop cuts it
+          setTimeout(() => socket.destroy(), 50);
+        } else {
+          socket.write(Buffer.from([0x81, 0x03, 0x74, 0x77, 0x6f])); // "two"
+          socket.write(Buffer.from([0x88, 0x02, 0x03, 0xe8])); // close 1000
+          socket.on("data", () => socket.end());
+        }
+      });
+      raws.push(raw);
+      // The first attempt waits a random 0-5 s (RFC 6455 §7.2.3): the kill timer leaves room for it.
+      const r = await run(["--reconnect", "-q", "-1", `ws://127.0.0.1:${raw.port}/`], "", 15000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "one\ntwo\n");
+      assert.match(r.stderr, /^websock: the connection was re-established.*a message was cut/m);
+    });
+
+    it("without --reconnect the same drop ends the run (7)", async function () {
+      const raw = await startRawServer(true, (socket) => setTimeout(() => socket.destroy(), 50));
+      raws.push(raw);
+      const r = await run(["-q", "-1", `ws://127.0.0.1:${raw.port}/`]);
+      assert.equal(r.code, 7, r.stderr);
+    });
+  });
 });

@@ -14,5 +14,6 @@ export type {
   websock_handle_t,
   websock_info_t,
   websock_msg_hdr_t,
+  websock_reconnect_config_t,
   websock_ssl_config_t,
 } from "../../src/types.js";

@@ -54,7 +54,7 @@ export function serverFrame(opcode: number, payload: Uint8Array | string, fin = 
  * Listens on 127.0.0.1; `onRequest` runs once the client's whole request has
  * arrived (or never, for a server that does not read: pass `silent`).
  */
-export async function startRawServer(onRequest: (peer: RawPeer) => void, options: { silent?: boolean } = {}): Promise<RawServer> {
+export async function startRawServer(onRequest: (peer: RawPeer) => void, options: { silent?: boolean; port?: number } = {}): Promise<RawServer> {
   const peers: RawPeer[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -97,7 +97,7 @@ export async function startRawServer(onRequest: (peer: RawPeer) => void, options
       onRequest(peer);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   return {
     port: (server.address() as AddressInfo).port,
     peers,

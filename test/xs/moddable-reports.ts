@@ -42,3 +42,13 @@ export interface Pending {
   what: string;
   since: number;
 }
+
+/** moddable-reconnect-entry.ts's scenario. */
+export interface ReconnectReport {
+  assertions: number;
+  failures: string[];
+  attempts: number;
+  reconnects: number;
+  /** Timers still set once both handles were closed. */
+  timersLeft: number;
+}

@@ -34,6 +34,8 @@ export interface CliOptions {
   listen: string | undefined;
   /** -P/--show-ping-pong: pings and pongs as lines on stdout. */
   showPingPong: boolean;
+  /** --reconnect: connect again with backoff after a drop that can heal (websock_config_t.reconnect). */
+  reconnect: boolean;
   /** Seconds, or undefined for the library's default. */
   timeout: number | undefined;
   pingInterval: number | undefined;
@@ -90,6 +92,7 @@ const OPTIONS: readonly OptionSpec[] = Object.freeze([
   { long: "max-redirs", kind: "value" },
   { long: "listen", short: "l", kind: "value" },
   { long: "show-ping-pong", short: "P", kind: "flag" },
+  { long: "reconnect", kind: "flag" },
   { long: "timeout", kind: "value" },
   { long: "ping-interval", kind: "value" },
   { long: "pong-timeout", kind: "value" },
@@ -246,6 +249,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       maxRedirs,
       listen,
       showPingPong: c.flags.has("show-ping-pong"),
+      reconnect: c.flags.has("reconnect"),
       timeout: t.get("timeout"),
       pingInterval: t.get("ping-interval"),
       pongTimeout: t.get("pong-timeout"),

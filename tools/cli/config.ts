@@ -86,6 +86,8 @@ export function buildConfig(o: CliOptions): ConfigResult {
   if (o.pingInterval !== undefined) config.ping_interval = ms(o.pingInterval);
   if (o.pongTimeout !== undefined) config.pong_timeout = ms(o.pongTimeout);
   if (o.closeTimeout !== undefined) config.close_timeout = ms(o.closeTimeout);
+  // The library's defaults: a first delay of 0-5 s, then 1 s doubling to 60 s, no limit (Ctrl-C stops it).
+  if (o.reconnect) config.reconnect = {};
 
   if (target.secured) {
     const ssl: websock_ssl_config_t = {};

@@ -42,6 +42,9 @@ Connection:
       --pong-timeout SECS  fail when a ping's pong takes longer than SECS (default 10)
       --close-timeout SECS wait up to SECS for the server's answer to our close
                            (default 5; no answer in time: exit 8)
+      --reconnect          connect again after a drop that can heal (server restart,
+                           reset, 503 ...): a random 0-5 s first, then 1 s doubling
+                           to 60 s, until Ctrl-C; "reconnected" is said on stderr
 TLS (wss:// only):
       --cacert FILE        trust the CA certificate(s) in this PEM file instead of the
                            system store (repeatable)

@@ -84,6 +84,15 @@ export async function receiveMessages(h: websock_handle_t, opts: ReceiveOptions,
 
   for (;;) {
     const n = await websock_recv(h, hdr, buf, buf.length, WEBSOCK_WAIT_FOREVER);
+    if (n === WEBSOCK_ERR.RECONNECTED) {
+      // --reconnect: a new connection. A message the drop cut is dropped, never joined to the next one's bytes.
+      const e = websock_last_error(h);
+      if (e.message_cut === true && messageOpcode === WEBSOCK_OP.BINARY && print && !opts.raw) await output.write(NEWLINE);
+      textParts = [];
+      textLength = 0;
+      output.log(`websock: ${oneLine(e.message)}`);
+      continue;
+    }
     if (n < 0) {
       const e = websock_last_error(h);
       if (e.code === WEBSOCK_ERR.CLOSED_BY_PEER && opts.verbose) {

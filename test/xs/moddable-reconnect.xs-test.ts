@@ -1,0 +1,67 @@
+// Reconnect inside the real XS engine through hosts/moddable (the ECMA-419
+// TCP emulation of the simulator, hosts/xs-test/ecma419-tcp.ts): a raw
+// server drops, answers 503 with Retry-After, resets mid-handshake and stays
+// silent; websock_close during an attempt and during a wait returns within
+// one timer turn. The scenario runs in moddable-reconnect-entry.ts.
+
+import { strict as assert } from "node:assert";
+import { fileURLToPath } from "node:url";
+import { startRawServer, serverFrame, switchingProtocols } from "../support/raw-server.js";
+import { ModdableRelay } from "./ecma419-kernel.js";
+import { bundleModdableForXs } from "./moddable-bundle.js";
+import type { ReconnectReport } from "./moddable-reports.js";
+import { xsTally } from "./xs-tally.js";
+import { startXsWorker, xsEngineVersion } from "./xsnap-driver.js";
+
+const ENTRY = fileURLToPath(new URL("./moddable-reconnect-entry.ts", import.meta.url));
+
+describe(`inside XS (${xsEngineVersion()}): reconnect on hosts/moddable`, function () {
+  this.timeout(90000);
+
+  it("comes back after a drop, a 503 and a reset mid-handshake; RECONNECTED once; websock_close during an attempt and during a wait returns within one timer turn", async () => {
+    let n = 0;
+    const raw = await startRawServer((p) => {
+      n++;
+      const s = p.socket;
+      if (n === 1 || n === 4) {
+        s.write(switchingProtocols(p.request.accept));
+        s.write(serverFrame(1, n === 1 ? "one" : "two"));
+        setTimeout(() => s.destroy(), n === 1 ? 50 : 300);
+      } else if (n === 2) {
+        s.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n");
+      } else if (n === 3) {
+        s.write("HTTP/1.1 1");
+        setTimeout(() => s.resetAndDestroy(), 30);
+      } else if (n === 6) {
+        s.write(switchingProtocols(p.request.accept));
+        setTimeout(() => s.destroy(), 50);
+      } else if (n === 7) {
+        s.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\nContent-Length: 0\r\n\r\n");
+      }
+      // 5: never answered.
+    });
+    const relay = new ModdableRelay();
+    const worker = startXsWorker({ handleCommand: (request) => relay.answer(request) });
+    relay.attach(worker);
+    try {
+      await worker.evaluate(await bundleModdableForXs(ENTRY, "XsReconnect"));
+      const arrives = relay.nextReport<ReconnectReport>(60000);
+      await worker.evaluate(`XsReconnect.runReconnect(${raw.port}, 5)`);
+      const report = await arrives;
+      assert.deepEqual(relay.errors.map(String), [], "a delivery to the worker failed");
+      assert.deepEqual(report.failures, [], `${report.failures.length} of ${report.assertions} assertions failed inside XS`);
+      assert.equal(n, 7, "the server saw every connection of the script");
+      // The first connection's subscription and the second's, each on its own connection.
+      assert.match(raw.peers[0].frames().map((f) => Buffer.from(f.payload).toString()).join(","), /sub 1/);
+      assert.match(raw.peers[3].frames().map((f) => Buffer.from(f.payload).toString()).join(","), /sub 2/);
+      assert.equal(report.timersLeft, 0, "no timer left set after both handles closed");
+      xsTally.assertions += report.assertions;
+      xsTally.suites++;
+    } finally {
+      relay.shutdown();
+      const exit = await worker.close();
+      await raw.stop();
+      assert.deepEqual(exit, { code: 0, signal: null }, "the xsnap worker did not exit cleanly");
+    }
+  });
+});

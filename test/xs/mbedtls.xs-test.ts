@@ -78,6 +78,7 @@ describe(`inside XS (${xsEngineVersion()}): wss:// through websock's mbedTLS eng
   let otherName: TlsWsServer;
   let mtls12: TlsWsServer; // requires a client certificate from the CA, TLS 1.2
   let plainTcp: net.Server; // not TLS at all: answers with HTTP
+  const plainSockets = new Set<net.Socket>();
   let bundle: string;
   let binary: string;
   let worker: XsWorker | undefined;
@@ -97,6 +98,8 @@ describe(`inside XS (${xsEngineVersion()}): wss:// through websock's mbedTLS eng
       startTlsWs(pki.server, mtls),
     ]);
     plainTcp = net.createServer((s) => {
+      plainSockets.add(s);
+      s.on("close", () => plainSockets.delete(s));
       s.on("error", () => {});
       s.end("HTTP/1.1 400 Bad Request\r\n\r\n");
     });
@@ -121,6 +124,7 @@ describe(`inside XS (${xsEngineVersion()}): wss:// through websock's mbedTLS eng
 
   after(async function () {
     await Promise.all([main, tls12, expired, notYetValid, otherName, mtls12].filter((s) => s !== undefined).map((s) => s.stop()));
+    for (const socket of plainSockets) socket.destroy();
     await new Promise((r) => (plainTcp ? plainTcp.close(r) : r(undefined)));
     await pki?.cleanup();
   });

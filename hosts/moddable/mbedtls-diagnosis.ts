@@ -29,7 +29,7 @@ function hex(code: number): string {
 
 /** The failure the engine recorded, as a TransportFailure of kind "tls" (during the handshake). */
 export function engineFailure(f: TlsEngineFailure, where: string, clientCert: boolean): TransportFailure {
-  const detail = `${f.message || "mbedTLS error"} (${hex(f.code)})`;
+  const detail = `${f.message || "mbedTLS error"} (${hex(f.code)}, handshake state ${f.state})`;
   if (f.pin) return { kind: "tls", message: `${where}: the server's public key matches no ssl_config.pin_sha256 entry`, tlsReason: TLS_REASON.PIN_MISMATCH };
   if (f.code === ERR_X509_CERT_VERIFY_FAILED) {
     const flags = f.flags;
@@ -50,7 +50,9 @@ export function engineFailure(f: TlsEngineFailure, where: string, clientCert: bo
         tlsReason: clientCert ? TLS_REASON.CLIENT_CERT_REJECTED : TLS_REASON.CLIENT_CERT_REQUIRED,
       };
     }
-    return alertFailure({ level: 2, description: f.alert }, where, true, clientCert);
+    const failure = alertFailure({ level: 2, description: f.alert }, where, true, clientCert);
+    failure.message += ` (handshake state ${f.state})`;
+    return failure;
   }
   if (f.code === ERR_SSL_BAD_PROTOCOL_VERSION) return { kind: "tls", message: `${where}: no TLS version both sides accept: ${detail}`, tlsReason: TLS_REASON.PROTOCOL_VERSION };
   if (f.code === ERR_SSL_CONN_EOF && f.certificateRequested === 1) {

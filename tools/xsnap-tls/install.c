@@ -24,6 +24,9 @@ void xs_websock_tls_info(xsMachine *the);
 void xs_websock_tls_close(xsMachine *the);
 void xs_websock_tls_capabilities(xsMachine *the);
 void websock_tls_install(xsMachine *the);
+#ifdef WS_TLS_HEAP_STATS
+void websock_tls_install_heap(xsMachine *the);
+#endif
 
 static const struct {
 	const char *name;
@@ -73,4 +76,7 @@ void websock_tls_install(xsMachine *the)
 	xsDefine(xsVar(1), xsID("capabilities"), xsVar(2), xsDontEnum);
 	xsDefine(xsGlobal, xsID("WebsockTLSEngine"), xsVar(1), xsDontEnum);
 	xsEndHost(the);
+#ifdef WS_TLS_HEAP_STATS
+	websock_tls_install_heap(the);
+#endif
 }

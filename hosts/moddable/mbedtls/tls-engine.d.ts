@@ -19,8 +19,10 @@ export interface TlsEngineFailure {
   flags: number;
   alert: number;
   pin: boolean;
-  /** The server sent a CertificateRequest: 1, 0, or -1 when this mbedTLS does not say (3.x). */
+  /** The server asked for a client certificate: 1, 0, or -1 when unknown (2.28: a CertificateRequest was read; 3.x: inferred, 1 for a refusal after the client's last flight). */
   certificateRequested: number;
+  /** mbedTLS's handshake state (mbedtls_ssl_states) when it failed. */
+  state: number;
   message: string;
 }
 

@@ -471,8 +471,16 @@ static int record_failure(ws_tls *tls, int code)
 #if MBEDTLS_VERSION_MAJOR < 3
 	tls->certificateRequested = tls->ssl.client_auth != 0;
 #else
-	/* 3.x keeps it in the handshake's private state; TLS 1.3 servers say certificate_required (116) instead. */
-	tls->certificateRequested = -1;
+	/*
+	 * 3.x keeps CertificateRequest in its private handshake state. What it
+	 * shows: a TLS 1.2 refusal after the client's last flight (its
+	 * certificate, its Finished) is a refusal of that flight, which with a
+	 * server that asked for a certificate means of the certificate; so that
+	 * counts as "asked". TLS 1.3 servers say certificate_required (116).
+	 */
+	int state = tls->ssl.MBEDTLS_PRIVATE(state);
+	int afterClientFlight = (state >= MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC && state <= MBEDTLS_SSL_HANDSHAKE_WRAPUP) || state == MBEDTLS_SSL_NEW_SESSION_TICKET;
+	tls->certificateRequested = afterClientFlight ? 1 : -1;
 #endif
 	return code;
 }
@@ -621,6 +629,8 @@ void xs_websock_tls_failure(xsMachine *the)
 	xsmcSet(xsResult, xsID("pin"), xsVar(0));
 	xsmcSetInteger(xsVar(0), tls->certificateRequested);
 	xsmcSet(xsResult, xsID("certificateRequested"), xsVar(0));
+	xsmcSetInteger(xsVar(0), tls->ssl.MBEDTLS_PRIVATE(state));
+	xsmcSet(xsResult, xsID("state"), xsVar(0));
 	char text[128];
 	text[0] = 0;
 #ifdef MBEDTLS_ERROR_C
@@ -640,9 +650,15 @@ void xs_websock_tls_info(xsMachine *the)
 	xsmcSetString(xsVar(0), (char *)mbedtls_ssl_get_version(&tls->ssl));
 	xsmcSet(xsResult, xsID("version"), xsVar(0));
 	/* mbedTLS names suites "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256": the IANA name has underscores. */
+	/* And TLS 1.3's "TLS1-3-AES-128-GCM-SHA256" is TLS_AES_128_GCM_SHA256 (RFC 8446 §B.4). */
 	char suite[80];
 	const char *name = mbedtls_ssl_get_ciphersuite(&tls->ssl);
 	size_t i = 0;
+	if (name != NULL && strncmp(name, "TLS1-3-", 7) == 0) {
+		memcpy(suite, "TLS_", 4);
+		i = 4;
+		name += 7 - 4;
+	}
 	for (; name != NULL && name[i] != 0 && i < sizeof(suite) - 1; i++) suite[i] = name[i] == '-' ? '_' : name[i];
 	suite[i] = 0;
 	xsmcSetString(xsVar(0), suite);

@@ -96,3 +96,38 @@ export function manyOpens(configsJson: string, rounds: number, pollMs: number): 
   };
   run().then(() => report(outcomes), (e: unknown) => report({ threw: String(e) }));
 }
+
+// ---- tools/bench/mbedtls-memory.ts: one connection held open ----
+
+interface HeapFigures {
+  current: number;
+  peak: number;
+  allocations: number;
+}
+
+declare const websockTlsHeap: ((newPeak?: boolean) => HeapFigures) | undefined;
+
+let held: ReturnType<typeof websock_open> extends Promise<infer H> ? H : never = null;
+
+/** Opens and keeps the connection; reports mbedTLS's heap (its current figure, the handshake's peak). */
+export function holdOpen(configJson: string, pollMs: number): void {
+  emulation.tcpPollMs = pollMs;
+  const config = JSON.parse(configJson, revive) as websock_config_t;
+  const before = websockTlsHeap!(true);
+  websock_open(config).then((h) => {
+    held = h;
+    const after = websockTlsHeap!(false);
+    report({ opened: h !== null, error: websock_last_error(h), tls: h === null ? undefined : websock_get_info(h)?.tls, before, after });
+  });
+}
+
+/** Closes the connection held; reports the heap after (all of the connection's given back). */
+export function closeHeld(): void {
+  const h = held;
+  held = null;
+  if (h === null) {
+    report({ closed: false });
+    return;
+  }
+  websock_close(h).then(() => report({ closed: true, after: websockTlsHeap!(false) }));
+}

@@ -11,6 +11,8 @@ export interface TlsEngineCapabilities {
   alpn: boolean;
   inContentLength: number;
   outContentLength: number;
+  /** sizeof the engine's struct (its queues come on top). */
+  engineSize: number;
 }
 
 /** Why it failed: mbedTLS's code, the certificate verify flags (MBEDTLS_X509_BADCERT_*), the fatal alert received (-1: none), a pin mismatch. */

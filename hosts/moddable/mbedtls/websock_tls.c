@@ -8,7 +8,7 @@
  * and over any byte source.
  *
  * Memory: one calloc per engine (the struct and both queues, sized once by
- * the constructor's queueSize); mbedTLS allocates its record buffers
+ * the constructor's queueSize), one entropy pool per process; mbedTLS allocates its record buffers
  * (MBEDTLS_SSL_IN/OUT_CONTENT_LEN, smaller where a max fragment length was
  * negotiated), the certificates and the handshake's state itself.
  * Every error path frees what it took: the struct is attached to its host
@@ -87,7 +87,6 @@ typedef struct {
 	mbedtls_ssl_context ssl;
 	mbedtls_ssl_config conf;
 	mbedtls_ctr_drbg_context drbg;
-	mbedtls_entropy_context entropy;
 	mbedtls_x509_crt ca;
 	mbedtls_x509_crt own;
 	mbedtls_pk_context key;
@@ -199,6 +198,26 @@ static int verify_certificate(void *context, mbedtls_x509_crt *crt, int depth, u
 	return MBEDTLS_ERR_X509_FATAL_ERROR;
 }
 
+/*
+ * One entropy pool for every engine of the process, made on first use and
+ * kept: each engine seeds (and reseeds) its own DRBG from it. Per engine it
+ * would cost RAM for nothing (38 KB on Debian's 2.28, whose pool includes
+ * HAVEGE). mbedtls_entropy_func locks the pool where MBEDTLS_THREADING_C is
+ * on (ESP-IDF); XS machines of one process that are not threads of their
+ * own (the simulator, xsnap) need no lock.
+ */
+static mbedtls_entropy_context entropy_pool;
+static int entropy_pool_ready;
+
+static mbedtls_entropy_context *shared_entropy(void)
+{
+	if (!entropy_pool_ready) {
+		mbedtls_entropy_init(&entropy_pool);
+		entropy_pool_ready = 1;
+	}
+	return &entropy_pool;
+}
+
 /* ---- life ---- */
 
 static void tls_release(ws_tls *tls)
@@ -207,7 +226,6 @@ static void tls_release(ws_tls *tls)
 	mbedtls_ssl_free(&tls->ssl);
 	mbedtls_ssl_config_free(&tls->conf);
 	mbedtls_ctr_drbg_free(&tls->drbg);
-	mbedtls_entropy_free(&tls->entropy);
 	mbedtls_x509_crt_free(&tls->ca);
 	mbedtls_x509_crt_free(&tls->own);
 	mbedtls_pk_free(&tls->key);
@@ -305,7 +323,6 @@ void xs_websock_tls_constructor(xsMachine *the)
 	mbedtls_ssl_init(&tls->ssl);
 	mbedtls_ssl_config_init(&tls->conf);
 	mbedtls_ctr_drbg_init(&tls->drbg);
-	mbedtls_entropy_init(&tls->entropy);
 	mbedtls_x509_crt_init(&tls->ca);
 	mbedtls_x509_crt_init(&tls->own);
 	mbedtls_pk_init(&tls->key);
@@ -323,7 +340,7 @@ void xs_websock_tls_constructor(xsMachine *the)
 	if (psa_crypto_init() != PSA_SUCCESS) fail_construction(the, tls, "TLSEngine: PSA crypto could not start", 0);
 #endif
 	static const char personalization[] = "websock tls";
-	r = mbedtls_ctr_drbg_seed(&tls->drbg, mbedtls_entropy_func, &tls->entropy, (const unsigned char *)personalization, sizeof(personalization) - 1);
+	r = mbedtls_ctr_drbg_seed(&tls->drbg, mbedtls_entropy_func, shared_entropy(), (const unsigned char *)personalization, sizeof(personalization) - 1);
 	if (r != 0) fail_construction(the, tls, "TLSEngine: the random generator could not be seeded", r);
 
 	r = mbedtls_ssl_config_defaults(&tls->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
@@ -703,4 +720,7 @@ void xs_websock_tls_capabilities(xsMachine *the)
 	xsmcSet(xsResult, xsID("inContentLength"), xsVar(0));
 	xsmcSetInteger(xsVar(0), MBEDTLS_SSL_OUT_CONTENT_LEN);
 	xsmcSet(xsResult, xsID("outContentLength"), xsVar(0));
+	/* The engine's own block is this plus its two queues (one calloc). */
+	xsmcSetInteger(xsVar(0), (xsIntegerValue)sizeof(ws_tls));
+	xsmcSet(xsResult, xsID("engineSize"), xsVar(0));
 }

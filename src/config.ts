@@ -48,6 +48,7 @@ const RESERVED_HEADERS = Object.freeze([
 type FieldSet<T> = { readonly [K in keyof Required<T>]: true };
 const SSL_FIELDS = Object.freeze({
   ca: true, cert: true, key: true, server_name: true, verify: true, alpn: true, min_version: true, pin_sha256: true,
+  tls_engine: true,
 } satisfies FieldSet<websock_ssl_config_t>);
 const ATTACH_FIELDS = Object.freeze({
   time_out: true, hndshk_hdrs: true, num_hndshk_hdrs: true, subprotocols: true, rx_buffer_size: true,
@@ -409,6 +410,10 @@ function resolveSsl(value: unknown): websock_ssl_config_t | string {
     // An empty list would pin nothing, or refuse everything: either way not what was meant.
     if (list.length === 0) return "ssl_config.pin_sha256 is empty (omit it to not pin)";
     ssl.pin_sha256 = Object.freeze(list) as string[];
+  }
+  if (f.tls_engine !== undefined) {
+    if (f.tls_engine !== "mbedtls" && f.tls_engine !== "moddable") return "ssl_config.tls_engine must be \"mbedtls\" or \"moddable\"";
+    ssl.tls_engine = f.tls_engine;
   }
   return Object.freeze(ssl);
 }

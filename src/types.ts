@@ -19,6 +19,8 @@ export interface websock_ssl_config_t {
   min_version?: "TLSv1.2" | "TLSv1.3";
   /** Base64 SHA-256 hashes of acceptable server public keys (SubjectPublicKeyInfo). */
   pin_sha256?: string[];
+  /** Moddable only: the TLS engine, websock's mbedTLS binding or Moddable's TLS; default mbedTLS where the build links it (README, "Moddable TLS"). */
+  tls_engine?: "mbedtls" | "moddable";
 }
 
 export interface websock_config_t {

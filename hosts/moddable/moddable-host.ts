@@ -1,6 +1,9 @@
 // The Host interface on Moddable (ESP32, and the simulator): ECMA-419 TCP
 // sockets with DNS, Moddable's TLS session, the timer module, crypt's SHA-1
 // Digest and the hardware RNG behind Math.random. Nothing else lives here.
+// wss:// goes through websock's mbedTLS engine where the build links it
+// (mbedtls-transport.ts), else Moddable's TLS (tls-transport.ts):
+// tls-engine-choice.ts decides, ssl_config.tls_engine overrides.
 //
 // Module state is created on first use, never while the module loads
 // (STYLE rule 6): this module may be preloaded.
@@ -14,6 +17,9 @@ import type { websock_ssl_config_t } from "websock/src/types";
 import { checkSsl, sessionOptions } from "websock/hosts/moddable/ssl-options";
 import { TcpTransport } from "websock/hosts/moddable/tcp-transport";
 import { TlsTransport } from "websock/hosts/moddable/tls-transport";
+import { chooseTlsEngine } from "websock/hosts/moddable/tls-engine-choice";
+import { engineOptions } from "websock/hosts/moddable/mbedtls-options";
+import { MbedTlsTransport } from "websock/hosts/moddable/mbedtls-transport";
 import { later, type Deferred } from "websock/hosts/moddable/socket";
 
 /** Math.random() is c_rand()/C_RAND_MAX; c_rand() is 31 bits: esp_random() & 0x7fffffff on ESP32. */
@@ -60,6 +66,12 @@ function toArrayBuffer(data: Uint8Array): ArrayBuffer {
 export const moddableHost: Host = Object.freeze({
   connect(target: ConnectTarget, handlers: TransportHandlers): Transport {
     if (!target.secured) return new TcpTransport(target.hostname, target.port, handlers);
+    const engine = chooseTlsEngine(target.ssl);
+    if (engine.name === "mbedtls") {
+      const chosen = engineOptions(target.ssl, target.hostname, engine.capabilities);
+      if (typeof chosen === "string") return new FailedTransport(handlers, chosen);
+      return new MbedTlsTransport(target.hostname, target.port, chosen, handlers);
+    }
     const options = sessionOptions(target.ssl, target.hostname);
     if (typeof options === "string") return new FailedTransport(handlers, options);
     return new TlsTransport(target.hostname, target.port, options, handlers);
@@ -88,6 +100,12 @@ export const moddableHost: Host = Object.freeze({
     return new TcpTransport("", 0, handlers, stream);
   },
   checkSsl(ssl: websock_ssl_config_t): string | null {
+    // Only what the engine this connection will use cannot do is refused.
+    const engine = chooseTlsEngine(ssl);
+    if (engine.name === "mbedtls") {
+      const chosen = engineOptions(ssl, "", engine.capabilities);
+      return typeof chosen === "string" ? chosen : null;
+    }
     return checkSsl(ssl);
   },
   /**

@@ -39,7 +39,7 @@ export const TLS_1_2 = 0x0303;
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /** Base64 text to bytes; null when it is not base64 (whitespace between groups allowed). */
-function base64Decode(text: string): Uint8Array | null {
+export function base64Decode(text: string): Uint8Array | null {
   const clean = text.replace(/\s+/g, "");
   if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) return null;
   const pad = clean.endsWith("==") ? 2 : clean.endsWith("=") ? 1 : 0;

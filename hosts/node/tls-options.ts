@@ -65,6 +65,7 @@ function caList(ssl: websock_ssl_config_t): Array<string | Uint8Array> {
  * whether the certificates and the key parse, and whether they belong together.
  */
 export function checkSsl(ssl: websock_ssl_config_t): string | null {
+  if (ssl.tls_engine !== undefined) return `ssl_config.tls_engine "${ssl.tls_engine}" picks a Moddable TLS engine: the Node host uses Node's tls (omit it)`;
   const cas = caList(ssl);
   for (let i = 0; i < cas.length; i++) {
     try {

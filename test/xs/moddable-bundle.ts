@@ -4,7 +4,9 @@
 // the platform's modules map to the emulation inside the xsnap worker:
 //   embedded:io/socket/tcp -> hosts/xs-test/ecma419-tcp.ts (lin/tcp.c's semantics, over the relay)
 //   timer, time, crypt, net, text/encoder -> hosts/xs-test/moddable-shims/*
-//   ssl/session, x509       -> hosts/xs-test/moddable-shims/tls-unavailable.ts (no TLS here)
+//   ssl/session, x509       -> hosts/xs-test/moddable-shims/tls-unavailable.ts (Moddable's TLS is not emulated)
+//   websock/hosts/moddable/mbedtls/tls-engine -> hosts/xs-test/moddable-shims/tls-engine.ts (websock_tls.c itself,
+//                              when the worker was built with it: tools/xsnap-tls/build.mjs)
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +34,7 @@ export const moddableModules: Plugin = {
     build.onResolve({ filter: /^(websock(\/.*)?|embedded:.*|timer|time|crypt|net|text\/encoder|ssl\/session|x509)$/ }, (args) => {
       const spec = args.path;
       if (spec === "websock") return { path: path.join(ROOT, "hosts/moddable/index.ts") };
+      if (spec === "websock/hosts/moddable/mbedtls/tls-engine") return { path: path.join(SHIMS, "tls-engine.ts") };
       if (spec.startsWith("websock/src/")) return { path: path.join(ROOT, "src", `${spec.slice("websock/src/".length)}.ts`) };
       if (spec.startsWith("websock/hosts/moddable/")) return { path: path.join(ROOT, "hosts/moddable", `${spec.slice("websock/hosts/moddable/".length)}.ts`) };
       const mapped = PLATFORM_MODULES[spec];

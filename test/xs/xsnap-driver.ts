@@ -49,6 +49,8 @@ export interface WorkerOptions {
   meteringLimit?: number;
   /** Where XS print() goes. */
   stdout?: "inherit" | "ignore";
+  /** The xsnap-worker binary to run (default: xsnapWorkerPath(), or WEBSOCK_XSNAP_WORKER when set), e.g. one with the mbedTLS engine in (tools/xsnap-tls/build.mjs). */
+  binary?: string;
 }
 
 /** xsnap's exit codes (@agoric/xsnap api.js). */
@@ -104,7 +106,7 @@ function netstringDecoder(): (chunk: Buffer) => Buffer[] {
 export function startXsWorker(options: WorkerOptions = {}): XsWorker {
   const args = ["websock-xs-test"];
   if (options.meteringLimit) args.push("-l", String(options.meteringLimit));
-  const child = spawn(xsnapWorkerPath(), args, { stdio: ["ignore", options.stdout ?? "inherit", "inherit", "pipe", "pipe"] });
+  const child = spawn(options.binary ?? process.env.WEBSOCK_XSNAP_WORKER ?? xsnapWorkerPath(), args, { stdio: ["ignore", options.stdout ?? "inherit", "inherit", "pipe", "pipe"] });
   const toWorker = child.stdio[3] as Writable;
   const fromWorker = child.stdio[4] as Readable;
   const decode = netstringDecoder();

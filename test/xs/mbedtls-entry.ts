@@ -20,14 +20,7 @@ import {
 } from "websock";
 import TLSEngine from "websock/hosts/moddable/mbedtls/tls-engine";
 import { emulation, report } from "../../hosts/xs-test/moddable-shims/runtime.js";
-
-export interface TlsOpenReport {
-  opened: boolean;
-  error: websock_error_t;
-  tls?: { version: string; cipher: string; alpn: string };
-  /** The text the server echoed, when asked. */
-  echoed?: string;
-}
+import type { TlsOpenReport } from "./moddable-reports.js";
 
 /** Config JSON from Node: a string "hex:..." stands for DER bytes. */
 function revive(_key: string, value: unknown): unknown {

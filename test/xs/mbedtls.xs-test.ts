@@ -22,7 +22,7 @@ import { makeTestPki, type TestCert, type TestPki } from "../support/certs.js";
 import { startWsServer, type WsTestServer } from "../support/ws-server.js";
 import { ModdableRelay } from "./ecma419-kernel.js";
 import { bundleModdableForXs } from "./moddable-bundle.js";
-import type { TlsOpenReport } from "./mbedtls-entry.js";
+import type { TlsOpenReport } from "./moddable-reports.js";
 import { xsTally } from "./xs-tally.js";
 import { startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js";
 // @ts-expect-error: a plain .mjs build script, no types

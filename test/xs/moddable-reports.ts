@@ -3,6 +3,7 @@
 // import the types without the Moddable module names the entry uses.
 
 import type { TcpStatus } from "../../hosts/xs-test/ecma419-tcp.js";
+import type { websock_error_t } from "../../src/types.js";
 
 export interface ModdableSessionReport {
   assertions: number;
@@ -51,4 +52,13 @@ export interface ReconnectReport {
   reconnects: number;
   /** Timers still set once both handles were closed. */
   timersLeft: number;
+}
+
+/** One wss:// open through the mbedTLS engine inside XS (mbedtls-entry.ts). */
+export interface TlsOpenReport {
+  opened: boolean;
+  error: websock_error_t;
+  tls?: { version: string; cipher: string; alpn: string };
+  /** The text the server echoed, when asked. */
+  echoed?: string;
 }

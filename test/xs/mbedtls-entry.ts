@@ -17,6 +17,7 @@ import {
   websock_send_text,
   type websock_config_t,
   type websock_error_t,
+  type websock_handle_t,
 } from "websock";
 import TLSEngine from "websock/hosts/moddable/mbedtls/tls-engine";
 import { emulation, report } from "../../hosts/xs-test/moddable-shims/runtime.js";
@@ -100,7 +101,7 @@ interface HeapFigures {
 
 declare const websockTlsHeap: ((newPeak?: boolean) => HeapFigures) | undefined;
 
-let held: ReturnType<typeof websock_open> extends Promise<infer H> ? H : never = null;
+let held: websock_handle_t | null = null;
 
 /** Opens and keeps the connection; reports mbedTLS's heap (its current figure, the handshake's peak). */
 export function holdOpen(configJson: string, pollMs: number): void {

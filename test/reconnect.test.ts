@@ -196,7 +196,9 @@ describe("reconnect", () => {
 
   it("gives up after max_attempts on a refused port: the held send and websock_recv get CONNECT", async () => {
     const server = await startRecordingServer();
-    const h = await open(server.port, { reconnect: { ...FAST, max_attempts: 3 } });
+    // Delays long enough (equal jitter: at least 50 and 100 ms) that the 5 ms poll below sees the
+    // handle CONNECTING between the drop and the last attempt; with FAST's it could miss it.
+    const h = await open(server.port, { reconnect: { first_delay: 0, min_delay: 100, max_delay: 200, max_attempts: 3 } });
     await server.stop();
     await until("the drop is seen", () => websock_get_info(h)!.state === "CONNECTING");
     const held = websock_send_text(h, "never sent");

@@ -201,26 +201,6 @@ export function receiveByRecvNow(count: number): void {
   outcome = left === 0 ? "done" : `left ${left}`;
 }
 
-/** Debug: the objects reachable from the open handle, with their own property counts. */
-export function census(): ArrayBuffer {
-  const seen = new Set<object>();
-  const rows: string[] = [];
-  const walk = (o: unknown, path: string, depth: number): void => {
-    if (o === null || (typeof o !== "object" && typeof o !== "function")) return;
-    if (typeof o === "function" || Object.isFrozen(o) || seen.has(o as object) || depth > 6) return;
-    seen.add(o as object);
-    if (ArrayBuffer.isView(o)) {
-      rows.push(`${path}: view ${(o as Uint8Array).constructor.name}(${(o as Uint8Array).length})`);
-      return;
-    }
-    if (o instanceof ArrayBuffer) return;
-    const keys = Reflect.ownKeys(o as object);
-    rows.push(`${path}: ${(o as object).constructor?.name} ${keys.length} [${keys.map(String).join(",")}]`);
-    for (const k of keys) walk((o as Record<string | symbol, unknown>)[k], `${path}.${String(k)}`, depth + 1);
-  };
-  walk(handle, "h", 0);
-  return reply(rows);
-}
 
 /**
  * `count` sequential 1 KiB echoes through the websock_recv loop (send and

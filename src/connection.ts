@@ -52,6 +52,8 @@ import { MessageInflater } from "./message-inflater.js";
 import type { MessageCompressor } from "./host.js";
 import { utf8Encode } from "./utf8.js";
 import { defineFlags } from "./flags.js";
+import { defineColdFields } from "./cold-fields.js";
+import { Opening } from "./opening.js";
 
 export const STATE_CONNECTING = 0;
 export const STATE_OPEN = 1;
@@ -140,7 +142,6 @@ export interface Platform {
 }
 
 const EMPTY = new Uint8Array(0);
-const NONE: readonly string[] = Object.freeze([]);
 
 export class Connection {
   /** The flags declared below, as bits (flags.ts). */
@@ -149,62 +150,69 @@ export class Connection {
   /** The handshake succeeded; stays true when frames right behind the 101 end the connection. */
   declare opened: boolean;
   /** Set once the connection cannot deliver more: why read() returns < 0 after the buffered data. */
-  ending: Failure | null = null;
+  declare ending: Failure | null;
 
   readonly receiver: Receiver;
   readonly sender: Sender;
 
+  // The cold fields (cold-fields.ts: their first values are on the prototype, below the class).
   /** The subprotocol chosen by the server ("" for none). */
-  subprotocol = "";
+  declare subprotocol: string;
   /** permessage-deflate as agreed in the handshake; null when not in use. */
-  deflate: AgreedDeflate | null = null;
+  declare deflate: AgreedDeflate | null;
   /** Compresses whole messages sent (deflate.compress on a host that can); null: they go out uncompressed. */
-  compressor: MessageCompressor | null = null;
-  /** The peer's handshake head while it is parsed: the response (client role) or the request (server role). */
-  private head: HeadParser | null = null;
-  /** Once parsed: its status (a response's) and its header lines, "Name: value" joined by LF (one string, not an array per header). */
-  peerStatus = 0;
-  peerHeaderText = "";
+  declare compressor: MessageCompressor | null;
+  /** Once parsed: the peer's head's status (a response's) and its header lines, "Name: value" joined by LF (one string, not an array per header). */
+  declare peerStatus: number;
+  declare peerHeaderText: string;
   /** Server role: what the client asked for. */
-  request: UpgradeRequest | null = null;
+  declare request: UpgradeRequest | null;
   /** After the handshake, bytes pass through unframed both ways (libcurl's raw mode). */
   declare rawMode: boolean;
-  /** What the stream is doing while not open, for the open timeout's message. */
-  openPhase = "connecting";
 
-  private readonly options: ConnectionOptions;
+  /** What only the opening needs (opening.ts); null once open, or once the opening failed. */
+  private opening: Opening | null;
   private declare readonly isServer: boolean;
   private events = 0;
-  private expectedAccept = "";
-  /** Client: the subprotocols offered. Server: those it supports, most preferred first. */
-  private offered: readonly string[] = [];
   private declare rawAfterHandshake: boolean;
 
   // Outgoing fragmentation (RFC 6455 §5.4), in call order: inside a message, and its UTF-8 state when text.
   private declare sendingFragmented: boolean;
   private declare sendingText: boolean;
-  private sendUtf8 = UTF8_ACCEPT;
+  private declare sendUtf8: number;
 
   private declare closeReceived: boolean;
   /** The stream ended (EOF, reset): no more input, and no output can leave. */
   private declare inputEnded: boolean;
   /** How it ended: null for an orderly EOF (the failure is decided once the buffered input is parsed). */
-  private inputFailure: Failure | null = null;
+  private declare inputFailure: Failure | null;
   /** read() finished a frame: what follows waits for advance(). */
   private declare awaitingReader: boolean;
   /** END_STREAM or DROP_STREAM once decided; 0 until then. */
-  private streamAction = 0;
+  private declare streamAction: number;
 
-  private openDeadline = Infinity;
-  private nextPingAt = Infinity;
-  private pongDeadline = Infinity;
-  private closeDeadline = Infinity;
-  private stallDeadline = Infinity;
+  // ConnectionOptions, copied (an object of its own costs slots on XS): what an open connection needs of them.
+  private readonly platform: Platform;
+  private readonly pingInterval: number;
+  private readonly pongTimeout: number;
+  private readonly closeTimeout: number;
+  private readonly sendTimeout: number;
+
+  // The deadlines (host clock; Infinity: none), cold: a connection without a heartbeat or a blocked send never sets them.
+  private declare nextPingAt: number;
+  private declare pongDeadline: number;
+  private declare closeDeadline: number;
+  private declare stallDeadline: number;
   /** The heartbeat counter: each ping carries its next value, 4 bytes big-endian. */
-  private heartbeatCount = 0;
+  private declare heartbeatCount: number;
 
   constructor(options: ConnectionOptions) {
-    this.options = options;
+    this.platform = options.platform;
+    this.pingInterval = options.pingInterval;
+    this.pongTimeout = options.pongTimeout;
+    this.closeTimeout = options.closeTimeout;
+    this.sendTimeout = options.sendTimeout ?? 0;
+    this.opening = new Opening(options.openTimeout ?? 0, options.deflate ?? null, options.platform.now());
     this.isServer = options.role === "server";
     this.receiver = new Receiver(options.rxBuffer, {
       expectMasked: this.isServer,
@@ -216,8 +224,6 @@ export class Connection {
       platform: options.platform,
       fragmentSize: options.fragmentSize ?? 0,
     });
-    const openTimeout = options.openTimeout ?? 0;
-    if (openTimeout > 0) this.openDeadline = options.platform.now() + openTimeout;
   }
 
   /** The events since the last call (EVENT_* bits). */
@@ -249,19 +255,21 @@ export class Connection {
   startHandshake(request: HandshakeRequest): void {
     const nonce = new Uint8Array(16);
     // §4.1: a nonce of 16 randomly selected bytes, base64-encoded.
-    this.options.platform.randomFill(nonce);
+    this.platform.randomFill(nonce);
     const key = base64Encode(nonce);
-    this.expectedAccept = acceptFor(key, this.options.platform.sha1);
-    this.offered = request.subprotocols;
-    this.head = new HeadParser("response");
-    const deflate = this.options.deflate ?? null;
+    const opening = this.opening!;
+    opening.expectedAccept = acceptFor(key, this.platform.sha1);
+    opening.offered = request.subprotocols;
+    opening.head = new HeadParser("response");
+    const deflate = opening.deflate;
     this.queueHead(buildRequest(deflate === null ? request : { ...request, extensions: buildOffer(deflate) }, key));
   }
 
   /** Server role: waits for the upgrade request; `supported` subprotocols, most preferred first. */
   acceptHandshake(supported: readonly string[]): void {
-    this.offered = supported;
-    this.head = new HeadParser("request");
+    const opening = this.opening!;
+    opening.offered = supported;
+    opening.head = new HeadParser("request");
   }
 
   /** Opens without a handshake (tests of the framer; WS_NOHTTP). */
@@ -271,7 +279,12 @@ export class Connection {
 
   /** The stream is up (and TLS, when secured): now the handshake. */
   transportConnected(): void {
-    this.openPhase = "waiting for the handshake";
+    this.noteOpenPhase("waiting for the handshake");
+  }
+
+  /** What the stream is doing while not open (a proxy's CONNECT, the TLS handshake), for the open timeout's message. */
+  noteOpenPhase(phase: string): void {
+    if (this.opening !== null) this.opening.phase = phase;
   }
 
   private queueHead(bytes: Uint8Array): void {
@@ -389,7 +402,8 @@ export class Connection {
 
   private parseHead(): void {
     const r = this.receiver;
-    const head = this.head;
+    const opening = this.opening;
+    const head = opening === null ? null : opening.head;
     if (head === null || this.ending !== null) {
       r.start = r.end;
       return;
@@ -402,15 +416,13 @@ export class Connection {
     }
     if (!head.done) return;
     // The parser, the key's Accept and the offer are done with: only the head's text stays (websock_get_info).
-    this.head = null;
+    opening!.head = null;
     this.peerStatus = head.status;
     this.peerHeaderText = head.headers.map(([name, value]) => `${name}: ${value}`).join("\n");
     if (this.isServer) {
       this.answerUpgrade(head);
     } else {
-      const failure = checkResponse(head, this.expectedAccept, this.offered, this, this.options.deflate ?? null);
-      this.expectedAccept = "";
-      this.offered = NONE;
+      const failure = checkResponse(head, opening!.expectedAccept, opening!.offered, this, opening!.deflate);
       if (failure !== null) {
         this.failHandshake(failure);
         return;
@@ -632,12 +644,12 @@ export class Connection {
   }
 
   /**
-   * A fresh connection with the same options on the same fixed buffers, for
-   * reconnecting: nothing of this one's state carries over (what this one
+   * A fresh connection with `options` (the ones this one was made with, kept
+   * by its owner: so the same fixed buffers), for reconnecting: nothing of this one's state carries over (what this one
    * still buffers is given up, so read it first).
    */
-  successor(): Connection {
-    const next = new Connection(this.options);
+  successor(options: ConnectionOptions): Connection {
+    const next = new Connection(options);
     if (this.rawAfterHandshake) next.setRawMode();
     return next;
   }
@@ -669,7 +681,7 @@ export class Connection {
     if (sender.heartbeatProduced) {
       sender.heartbeatProduced = false;
       // The pong deadline starts when the ping leaves, not when it was queued behind a long frame.
-      this.pongDeadline = this.options.platform.now() + this.options.pongTimeout;
+      this.pongDeadline = this.platform.now() + this.pongTimeout;
     }
     if (n > 0) return n;
     this.settleClosing();
@@ -686,21 +698,21 @@ export class Connection {
 
   /** The transport took `n` bytes from tx[txStart]. */
   written(n: number): void {
-    if (n > 0) this.stallDeadline = Infinity;
+    if (n > 0 && this.stallDeadline !== Infinity) this.stallDeadline = Infinity;
     if (this.sender.written(n)) this.events |= EVENT_SENT;
   }
 
   /** The transport took less than it was given: a send waits (bounded by sendTimeout). */
   blocked(): void {
-    const timeout = this.options.sendTimeout ?? 0;
-    if (timeout > 0 && this.stallDeadline === Infinity) this.stallDeadline = this.options.platform.now() + timeout;
+    const timeout = this.sendTimeout;
+    if (timeout > 0 && this.stallDeadline === Infinity) this.stallDeadline = this.platform.now() + timeout;
   }
 
   // ---- time ----
 
   /** The time (host clock, ms) at which tick() must be called; Infinity for never. */
   nextDeadline(): number {
-    let at = this.openDeadline;
+    let at = this.opening === null ? Infinity : this.opening.deadline;
     if (this.nextPingAt < at) at = this.nextPingAt;
     if (this.pongDeadline < at) at = this.pongDeadline;
     if (this.closeDeadline < at) at = this.closeDeadline;
@@ -709,13 +721,13 @@ export class Connection {
   }
 
   tick(): void {
-    const now = this.options.platform.now();
-    if (now >= this.openDeadline) {
-      this.openDeadline = Infinity;
-      const inTls = this.openPhase === "in the TLS handshake";
+    const now = this.platform.now();
+    const opening = this.opening;
+    if (opening !== null && now >= opening.deadline) {
+      const inTls = opening.phase === "in the TLS handshake";
       this.failHandshake({
         error: ERR.TIMEOUT,
-        detail: `not open after ${this.options.openTimeout} ms (${this.openPhase})`,
+        detail: `not open after ${opening.timeout} ms (${opening.phase})`,
         tlsReason: inTls ? TLS_REASON.HANDSHAKE_TIMEOUT : undefined,
       });
       return;
@@ -725,16 +737,16 @@ export class Connection {
       return;
     }
     if (now >= this.stallDeadline) {
-      this.drop({ error: ERR.SEND_TIMEOUT, detail: `no byte could be written for ${this.options.sendTimeout} ms`, closeCode: CLOSE_ABNORMAL });
+      this.drop({ error: ERR.SEND_TIMEOUT, detail: `no byte could be written for ${this.sendTimeout} ms`, closeCode: CLOSE_ABNORMAL });
       return;
     }
     if (now >= this.pongDeadline) {
       // A dead peer cannot answer a close frame either: drop the connection (1006).
-      this.drop({ error: ERR.PONG_TIMEOUT, detail: `none within ${this.options.pongTimeout} ms`, closeCode: CLOSE_ABNORMAL });
+      this.drop({ error: ERR.PONG_TIMEOUT, detail: `none within ${this.pongTimeout} ms`, closeCode: CLOSE_ABNORMAL });
       return;
     }
     if (now >= this.nextPingAt && this.state === STATE_OPEN) {
-      this.nextPingAt = now + this.options.pingInterval;
+      this.nextPingAt = now + this.pingInterval;
       // One heartbeat at a time: a new ping must not push back the deadline of the one unanswered.
       if (this.pongDeadline !== Infinity) return;
       this.heartbeatCount = (this.heartbeatCount + 1) >>> 0;
@@ -749,17 +761,17 @@ export class Connection {
     const deflate = this.deflate;
     if (deflate !== null) {
       // The window and the tables, sized by what the server agreed to: allocated once, here.
-      const offer = this.options.deflate!;
+      const offer = this.opening!.deflate!;
       this.receiver.enableInflate(new MessageInflater(deflate.serverMaxWindowBits, deflate.serverNoContextTakeover, offer.maxInflatedMessage));
-      const makeCompressor = this.options.platform.deflate;
+      const makeCompressor = this.platform.deflate;
       if (offer.compress && makeCompressor) this.compressor = makeCompressor(deflate.clientMaxWindowBits);
     }
     this.state = STATE_OPEN;
     this.opened = true;
-    this.openDeadline = Infinity;
+    this.opening = null;
     this.events |= EVENT_OPENED;
     if (this.rawAfterHandshake) this.enterRawMode();
-    else if (this.options.pingInterval > 0) this.nextPingAt = this.options.platform.now() + this.options.pingInterval;
+    else if (this.pingInterval > 0) this.nextPingAt = this.platform.now() + this.pingInterval;
   }
 
   private becomeClosed(): void {
@@ -783,9 +795,9 @@ export class Connection {
     }
     this.request = checked;
     // §4.2.2: the server picks one of the client's subprotocols, or none; ours by our preference.
-    this.subprotocol = this.offered.find((p) => checked.subprotocols.includes(p)) ?? "";
-    this.offered = NONE;
-    this.queueHead(buildAcceptResponse(acceptFor(checked.key, this.options.platform.sha1), this.subprotocol));
+    const chosen = this.opening!.offered.find((p) => checked.subprotocols.includes(p));
+    if (chosen !== undefined) this.subprotocol = chosen;
+    this.queueHead(buildAcceptResponse(acceptFor(checked.key, this.platform.sha1), this.subprotocol));
     this.becomeOpen();
   }
 
@@ -793,7 +805,7 @@ export class Connection {
     this.queueHead(buildRefusal(refusal));
     this.ending = { error: ERR.BAD_REQUEST, detail: refusal.reason, httpStatus: refusal.status };
     this.receiver.stop();
-    this.openDeadline = Infinity;
+    this.opening = null;
     // The refusal is written first: a graceful end waits for it, at most close_timeout.
     this.armCloseDeadline();
     this.streamAction = END_STREAM;
@@ -803,7 +815,7 @@ export class Connection {
   private failHandshake(failure: Failure): void {
     if (this.ending === null) this.ending = failure;
     this.receiver.stop();
-    this.openDeadline = Infinity;
+    this.opening = null;
     if (this.sender.failAll(failure.error.code)) this.events |= EVENT_SENT;
     this.streamAction = DROP_STREAM;
     this.becomeClosed();
@@ -863,7 +875,7 @@ export class Connection {
   }
 
   private armCloseDeadline(): void {
-    if (this.closeDeadline === Infinity) this.closeDeadline = this.options.platform.now() + this.options.closeTimeout;
+    if (this.closeDeadline === Infinity) this.closeDeadline = this.platform.now() + this.closeTimeout;
   }
 
   private stopHeartbeat(): void {
@@ -873,9 +885,26 @@ export class Connection {
 
   private stopTimers(): void {
     this.stopHeartbeat();
-    this.openDeadline = Infinity;
+    this.opening = null;
     this.closeDeadline = Infinity;
     this.stallDeadline = Infinity;
   }
 }
 defineFlags(Connection.prototype, ["opened", "rawMode", "rawAfterHandshake", "sendingFragmented", "sendingText", "closeReceived", "inputEnded", "awaitingReader", "isServer"]);
+defineColdFields(Connection.prototype, {
+  ending: null,
+  subprotocol: "",
+  deflate: null,
+  compressor: null,
+  peerStatus: 0,
+  peerHeaderText: "",
+  request: null,
+  sendUtf8: UTF8_ACCEPT,
+  inputFailure: null,
+  streamAction: 0,
+  nextPingAt: Infinity,
+  pongDeadline: Infinity,
+  closeDeadline: Infinity,
+  stallDeadline: Infinity,
+  heartbeatCount: 0,
+});

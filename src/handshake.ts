@@ -278,7 +278,8 @@ export function checkResponse(
   if (protocol.length > 1 || (protocol.length === 1 && !offered.includes(protocol[0]))) {
     return { error: ERR.BAD_SUBPROTOCOL, detail: `Sec-WebSocket-Protocol: ${protocol.join(", ")}; offered: ${offered.join(", ") || "(none)"}` };
   }
-  chosen.subprotocol = protocol.length === 1 ? protocol[0] : "";
+  // "" (none) is the connection's first value: a field is written only when one was chosen.
+  if (protocol.length === 1) chosen.subprotocol = protocol[0];
   return null;
 }
 

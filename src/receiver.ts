@@ -38,6 +38,7 @@ import { maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import type { websock_msg_hdr_t } from "./types.js";
 import type { MessageInflater } from "./message-inflater.js";
 import { defineFlags } from "./flags.js";
+import { defineColdFields } from "./cold-fields.js";
 
 /** What read() returns when no piece is ready (not an error: call again). */
 export const NOTHING_READY = -0x10000;
@@ -125,28 +126,29 @@ export class Receiver {
   private messageBytes = 0;
   private utf8State = UTF8_ACCEPT;
 
+  // Cold fields (cold-fields.ts), written only when a control frame, a close or a failure comes.
   /** After PARSE_PING / PARSE_PONG: the control payload, buf[controlStart, controlEnd), valid until the next parse. */
-  controlStart = 0;
-  controlEnd = 0;
+  declare controlStart: number;
+  declare controlEnd: number;
   /** After PARSE_CLOSE: the status code (1005 when none) and the reason. */
-  closeCode = 0;
-  closeReason = "";
+  declare closeCode: number;
+  declare closeReason: string;
   /** After PARSE_FAILED: why, and in detail. */
-  failure: ErrorRow | null = null;
-  failureDetail = "";
+  declare failure: ErrorRow | null;
+  declare failureDetail: string;
   /** Where in `buf` the last piece read() gave began: with `out` null, the piece is read in place. */
   pieceStart = 0;
   /** The buffer that piece is in: `buf`, or the inflate window for a compressed message (valid until the next read). */
   pieceBuffer: Uint8Array;
 
-  // permessage-deflate (RFC 7692), once negotiated: null until then.
-  private inflate: MessageInflater | null = null;
+  // permessage-deflate (RFC 7692), once negotiated: null until then (cold).
+  private declare inflate: MessageInflater | null;
   /** The frame being parsed has RSV1 set. */
   private declare rsv1: boolean;
   /** The current message is compressed (its first frame had RSV1): read() gives inflated bytes. */
   private declare compressed: boolean;
   /** Inflated bytes handed out in place (the window's): they stay until the next read or parse. */
-  private heldInPlace = 0;
+  private declare heldInPlace: number;
 
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
   constructor(buf: Uint8Array, options: ReceiverOptions) {
@@ -594,6 +596,16 @@ export class Receiver {
   }
 }
 defineFlags(Receiver.prototype, ["fin", "masked", "announced", "discardData", "discarding", "inFragmentedMessage", "messageIsText", "compressed", "rsv1", "expectMasked", "deliverPings"]);
+defineColdFields(Receiver.prototype, {
+  controlStart: 0,
+  controlEnd: 0,
+  closeCode: 0,
+  closeReason: "",
+  failure: null,
+  failureDetail: "",
+  inflate: null,
+  heldInPlace: 0,
+});
 
 function isDataOpcode(opcode: number): boolean {
   return opcode < OPCODE_CLOSE;

@@ -11,7 +11,7 @@
 // passed and the reader has taken every piece of it, so a new connection's
 // bytes never land behind (or glued to) the old one's.
 
-import type { Connection } from "./connection.js";
+import type { Connection, ConnectionOptions } from "./connection.js";
 import { ERR } from "./errors.js";
 import type { ConnectTarget } from "./host.js";
 import type { HandshakeRequest } from "./handshake.js";
@@ -36,6 +36,7 @@ export class Reconnector {
   private readonly request: HandshakeRequest;
   private readonly onOpen: ((h: websock_handle_t) => unknown) | null;
   private session: Session | null = null;
+  private options: ConnectionOptions | null = null;
 
   phase = PHASE_UP;
   /** When the next attempt is due (host clock); Infinity while none is. */
@@ -69,8 +70,10 @@ export class Reconnector {
     this.onOpen = onOpen;
   }
 
-  attach(s: Session): void {
+  /** `options`: those the handle's first connection was made with (its fixed buffers), for each attempt's. */
+  attach(s: Session, options: ConnectionOptions): void {
     this.session = s;
+    this.options = options;
   }
 
   /** Between connections: the old end is not the reader's, sends wait. */
@@ -165,7 +168,7 @@ export class Reconnector {
     const s = this.session!;
     this.attempts++;
     this.phase = PHASE_CONNECTING;
-    const next = old.successor();
+    const next = old.successor(this.options!);
     next.startHandshake(this.request);
     s.reconnectWith(next, this.target);
   }

@@ -18,6 +18,7 @@ import { copyMasked, maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import { OutgoingMessage } from "./outgoing.js";
 import { TextCursor, type Utf8Encoder } from "./text-cursor.js";
 import { defineFlags } from "./flags.js";
+import { defineColdFields } from "./cold-fields.js";
 
 /** Where a fresh key's random bytes land: one array for every connection, made on first use (not while the module loads). */
 let randomKey: Uint8Array | null = null;
@@ -97,16 +98,17 @@ export class Sender {
   // SenderOptions, copied.
   private declare readonly masking: boolean;
   private readonly platform: SenderOptions["platform"];
-  private readonly fragmentSize: number;
+  private declare readonly fragmentSize: number;
   /** The current frame's masking key (4 bytes big-endian, as a number). */
   private maskKey = 0;
+  // Cold fields (cold-fields.ts): a connection that sends only bytes and never pings writes none of them.
   /** Made on the first text message (a connection that sends only bytes never pays for it). */
-  private cursor: TextCursor | null = null;
-
-  private readonly controlStore = new Uint8Array(3 * MAX_CONTROL_PAYLOAD);
-  private pongLength = -1;
-  private pingLength = -1;
-  private closeLength = -1;
+  private declare cursor: TextCursor | null;
+  /** The slots' payloads, made when a control frame first has to wait (once per connection, never per frame). */
+  private declare controlStore: Uint8Array | null;
+  private declare pongLength: number;
+  private declare pingLength: number;
+  private declare closeLength: number;
   /** The close frame goes out at the next frame boundary, ahead of the queue (else once the queue is empty). */
   private declare closeAhead: boolean;
   /** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */
@@ -137,7 +139,7 @@ export class Sender {
     // The options are copied, not kept: an object of its own costs slots on XS.
     this.masking = options.masking;
     this.platform = options.platform;
-    this.fragmentSize = options.fragmentSize;
+    if (options.fragmentSize > 0) this.fragmentSize = options.fragmentSize;
   }
 
   /** Whether the first queued message has started going out (it can no longer be dropped whole). */
@@ -212,7 +214,7 @@ export class Sender {
 
   /** The connection's heartbeat ping: `count` as 4 bytes; its pong deadline starts when it is produced. */
   queueHeartbeat(count: number): void {
-    const store = this.controlStore;
+    const store = this.slots();
     const at = PING_SLOT * MAX_CONTROL_PAYLOAD;
     store[at] = count >>> 24;
     store[at + 1] = (count >> 16) & 0xff;
@@ -228,7 +230,7 @@ export class Sender {
    * message accepted before it (what was said before the close is sent first).
    */
   queueClose(code: number, reason: Uint8Array, ahead: boolean): void {
-    const store = this.controlStore;
+    const store = this.slots();
     const at = CLOSE_SLOT * MAX_CONTROL_PAYLOAD;
     if (code === 0) {
       this.closeLength = 0;
@@ -270,7 +272,7 @@ export class Sender {
       if (slot >= 0) {
         const length = slot === PONG_SLOT ? this.pongLength : slot === PING_SLOT ? this.pingLength : this.closeLength;
         if (cap - o < CONTROL_HEADER + length) break;
-        o = this.writeControl(o, SLOT_OPCODES[slot], this.controlStore, slot * MAX_CONTROL_PAYLOAD, length);
+        o = this.writeControl(o, SLOT_OPCODES[slot], this.slots(), slot * MAX_CONTROL_PAYLOAD, length);
         if (slot === PONG_SLOT) {
           this.pongLength = -1;
         } else if (slot === PING_SLOT) {
@@ -311,10 +313,14 @@ export class Sender {
 
   /** Copies a control payload into slot `slot`; returns its length. */
   private setSlot(slot: number, bytes: Uint8Array, start: number, end: number): number {
-    const store = this.controlStore;
+    const store = this.slots();
     const at = slot * MAX_CONTROL_PAYLOAD;
     for (let i = start; i < end; i++) store[at + i - start] = bytes[i];
     return end - start;
+  }
+
+  private slots(): Uint8Array {
+    return (this.controlStore ??= new Uint8Array(3 * MAX_CONTROL_PAYLOAD));
   }
 
   private textCursor(): TextCursor {
@@ -467,6 +473,14 @@ export class Sender {
   }
 }
 defineFlags(Sender.prototype, ["closeAhead", "closeSent", "heartbeatQueued", "heartbeatProduced", "inFrame", "masking"]);
+defineColdFields(Sender.prototype, {
+  fragmentSize: 0,
+  cursor: null,
+  controlStore: null,
+  pongLength: -1,
+  pingLength: -1,
+  closeLength: -1,
+});
 
 /** The header's length for a payload of `n` bytes. */
 function headerLength(n: number, masking: boolean): number {

@@ -31,6 +31,7 @@ import { TUNNEL_FAILED, TUNNEL_OPEN, type ProxyTunnel } from "./proxy.js";
 import type { Reconnector } from "./reconnector.js";
 import type { websock_callback_t, websock_error_t, websock_handle_t, websock_msg_hdr_t } from "./types.js";
 import { defineFlags } from "./flags.js";
+import { defineColdFields } from "./cold-fields.js";
 import { ViewCache } from "./view-cache.js";
 
 /** The longest a host timer is set for (2^31-1 ms, Node's limit); longer waits re-arm when it fires. */
@@ -126,17 +127,17 @@ export class Session {
   private declare writeBlocked: boolean;
   /** Inside readIn: a transport callback reporting the end waits for it (endWhileReading). */
   private declare reading: boolean;
-  private endWhileReading: TransportFailure | typeof EOF | null = null;
+  private declare endWhileReading: TransportFailure | typeof EOF | null;
   /** websock_detach: the stream is handed back after the close handshake instead of being ended. */
   declare detaching: boolean;
-  lastError: websock_error_t = NO_ERROR;
+  declare lastError: websock_error_t;
   /** websock_send's message type (WS_TEXT / WS_BINARY). */
-  defaultOpcode = OPCODE_BINARY;
+  declare defaultOpcode: number;
   /** An HTTP proxy's CONNECT while it is under way (proxy.ts): the transport's events go to it until the tunnel is up. */
-  tunnel: ProxyTunnel | null = null;
+  declare tunnel: ProxyTunnel | null;
   /** websock_open: the URL connected to after redirects, and how many were followed (websock_get_info). */
-  url = "";
-  redirects = 0;
+  declare url: string;
+  declare redirects: number;
 
   // The one timer, and when it fires.
   private timer: unknown = null;
@@ -147,15 +148,15 @@ export class Session {
   private declare again: boolean;
 
   // The opening.
-  private openSettle: ((handle: Session | null) => void) | null = null;
+  private declare openSettle: ((handle: Session | null) => void) | null;
 
   // The waiting websock_recv, if any.
-  recvSettle: ((n: number) => void) | null = null;
-  private recvHdr: websock_msg_hdr_t | null = null;
-  private recvBuf: Uint8Array | null = null;
-  private recvLen = 0;
+  declare recvSettle: ((n: number) => void) | null;
+  private declare recvHdr: websock_msg_hdr_t | null;
+  private declare recvBuf: Uint8Array | null;
+  private declare recvLen: number;
   /** When it gives up (host clock; Infinity: it waits forever, or none waits). */
-  private recvDeadline = Infinity;
+  private declare recvDeadline: number;
 
   /** Views of the rx and tx buffers' parts handed to the transport and the callback, kept for reuse. */
   private readonly views = new ViewCache();
@@ -164,15 +165,15 @@ export class Session {
   private spare: OutgoingMessage | null = new OutgoingMessage();
 
   // The callback model.
-  callback: websock_callback_t | null = null;
+  declare callback: websock_callback_t | null;
   private declare inCallback: boolean;
   /** The header the callback model fills in, made when a callback is first set. */
-  private callbackHdr: websock_msg_hdr_t | null = null;
+  private declare callbackHdr: websock_msg_hdr_t | null;
 
-  private closeWaiters: Array<() => void> | null = null;
+  private declare closeWaiters: Array<() => void> | null;
 
   /** websock_open with reconnect or on_open (reconnector.ts); null otherwise. */
-  reconnector: Reconnector | null = null;
+  declare reconnector: Reconnector | null;
 
   constructor(conn: Connection, host: Host) {
     this.conn = conn;
@@ -305,7 +306,7 @@ export class Session {
         const made = this.host.startTls === undefined ? "this host cannot start TLS over a proxy's tunnel" : this.host.startTls(this.transport!, tunnel.tls, this);
         if (typeof made === "string") this.conn.abort(ERR.UNSUPPORTED, made);
         else this.transport = made;
-      } else this.conn.openPhase = `waiting for the proxy ${tunnel.proxy.label} to answer CONNECT`;
+      } else this.conn.noteOpenPhase(`waiting for the proxy ${tunnel.proxy.label} to answer CONNECT`);
     } catch (e) {
       this.internalError(e);
     }
@@ -817,7 +818,7 @@ export class Session {
     if (this.released) return;
     try {
       const conn = this.conn;
-      if (!this.connected && this.transport?.tlsHandshaking?.() === true) conn.openPhase = "in the TLS handshake";
+      if (!this.connected && this.transport?.tlsHandshaking?.() === true) conn.noteOpenPhase("in the TLS handshake");
       conn.tick();
       this.reconnector?.due(this.host.now());
       if (this.recvSettle !== null && this.host.now() >= this.recvDeadline) {
@@ -831,3 +832,22 @@ export class Session {
   }
 }
 defineFlags(Session.prototype, ["connected", "transportEnded", "released", "writeBlocked", "reading", "detaching", "servicing", "again", "inCallback"]);
+// What an open connection that exchanges messages through one model never writes (cold-fields.ts).
+defineColdFields(Session.prototype, {
+  endWhileReading: null,
+  lastError: NO_ERROR,
+  defaultOpcode: OPCODE_BINARY,
+  tunnel: null,
+  url: "",
+  redirects: 0,
+  openSettle: null,
+  recvSettle: null,
+  recvHdr: null,
+  recvBuf: null,
+  recvLen: 0,
+  recvDeadline: Infinity,
+  callback: null,
+  callbackHdr: null,
+  closeWaiters: null,
+  reconnector: null,
+});

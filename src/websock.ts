@@ -7,7 +7,7 @@
 //
 // The names are written here once: a host's index re-exports this module.
 
-import { Connection, STATE_NAMES } from "./connection.js";
+import { Connection, STATE_NAMES, type ConnectionOptions } from "./connection.js";
 import { resolveAttachConfig, resolveConfig, type ResolvedConfig } from "./config.js";
 import { isHostHeaderValue, parseHostname } from "./hostname.js";
 import { ProxyTunnel } from "./proxy.js";
@@ -136,7 +136,7 @@ async function startSession(
   prepare?: (s: Session) => void,
   reconnector: Reconnector | null = null,
 ): Promise<websock_handle_t | null> {
-  const conn = new Connection({
+  const options: ConnectionOptions = {
     role,
     // The only allocations of the connection's life, unless the caller supplied them.
     rxBuffer: config.rxBuffer ?? new Uint8Array(config.rxBufferSize),
@@ -151,15 +151,16 @@ async function startSession(
     fragmentSize: config.fragmentSize,
     platform: host,
     deflate: role === "client" ? config.deflate : null,
-  });
+  };
+  const conn = new Connection(options);
   if (config.rawMode) conn.setRawMode();
   start(conn);
   const s = new Session(conn, host);
-  s.defaultOpcode = (flags & WS_TEXT) !== 0 ? OPCODE_TEXT : OPCODE_BINARY;
+  if ((flags & WS_TEXT) !== 0) s.defaultOpcode = OPCODE_TEXT;
   if (prepare !== undefined) prepare(s);
   if (reconnector !== null) {
     s.reconnector = reconnector;
-    reconnector.attach(s);
+    reconnector.attach(s, options);
   }
   const opened = await s.open(makeTransport);
   if (opened === null) {
@@ -249,7 +250,8 @@ async function openFollowing(host: Host, first: ResolvedConfig): Promise<websock
       (s) => {
         session = s;
         s.url = urlOf(hop);
-        s.redirects = followed;
+        // Left at its first value (cold-fields.ts) when none was followed.
+        if (followed > 0) s.redirects = followed;
       },
     );
     const ending = (session as Session | null)?.conn.ending ?? null;

@@ -6,6 +6,7 @@
 
 import type { Transport, TransportHandlers } from "websock/src/host";
 import { LATER_REPORT_ERROR, SocketTransport, later } from "websock/hosts/moddable/socket";
+import { ViewCache } from "websock/src/view-cache";
 
 export class TcpTransport extends SocketTransport implements Transport {
   private connected = false;
@@ -15,6 +16,12 @@ export class TcpTransport extends SocketTransport implements Transport {
   private writable = 0;
   /** A write came up short: onWritable is owed. */
   private blocked = false;
+  /**
+   * ECMA-419 read() and write() take a whole buffer: a part of the rx buffer
+   * (or of what the core writes) goes as a view, kept for the next time the
+   * same part comes (a view is 4 slots of garbage each time otherwise).
+   */
+  private readonly views = new ViewCache();
 
   /** Connects to hostname:port, or (with `from`) takes over an ECMA-419 socket the application has (websock_attach_*: hostname ""). */
   constructor(hostname: string, port: number, handlers: TransportHandlers, from?: object) {
@@ -37,7 +44,7 @@ export class TcpTransport extends SocketTransport implements Transport {
     const n = Math.min(end - start, this.readable);
     if (n <= 0 || socket === null || this.cancelled) return 0;
     try {
-      socket.read(into.subarray(start, start + n));
+      socket.read(this.views.view(into, start, n));
     } catch (e) {
       this.failLater(`${this.where()}: read failed: ${String(e)}`);
       return 0;
@@ -54,7 +61,7 @@ export class TcpTransport extends SocketTransport implements Transport {
       let left: unknown;
       try {
         // The socket copies (lwIP's TCP_WRITE_FLAG_COPY; write(2) in the simulator).
-        left = socket.write(n === bytes.length ? bytes : bytes.subarray(0, n));
+        left = socket.write(this.views.view(bytes, 0, n));
       } catch (e) {
         this.failLater(`${this.where()}: write failed: ${String(e)}`);
         return bytes.length;

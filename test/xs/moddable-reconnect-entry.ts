@@ -68,11 +68,12 @@ function closesWithinOneTurn(h: websock_handle_t): Promise<boolean> {
 
 
 /**
- * The peer's script, by connection: 1 opens and sends "one" then drops; 2
- * answers 503 (Retry-After: 0); 3 resets mid-handshake; 4 opens and sends
- * "two", then drops; 5 never answers (websock_close during that attempt);
- * 6 opens and drops; 7 answers 503 with Retry-After: 3600 (websock_close
- * during that wait).
+ * The peer's script, by connection to "/": 1 opens and sends "one" then
+ * drops; 2 answers 503 (Retry-After: 0); 3 resets mid-handshake; 4 opens and
+ * sends "two", then drops; 5 never answers (websock_close during that attempt,
+ * which may end it before the server has accepted it). The second handle's,
+ * to "/second": 1 opens and drops; 2 answers 503 with Retry-After: 3600
+ * (websock_close during that wait).
  */
 export function runReconnect(port: number, pollMs: number): void {
   emulation.tcpPollMs = pollMs;
@@ -101,7 +102,7 @@ export function runReconnect(port: number, pollMs: number): void {
     t.equal(websock_get_info(h!)!.state, "CONNECTING", "state during an attempt");
     t.ok(await closesWithinOneTurn(h!), "websock_close during a connect attempt settles within one timer turn");
 
-    const h2 = await websock_open(config(port, { reconnect: { first_delay: 0, min_delay: 1, max_delay: 10 } }));
+    const h2 = await websock_open(config(port, { uri: "/second", reconnect: { first_delay: 0, min_delay: 1, max_delay: 10 } }));
     if (!t.ok(h2 !== null, `open 2: ${websock_last_error().message}`)) return;
     t.ok(await readUntil(h2!, () => websock_get_info(h2!)!.last_failure?.http_status === 503), "the 503 with Retry-After: 3600 came");
     t.equal(websock_get_info(h2!)!.state, "CONNECTING", "state while waiting out Retry-After");

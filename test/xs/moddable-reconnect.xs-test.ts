@@ -19,10 +19,23 @@ describe(`inside XS (${xsEngineVersion()}): reconnect on hosts/moddable`, functi
   this.timeout(90000);
 
   it("comes back after a drop, a 503 and a reset mid-handshake; RECONNECTED once; websock_close during an attempt and during a wait returns within one timer turn", async () => {
+    // Counted by path: the first handle's fifth attempt is closed while it connects, so whether the
+    // server accepts it before the second handle's first connection arrives is a race.
     let n = 0;
+    let second = 0;
     const raw = await startRawServer((p) => {
-      n++;
       const s = p.socket;
+      if (p.request.text.startsWith("GET /second ")) {
+        second++;
+        if (second === 1) {
+          s.write(switchingProtocols(p.request.accept));
+          setTimeout(() => s.destroy(), 50);
+        } else if (second === 2) {
+          s.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\nContent-Length: 0\r\n\r\n");
+        }
+        return;
+      }
+      n++;
       if (n === 1 || n === 4) {
         s.write(switchingProtocols(p.request.accept));
         s.write(serverFrame(1, n === 1 ? "one" : "two"));
@@ -32,11 +45,6 @@ describe(`inside XS (${xsEngineVersion()}): reconnect on hosts/moddable`, functi
       } else if (n === 3) {
         s.write("HTTP/1.1 1");
         setTimeout(() => s.resetAndDestroy(), 30);
-      } else if (n === 6) {
-        s.write(switchingProtocols(p.request.accept));
-        setTimeout(() => s.destroy(), 50);
-      } else if (n === 7) {
-        s.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\nContent-Length: 0\r\n\r\n");
       }
       // 5: never answered.
     });
@@ -50,7 +58,8 @@ describe(`inside XS (${xsEngineVersion()}): reconnect on hosts/moddable`, functi
       const report = await arrives;
       assert.deepEqual(relay.errors.map(String), [], "a delivery to the worker failed");
       assert.deepEqual(report.failures, [], `${report.failures.length} of ${report.assertions} assertions failed inside XS`);
-      assert.equal(n, 7, "the server saw every connection of the script");
+      assert.ok(n === 4 || n === 5, `the server saw the first handle's connections of the script (${n})`);
+      assert.equal(second, 2, "the server saw the second handle's connections of the script");
       // The first connection's subscription and the second's, each on its own connection.
       assert.match(raw.peers[0].frames().map((f) => Buffer.from(f.payload).toString()).join(","), /sub 1/);
       assert.match(raw.peers[3].frames().map((f) => Buffer.from(f.payload).toString()).join(","), /sub 2/);

@@ -787,8 +787,11 @@ export class Session {
    * timer due earlier than needed is left as it is: it fires, finds nothing
    * due and is set again for what remains. So websock_recv, whose deadline
    * only moves later from one call to the next, costs a comparison per call
-   * instead of setting and clearing a timer. A timer that fired is never
-   * cleared (on Moddable that is an error).
+   * instead of setting and clearing a timer. Once nothing at all is due (the
+   * open timeout passed by opening, and no heartbeat), the timer is cleared:
+   * an idle connection holds no timer (on Moddable a timer and its callback
+   * are about 10 slots). A timer that fired is never cleared (on Moddable
+   * that is an error).
    */
   private armTimer(): void {
     if (this.released) return;
@@ -797,7 +800,7 @@ export class Session {
     const retryAt = this.reconnector !== null ? this.reconnector.retryAt : Infinity;
     if (retryAt < at) at = retryAt;
     if (this.timer !== null) {
-      if (this.timerAt <= at) return;
+      if (this.timerAt <= at && at !== Infinity) return;
       this.host.clearTimer(this.timer);
       this.timer = null;
       this.timerAt = Infinity;

@@ -175,6 +175,8 @@ export class Reconnector {
     const problem = "error" in next ? next : hopProblem(this.session!.host, next);
     if (problem !== null) {
       // Too many, wss:// to ws://, no Location ...: the next attempt would meet the same answer.
+      // The reader is told this, as websock_open would have, not the 3xx it could not follow.
+      this.session!.conn.ending = problem;
       this.lastFailure = errorFrom(problem);
       this.giveUp(problem.error.code);
       return true;

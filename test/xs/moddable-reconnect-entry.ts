@@ -71,10 +71,13 @@ function closesWithinOneTurn(h: websock_handle_t): Promise<boolean> {
  * The peer's script, by connection: 1 opens and sends "one" then drops; 2
  * answers 503 (Retry-After: 0); 3 resets mid-handshake; 4 opens and sends
  * "two", then drops; 5 never answers (websock_close during that attempt);
- * 6 opens and drops; 7 answers 503 with Retry-After: 3600 (websock_close
- * during that wait).
+ * 6 opens and drops; 7 answers 503 with Date and an HTTP-date Retry-After
+ * an hour later (websock_close during that wait). Through the proxy on
+ * `proxyPort`: 8 redirects /start to /moved; 9 opens and drops; 10 redirects
+ * again (the attempt starts from /start); 11 opens, sends "three" and drops;
+ * 12 never answers (websock_close during that attempt).
  */
-export function runReconnect(port: number, pollMs: number): void {
+export function runReconnect(port: number, pollMs: number, proxyPort: number): void {
   emulation.tcpPollMs = pollMs;
   const t = new Checks();
   const out: ReconnectReport = { assertions: 0, failures: t.failures, attempts: 0, reconnects: 0, timersLeft: 0 };
@@ -101,13 +104,28 @@ export function runReconnect(port: number, pollMs: number): void {
     t.equal(websock_get_info(h!)!.state, "CONNECTING", "state during an attempt");
     t.ok(await closesWithinOneTurn(h!), "websock_close during a connect attempt settles within one timer turn");
 
-    const h2 = await websock_open(config(port, { reconnect: { first_delay: 0, min_delay: 1, max_delay: 10 } }));
+    // max_delay an hour: the clamp of an HTTP-date Retry-After.
+    const h2 = await websock_open(config(port, { reconnect: { first_delay: 0, min_delay: 1, max_delay: 3600000 } }));
     if (!t.ok(h2 !== null, `open 2: ${websock_last_error().message}`)) return;
-    t.ok(await readUntil(h2!, () => websock_get_info(h2!)!.last_failure?.http_status === 503), "the 503 with Retry-After: 3600 came");
+    t.ok(await readUntil(h2!, () => websock_get_info(h2!)!.last_failure?.http_status === 503), "the 503 with an HTTP-date Retry-After came");
     t.equal(websock_get_info(h2!)!.state, "CONNECTING", "state while waiting out Retry-After");
+    t.equal(websock_get_info(h2!)!.retry_delay, 3600000, "the wait is Retry-After minus the response's Date");
     const held = websock_send_text(h2!, "held while down");
     t.ok(await closesWithinOneTurn(h2!), "websock_close during the backoff wait settles within one timer turn");
     t.equal(await held, WEBSOCK_ERR.CLOSED_LOCALLY, "a send held while down fails with CLOSED_LOCALLY when the handle is closed");
+
+    const h3 = await websock_open(config(port, { uri: "/start", proxy: `http://127.0.0.1:${proxyPort}`, follow_redirects: 1, reconnect: fast }));
+    if (!t.ok(h3 !== null, `open 3: ${websock_last_error().message}`)) return;
+    t.equal(websock_get_info(h3!)!.url, `ws://127.0.0.1:${port}/moved`, "the first open followed the redirect through the proxy");
+    t.equal((await next(h3!)).n, WEBSOCK_ERR.RECONNECTED, "RECONNECTED through the proxy, after the attempt's own redirect");
+    t.equal((await next(h3!)).text, "three", "then the new connection's message");
+    const info3 = websock_get_info(h3!)!;
+    t.equal(info3.attempts, 1, "a redirect is a hop of the attempt, not an attempt");
+    t.equal(info3.redirects, 1, "redirects of the attempt that opened");
+    t.equal(info3.url, `ws://127.0.0.1:${port}/moved`, "url of the attempt that opened");
+    t.ok(await readUntil(h3!, () => websock_get_info(h3!)!.attempts === 2), "the 2nd attempt through the proxy started");
+    t.equal(websock_get_info(h3!)!.state, "CONNECTING", "state during an attempt through the proxy");
+    t.ok(await closesWithinOneTurn(h3!), "websock_close during a connect attempt through a proxy settles within one timer turn");
     out.attempts = info.attempts ?? 0;
     out.reconnects = info.reconnects ?? 0;
   })()

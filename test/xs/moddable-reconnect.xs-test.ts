@@ -1,8 +1,11 @@
 // Reconnect inside the real XS engine through hosts/moddable (the ECMA-419
 // TCP emulation of the simulator, hosts/xs-test/ecma419-tcp.ts): a raw
-// server drops, answers 503 with Retry-After, resets mid-handshake and stays
+// server drops, answers 503 with Retry-After (in seconds, and as an
+// HTTP-date with the response's Date), resets mid-handshake and stays
 // silent; websock_close during an attempt and during a wait returns within
-// one timer turn. The scenario runs in moddable-reconnect-entry.ts.
+// one timer turn. Then through a real HTTP proxy with a redirect: each
+// attempt tunnels again and starts from the configured URL. The scenario
+// runs in moddable-reconnect-entry.ts.
 
 import { strict as assert } from "node:assert";
 import { fileURLToPath } from "node:url";
@@ -18,7 +21,9 @@ const ENTRY = fileURLToPath(new URL("./moddable-reconnect-entry.ts", import.meta
 describe(`inside XS (${xsEngineVersion()}): reconnect on hosts/moddable`, function () {
   this.timeout(90000);
 
-  it("comes back after a drop, a 503 and a reset mid-handshake; RECONNECTED once; websock_close during an attempt and during a wait returns within one timer turn", async () => {
+  it("comes back after a drop, a 503 and a reset mid-handshake; RECONNECTED once; websock_close during an attempt and during a wait returns within one timer turn; through a proxy with a redirect, each attempt tunnels again from the configured URL", async () => {
+    const { startProxy } = await import("../support/proxy-server.js");
+    const proxy = await startProxy();
     let n = 0;
     const raw = await startRawServer((p) => {
       n++;
@@ -36,9 +41,18 @@ describe(`inside XS (${xsEngineVersion()}): reconnect on hosts/moddable`, functi
         s.write(switchingProtocols(p.request.accept));
         setTimeout(() => s.destroy(), 50);
       } else if (n === 7) {
-        s.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\nContent-Length: 0\r\n\r\n");
+        // The HTTP-date form: an hour after the response's own Date.
+        const now = Math.floor(Date.now() / 1000) * 1000;
+        s.end(`HTTP/1.1 503 Service Unavailable\r\nDate: ${new Date(now).toUTCString()}\r\nRetry-After: ${new Date(now + 3600000).toUTCString()}\r\nContent-Length: 0\r\n\r\n`);
+      } else if (n === 8 || n === 10) {
+        // Through the proxy: the configured /start redirects to /moved.
+        s.end(`HTTP/1.1 302 Found\r\nLocation: /moved\r\nContent-Length: 0\r\n\r\n`);
+      } else if (n === 9 || n === 11) {
+        s.write(switchingProtocols(p.request.accept));
+        if (n === 11) s.write(serverFrame(1, "three"));
+        setTimeout(() => s.destroy(), n === 9 ? 50 : 300);
       }
-      // 5: never answered.
+      // 5 and 12: never answered.
     });
     const relay = new ModdableRelay();
     const worker = startXsWorker({ handleCommand: (request) => relay.answer(request) });
@@ -46,11 +60,14 @@ describe(`inside XS (${xsEngineVersion()}): reconnect on hosts/moddable`, functi
     try {
       await worker.evaluate(await bundleModdableForXs(ENTRY, "XsReconnect"));
       const arrives = relay.nextReport<ReconnectReport>(60000);
-      await worker.evaluate(`XsReconnect.runReconnect(${raw.port}, 5)`);
+      await worker.evaluate(`XsReconnect.runReconnect(${raw.port}, 5, ${proxy.port})`);
       const report = await arrives;
       assert.deepEqual(relay.errors.map(String), [], "a delivery to the worker failed");
       assert.deepEqual(report.failures, [], `${report.failures.length} of ${report.assertions} assertions failed inside XS`);
-      assert.equal(n, 7, "the server saw every connection of the script");
+      assert.equal(n, 12, "the server saw every connection of the script");
+      // Each attempt asked the configured URL first, and followed its redirect again.
+      assert.deepEqual(raw.peers.slice(7).map((p) => p.request.text.split(" ")[1]), ["/start", "/moved", "/start", "/moved", "/start"]);
+      assert.equal(proxy.connects.length, 5, "a CONNECT of its own for every hop of every attempt");
       // The first connection's subscription and the second's, each on its own connection.
       assert.match(raw.peers[0].frames().map((f) => Buffer.from(f.payload).toString()).join(","), /sub 1/);
       assert.match(raw.peers[3].frames().map((f) => Buffer.from(f.payload).toString()).join(","), /sub 2/);
@@ -60,7 +77,7 @@ describe(`inside XS (${xsEngineVersion()}): reconnect on hosts/moddable`, functi
     } finally {
       relay.shutdown();
       const exit = await worker.close();
-      await raw.stop();
+      await Promise.all([raw.stop(), proxy.stop()]);
       assert.deepEqual(exit, { code: 0, signal: null }, "the xsnap worker did not exit cleanly");
     }
   });

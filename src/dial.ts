@@ -34,7 +34,7 @@ export function hopProblem(host: Host, config: ResolvedConfig): Failure | null {
 }
 
 /** The server a hop reaches, as the host connects to it (directly, or with TLS over the tunnel). */
-function serverOf(config: ResolvedConfig): ConnectTarget {
+export function serverOf(config: ResolvedConfig): ConnectTarget {
   return { hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl };
 }
 
@@ -43,15 +43,16 @@ function serverOf(config: ResolvedConfig): ConnectTarget {
  * Through a proxy, `s.tunnel` is set to the CONNECT exchange that runs on
  * that transport before anything else; straight, it is cleared (a tunnel an
  * earlier attempt left when its time ran out must not catch this one's bytes).
+ * `server` is serverOf(config), when the caller keeps it.
  */
-export function armHop(config: ResolvedConfig, s: Session): ConnectTarget {
+export function armHop(config: ResolvedConfig, s: Session, server: ConnectTarget = serverOf(config)): ConnectTarget {
   const proxy = config.proxy;
   if (proxy === null) {
     s.tunnel = null;
-    return serverOf(config);
+    return server;
   }
   const authority = `${parseHostname(config.hostname)?.uriHost ?? config.hostname}:${config.port}`;
-  s.tunnel = new ProxyTunnel(proxy, authority, config.secured ? serverOf(config) : null);
+  s.tunnel = new ProxyTunnel(proxy, authority, config.secured ? server : null);
   return { hostname: proxy.hostname, port: proxy.port, secured: false, ssl: NO_SSL };
 }
 

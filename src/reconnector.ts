@@ -22,7 +22,9 @@
 import type { Connection, Failure } from "./connection.js";
 import { ERR } from "./errors.js";
 import type { ResolvedConfig } from "./config.js";
-import { armHop, hopProblem, requestOf } from "./dial.js";
+import { armHop, hopProblem, requestOf, serverOf } from "./dial.js";
+import type { HandshakeRequest } from "./handshake.js";
+import type { ConnectTarget } from "./host.js";
 import type { OutgoingMessage } from "./outgoing.js";
 import { Backoff, GIVE_UP, isRetryable, retryAfterMs, type ReconnectPolicy } from "./reconnect.js";
 import { isFollowedRedirect, nextHop, urlOf } from "./redirect.js";
@@ -43,6 +45,10 @@ export class Reconnector {
   readonly backoff: Backoff;
   /** The configured URL's hop (websock_open's first), where every attempt starts. */
   private first: ResolvedConfig | null = null;
+  // What an attempt to it needs, made once (an attempt that meets no redirect allocates none of it).
+  private firstRequest: HandshakeRequest | null = null;
+  private firstServer: ConnectTarget | null = null;
+  private firstUrl = "";
   /** The hop the attempt under way (or due) dials, and the redirects it followed to get there. */
   private hop: ResolvedConfig | null = null;
   private followed = 0;
@@ -86,6 +92,9 @@ export class Reconnector {
   /** The configured URL (with the handle's buffers): every attempt dials it first. */
   startFrom(config: ResolvedConfig): void {
     this.first = config;
+    this.firstRequest = requestOf(config);
+    this.firstServer = serverOf(config);
+    this.firstUrl = urlOf(config);
   }
 
   attach(s: Session): void {
@@ -221,15 +230,16 @@ export class Reconnector {
       this.followed = 0;
     }
     const hop = this.hop!;
+    const atFirst = this.followed === 0;
     this.phase = PHASE_CONNECTING;
     this.retryDelay = -1;
-    s.url = urlOf(hop);
+    s.url = atFirst ? this.firstUrl : urlOf(hop);
     s.redirects = this.followed;
     const next = old.successor();
-    next.startHandshake(requestOf(hop));
+    next.startHandshake(atFirst ? this.firstRequest! : requestOf(hop));
     // Through a proxy the session's tunnel is armed before the transport to the proxy is made
     // (reconnectWith connects to the target given, the proxy's address): CONNECT runs on it first.
-    s.reconnectWith(next, armHop(hop, s));
+    s.reconnectWith(next, armHop(hop, s, atFirst ? this.firstServer! : serverOf(hop)));
   }
 
   /** The notice websock_recv returns once after a reconnect; sets the handle's error to say what ended before. */

@@ -68,14 +68,16 @@ function closesWithinOneTurn(h: websock_handle_t): Promise<boolean> {
 
 
 /**
- * The peer's script, by connection: 1 opens and sends "one" then drops; 2
- * answers 503 (Retry-After: 0); 3 resets mid-handshake; 4 opens and sends
- * "two", then drops; 5 never answers (websock_close during that attempt);
- * 6 opens and drops; 7 answers 503 with Date and an HTTP-date Retry-After
- * an hour later (websock_close during that wait). Through the proxy on
- * `proxyPort`: 8 redirects /start to /moved; 9 opens and drops; 10 redirects
- * again (the attempt starts from /start); 11 opens, sends "three" and drops;
- * 12 never answers (websock_close during that attempt).
+ * The peer's script, by each handle's path and its connections there. /a: 1
+ * opens and sends "one" then drops; 2 answers 503 (Retry-After: 0); 3
+ * resets mid-handshake; 4 opens and sends "two", then drops; 5 never
+ * answers (websock_close during that attempt). /b: 1 opens and drops; 2
+ * answers 503 with Date and an HTTP-date Retry-After an hour later
+ * (websock_close during that wait). Through the proxy on `proxyPort`,
+ * /start redirects to /moved: /moved 1 opens and drops, /moved 2 sends
+ * "three" and drops; the attempt after it (/start 3) is never answered
+ * (websock_close during that attempt, whether its CONNECT or its request is
+ * still on the way).
  */
 export function runReconnect(port: number, pollMs: number, proxyPort: number): void {
   emulation.tcpPollMs = pollMs;
@@ -85,6 +87,7 @@ export function runReconnect(port: number, pollMs: number, proxyPort: number): v
     let subscribed = 0;
     const fast = { first_delay: 0, min_delay: 1, max_delay: 10 };
     const h = await websock_open(config(port, {
+      uri: "/a",
       reconnect: fast,
       on_open: (handle) => {
         subscribed++;
@@ -99,13 +102,13 @@ export function runReconnect(port: number, pollMs: number, proxyPort: number): v
     t.equal(info.attempts, 3, "attempts: the 503, the reset, the one that opened");
     t.equal(info.reconnects, 1, "reconnects");
     t.equal(subscribed, 2, "on_open ran at each open");
-    // Connection 4 drops; the attempt after it (5) is never answered.
+    // /a 4 drops; the attempt after it (/a 5) is never answered.
     t.ok(await readUntil(h!, () => websock_get_info(h!)!.attempts === 4), "the 4th attempt started");
     t.equal(websock_get_info(h!)!.state, "CONNECTING", "state during an attempt");
     t.ok(await closesWithinOneTurn(h!), "websock_close during a connect attempt settles within one timer turn");
 
     // max_delay an hour: the clamp of an HTTP-date Retry-After.
-    const h2 = await websock_open(config(port, { reconnect: { first_delay: 0, min_delay: 1, max_delay: 3600000 } }));
+    const h2 = await websock_open(config(port, { uri: "/b", reconnect: { first_delay: 0, min_delay: 1, max_delay: 3600000 } }));
     if (!t.ok(h2 !== null, `open 2: ${websock_last_error().message}`)) return;
     t.ok(await readUntil(h2!, () => websock_get_info(h2!)!.last_failure?.http_status === 503), "the 503 with an HTTP-date Retry-After came");
     t.equal(websock_get_info(h2!)!.state, "CONNECTING", "state while waiting out Retry-After");

@@ -202,11 +202,6 @@ function resolveSnapshot(f: Snapshot, attached: boolean): ConfigResult {
   if (typeof reconnect === "string") return refuse(reconnect);
   const onOpen = f.on_open === undefined ? null : f.on_open;
   if (onOpen !== null && typeof onOpen !== "function") return refuse("on_open must be a function (h) => void");
-  // A reconnect repeats the first connection's request to its target; it does not yet go through
-  // a proxy's tunnel or follow redirects again: refused together rather than half done.
-  if ((reconnect.enabled || onOpen !== null) && (opening.proxy !== null || opening.followRedirects > 0)) {
-    return refuse("reconnect and on_open cannot be combined with proxy or follow_redirects (not supported yet)");
-  }
 
   const defaultPort = secured ? 443 : 80;
   return {

@@ -87,6 +87,12 @@ export interface Host {
   /** Milliseconds on a monotonic clock. */
   now(): number;
   /**
+   * Optional: the real-time clock, ms since 1970-01-01T00:00:00Z, or NaN
+   * while the host does not know the date (an ESP32 before SNTP). Only an
+   * HTTP-date Retry-After without a Date header needs it (reconnect.ts).
+   */
+  wallClock?(): number;
+  /**
    * Calls target.onTimer() once after `ms` (at most 2^31-1: the driver re-arms for longer waits).
    * A target, not a callback: the driver need not make a closure per connection for it.
    */

@@ -66,6 +66,11 @@ export function buildConnectRequest(authority: string, authorization: string | n
   return utf8Encode(text + "\r\n");
 }
 
+/** A tunnel's failure; `hungUp` when the proxy closed the connection before it answered (retryable, as EOF during a handshake). */
+export interface TunnelFailure extends Failure {
+  hungUp?: boolean;
+}
+
 /** ProxyTunnel's steps: keep waiting, the tunnel is up, or it failed (see `failure`). */
 export const TUNNEL_PENDING = 0;
 export const TUNNEL_OPEN = 1;
@@ -82,7 +87,7 @@ const STATUS_LINE = /^HTTP\/1\.[01] (\d\d\d)(?: .*)?$/;
  */
 export class ProxyTunnel {
   /** Why the tunnel failed (TUNNEL_FAILED). */
-  failure: Failure | null = null;
+  failure: TunnelFailure | null = null;
   /** The server to reach, as messages name it. */
   readonly target: string;
   readonly proxy: ProxySettings;
@@ -134,7 +139,9 @@ export class ProxyTunnel {
 
   /** The proxy closed the connection before the tunnel was up. */
   ended(): number {
-    return this.fail(ERR.PROXY, `the proxy ${this.proxy.label} closed the connection before answering CONNECT ${this.target}`);
+    const step = this.fail(ERR.PROXY, `the proxy ${this.proxy.label} closed the connection before answering CONNECT ${this.target}`);
+    this.failure!.hungUp = true;
+    return step;
   }
 
   /** A transport failure while talking to the proxy, said to be the proxy's. */

@@ -12,6 +12,8 @@
 
 import { ERR, TLS_REASON } from "./errors.js";
 import type { Failure } from "./connection.js";
+import { parseHttpDate } from "./http-date.js";
+import type { TunnelFailure } from "./proxy.js";
 
 /** HTTP statuses worth another attempt: too many requests, and the server side's temporary failures. */
 const RETRY_HTTP_STATUSES: readonly number[] = Object.freeze([429, 500, 502, 503, 504]);
@@ -66,7 +68,8 @@ export const RECONNECT_OFF: ReconnectPolicy = Object.freeze({
  * Whether connecting again can heal the ending `f`: a network that failed,
  * a server that restarts or is overloaded. Never an ending the application
  * asked for, a refusal (4xx other than 429), a TLS verification failure, or
- * a protocol error (the server's frames, or its handshake response).
+ * a protocol error (the server's frames, or its handshake response). A
+ * proxy's failure (WEBSOCK_ERR_PROXY) is judged as the server's would be.
  */
 export function isRetryable(f: Failure): boolean {
   switch (f.error) {
@@ -85,6 +88,13 @@ export function isRetryable(f: Failure): boolean {
       return f.tlsReason === TLS_REASON.HANDSHAKE;
     case ERR.HTTP_STATUS:
       return f.httpStatus !== undefined && RETRY_HTTP_STATUSES.includes(f.httpStatus);
+    case ERR.PROXY:
+      // The proxy's answer to CONNECT, by the same rules as the server's: its 5xx (it could not reach
+      // the server: 500, 502, 503, 504) and 429 heal, its 4xx (407 above all: the credentials) never.
+      // One that hung up before answering is EOF during the handshake; an answer that is not HTTP is
+      // the proxy's protocol error.
+      if (f.httpStatus !== undefined) return RETRY_HTTP_STATUSES.includes(f.httpStatus);
+      return (f as TunnelFailure).hungUp === true;
     case ERR.CLOSED_BY_PEER:
       return f.closeCode !== undefined && RETRY_CLOSE_CODES.includes(f.closeCode);
     default:
@@ -96,25 +106,50 @@ export function isRetryable(f: Failure): boolean {
 
 /**
  * Retry-After (RFC 9110 §10.2.3) in ms from a handshake response's header
- * lines ("Name: value", LF between them); -1 when absent or not a number
- * of seconds. The HTTP-date form needs a wall clock the core does not have:
- * it is ignored (the backoff's own delay applies).
+ * lines ("Name: value", LF between them); -1 when absent or neither form.
+ *
+ * delay-seconds is a wait in itself (cut to MAX_RETRY_DELAY). An HTTP-date
+ * (http-date.ts) is an instant, and a wait only against a "now": the
+ * response's own Date when it has one (both instants then come from the
+ * server's clock, so the wait is exact whatever ours reads: RFC 9110 §6.6.1
+ * makes Date the moment the response was generated), else `wallNow`, the
+ * host's real-time clock (ms since 1970; NaN when the host has none, and
+ * then the date is ignored). A date in the past is a wait of 0. The result
+ * is clamped to `cap` (the policy's max_delay): a wait computed from two
+ * clocks is no better than their agreement, and a device whose clock was
+ * never set reads 1970.
  */
-export function retryAfterMs(headerText: string): number {
+export function retryAfterMs(headerText: string, wallNow: number, cap: number): number {
+  const value = headerValue(headerText, "retry-after");
+  if (value === null) return -1;
+  if (/^[0-9]{1,10}$/.test(value)) {
+    const ms = Number(value) * 1000;
+    return ms > MAX_RETRY_DELAY ? MAX_RETRY_DELAY : ms;
+  }
+  const date = headerValue(headerText, "date");
+  const serverNow = date === null ? NaN : parseHttpDate(date, wallNow);
+  const now = Number.isFinite(serverNow) ? serverNow : wallNow;
+  const at = parseHttpDate(value, now);
+  if (!Number.isFinite(at) || !Number.isFinite(now)) return -1;
+  const ms = at - now;
+  if (ms <= 0) return 0;
+  return ms > cap ? cap : ms;
+}
+
+/** The value of the first header line named `lower` (lower case), OWS trimmed; null when there is none. */
+function headerValue(headerText: string, lower: string): string | null {
   let at = 0;
   while (at < headerText.length) {
     let end = headerText.indexOf("\n", at);
     if (end < 0) end = headerText.length;
     const colon = headerText.indexOf(":", at);
-    if (colon > at && colon < end && headerText.slice(at, colon).toLowerCase() === "retry-after") {
-      const value = headerText.slice(colon + 1, end).trim();
-      if (!/^[0-9]{1,10}$/.test(value)) return -1;
-      const ms = Number(value) * 1000;
-      return ms > MAX_RETRY_DELAY ? MAX_RETRY_DELAY : ms;
+    if (colon > at && colon < end && headerText.slice(at, colon).toLowerCase() === lower) {
+      // RFC 9110 §5.5: OWS around a field value is not part of it (spaces and tabs only).
+      return headerText.slice(colon + 1, end).replace(/^[ \t]+|[ \t\r]+$/g, "");
     }
     at = end + 1;
   }
-  return -1;
+  return null;
 }
 
 /** What Backoff.next returns when the limits say stop. */

@@ -10,13 +10,24 @@
 // end is still read first: the next attempt starts once the backoff has
 // passed and the reader has taken every piece of it, so a new connection's
 // bytes never land behind (or glued to) the old one's.
+//
+// Each attempt dials the configured URL again, through the proxy when there
+// is one (dial.ts: a fresh CONNECT tunnel per attempt), and follows the
+// redirects it meets (follow_redirects, counted per attempt) at once, as
+// websock_open did: a redirect is a hop of the attempt, not an attempt.
+// Not the last Location: the configured URL is the one the application
+// controls, and a redirect (a load balancer's 302/307 to one backend) most
+// often points at what just went away.
 
-import type { Connection, ConnectionOptions } from "./connection.js";
+import type { Connection, ConnectionOptions, Failure } from "./connection.js";
 import { ERR } from "./errors.js";
-import type { ConnectTarget } from "./host.js";
+import type { ResolvedConfig } from "./config.js";
+import { armHop, hopProblem, requestOf, serverOf } from "./dial.js";
 import type { HandshakeRequest } from "./handshake.js";
+import type { ConnectTarget } from "./host.js";
 import type { OutgoingMessage } from "./outgoing.js";
 import { Backoff, GIVE_UP, isRetryable, retryAfterMs, type ReconnectPolicy } from "./reconnect.js";
+import { isFollowedRedirect, nextHop, urlOf } from "./redirect.js";
 import { errorFrom, type Session } from "./session.js";
 import type { websock_error_t, websock_handle_t } from "./types.js";
 
@@ -32,8 +43,17 @@ export const PHASE_DONE = 3;
 export class Reconnector {
   readonly policy: ReconnectPolicy;
   readonly backoff: Backoff;
-  private readonly target: ConnectTarget;
-  private readonly request: HandshakeRequest;
+  /** The configured URL's hop (websock_open's first), where every attempt starts. */
+  private first: ResolvedConfig | null = null;
+  // What an attempt to it needs, made once (an attempt that meets no redirect allocates none of it).
+  private firstRequest: HandshakeRequest | null = null;
+  private firstServer: ConnectTarget | null = null;
+  private firstUrl = "";
+  /** The hop the attempt under way (or due) dials, and the redirects it followed to get there. */
+  private hop: ResolvedConfig | null = null;
+  private followed = 0;
+  /** The attempt due next is a redirect's hop of the one before, not a new attempt. */
+  private redirecting = false;
   private readonly onOpen: ((h: websock_handle_t) => unknown) | null;
   private session: Session | null = null;
   private options: ConnectionOptions | null = null;
@@ -46,6 +66,8 @@ export class Reconnector {
   attempts = 0;
   reconnects = 0;
   lastFailure: websock_error_t | null = null;
+  /** The wait (ms) chosen before the attempt that is due (websock_get_info's retry_delay); -1 while none is. */
+  retryDelay = -1;
 
   /** websock_recv owes the application one WEBSOCK_ERR_RECONNECTED. */
   noticePending = false;
@@ -62,12 +84,18 @@ export class Reconnector {
   /** Made once per handle: flushes the held sends when an on_open that returned a Promise settles. */
   private readonly flushAfterOnOpen = (): void => this.flushHeld();
 
-  constructor(policy: ReconnectPolicy, target: ConnectTarget, request: HandshakeRequest, onOpen: ((h: websock_handle_t) => unknown) | null) {
+  constructor(policy: ReconnectPolicy, onOpen: ((h: websock_handle_t) => unknown) | null) {
     this.policy = policy;
     this.backoff = new Backoff(policy);
-    this.target = target;
-    this.request = request;
     this.onOpen = onOpen;
+  }
+
+  /** The configured URL (with the handle's buffers): every attempt dials it first. */
+  startFrom(config: ResolvedConfig): void {
+    this.first = config;
+    this.firstRequest = requestOf(config);
+    this.firstServer = serverOf(config);
+    this.firstUrl = urlOf(config);
   }
 
   /** `options`: those the handle's first connection was made with (its fixed buffers), for each attempt's. */
@@ -130,11 +158,13 @@ export class Reconnector {
       // A connection that stayed up: this is a new outage, backed off from the start.
       if (now - this.openedAt >= this.policy.stableAfter) this.backoff.reset();
     }
+    if (this.phase === PHASE_CONNECTING && this.redirect(failure, now)) return;
     if (!isRetryable(failure)) {
       this.giveUp(failure.error.code);
       return;
     }
-    const retryAfter = failure.error === ERR.HTTP_STATUS ? retryAfterMs(conn.peerHeaderText) : -1;
+    const wallNow = s.host.wallClock !== undefined ? s.host.wallClock() : NaN;
+    const retryAfter = failure.error === ERR.HTTP_STATUS ? retryAfterMs(conn.peerHeaderText, wallNow, this.policy.maxDelay) : -1;
     const delay = this.backoff.next(now, s.host, retryAfter);
     if (delay === GIVE_UP) {
       this.giveUp(failure.error.code);
@@ -142,6 +172,34 @@ export class Reconnector {
     }
     this.phase = PHASE_WAITING;
     this.retryAt = now + delay;
+    this.retryDelay = delay;
+  }
+
+  /**
+   * An attempt answered with a redirect to follow: its next hop is due at
+   * once (true), or the redirect cannot be followed and ends the
+   * reconnecting (true, given up). False: not a redirect of this handle's.
+   */
+  private redirect(failure: Failure, now: number): boolean {
+    const hop = this.hop;
+    if (hop === null || failure.error !== ERR.HTTP_STATUS || hop.followRedirects === 0 || !isFollowedRedirect(failure.httpStatus ?? 0)) return false;
+    const next = nextHop(hop, failure.httpStatus!, failure.location, this.followed);
+    const problem = "error" in next ? next : hopProblem(this.session!.host, next);
+    if (problem !== null) {
+      // Too many, wss:// to ws://, no Location ...: the next attempt would meet the same answer.
+      // The reader is told this, as websock_open would have, not the 3xx it could not follow.
+      this.session!.conn.ending = problem;
+      this.lastFailure = errorFrom(problem);
+      this.giveUp(problem.error.code);
+      return true;
+    }
+    this.hop = next as ResolvedConfig;
+    this.followed++;
+    this.redirecting = true;
+    this.phase = PHASE_WAITING;
+    this.retryAt = now;
+    this.retryDelay = 0;
+    return true;
   }
 
   /** The handle's timer fired at `now`: the next attempt, once the reader has taken what the dropped connection delivered. */
@@ -166,11 +224,25 @@ export class Reconnector {
 
   private attempt(old: Connection): void {
     const s = this.session!;
-    this.attempts++;
+    if (this.redirecting) {
+      this.redirecting = false;
+    } else {
+      // A new attempt: from the configured URL, whatever the last one was redirected to.
+      this.attempts++;
+      this.hop = this.first;
+      this.followed = 0;
+    }
+    const hop = this.hop!;
+    const atFirst = this.followed === 0;
     this.phase = PHASE_CONNECTING;
+    this.retryDelay = -1;
+    s.url = atFirst ? this.firstUrl : urlOf(hop);
+    s.redirects = this.followed;
     const next = old.successor(this.options!);
-    next.startHandshake(this.request);
-    s.reconnectWith(next, this.target);
+    next.startHandshake(atFirst ? this.firstRequest! : requestOf(hop));
+    // Through a proxy the session's tunnel is armed before the transport to the proxy is made
+    // (reconnectWith connects to the target given, the proxy's address): CONNECT runs on it first.
+    s.reconnectWith(next, armHop(hop, s, atFirst ? this.firstServer! : serverOf(hop)));
   }
 
   /** The notice websock_recv returns once after a reconnect; sets the handle's error to say what ended before. */
@@ -213,6 +285,7 @@ export class Reconnector {
   giveUp(code: number): void {
     this.phase = PHASE_DONE;
     this.retryAt = Infinity;
+    this.retryDelay = -1;
     const s = this.session!;
     let m = this.heldHead;
     this.heldHead = this.heldTail = null;

@@ -182,6 +182,8 @@ export interface websock_info_t {
   attempts?: number;
   reconnects?: number;
   last_failure?: websock_error_t | null;
+  /** websock_open with reconnect, while waiting for the next attempt: the wait chosen before it (ms: the backoff's, or a Retry-After's). */
+  retry_delay?: number;
 }
 
 /** An opaque connection handle. */

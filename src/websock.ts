@@ -9,8 +9,8 @@
 
 import { Connection, STATE_NAMES, type ConnectionOptions } from "./connection.js";
 import { resolveAttachConfig, resolveConfig, type ResolvedConfig } from "./config.js";
-import { isHostHeaderValue, parseHostname } from "./hostname.js";
-import { ProxyTunnel } from "./proxy.js";
+import { isHostHeaderValue } from "./hostname.js";
+import { connectHop, hopProblem, requestOf } from "./dial.js";
 import { isFollowedRedirect, nextHop, urlOf } from "./redirect.js";
 import { ERR, WEBSOCK_OK } from "./errors.js";
 import type { Host, Transport } from "./host.js";
@@ -187,22 +187,10 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
       return Promise.resolve(null);
     }
     if (!hopPossible(host, config)) return Promise.resolve(null);
-    // Reconnecting (and on_open) repeats the same request to the same target on the same handle;
-    // config.ts refuses it together with a proxy or redirects, which openFollowing serves.
-    if (!config.reconnect.enabled && config.onOpen === null) return openFollowing(host, config);
-    const request = { host: config.hostHeader, uri: config.uri, subprotocols: config.subprotocols, headers: requestHeaders(config) };
-    const target = { hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl };
-    const reconnector = new Reconnector(config.reconnect, target, request, config.onOpen);
-    return startSession(
-      host,
-      config,
-      "client",
-      (conn) => conn.startHandshake(request),
-      (s) => host.connect(target, s),
-      WS_BINARY,
-      undefined,
-      reconnector,
-    );
+    // Reconnecting (and on_open) keeps the handle: the reconnector goes with each hop's session and
+    // stays with the one that opens; each later attempt dials the configured URL again (reconnector.ts).
+    const reconnector = config.reconnect.enabled || config.onOpen !== null ? new Reconnector(config.reconnect, config.onOpen) : null;
+    return openFollowing(host, config, reconnector);
   } catch (e) {
     internal(null, e);
     return Promise.resolve(null);
@@ -211,18 +199,11 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
 
 /** Whether `host` can connect as `config` asks; when not, false with the last error set. */
 function hopPossible(host: Host, config: ResolvedConfig): boolean {
-  if (config.secured) {
-    const sslProblem = host.checkSsl(config.ssl);
-    if (sslProblem !== null) {
-      invalid(null, sslProblem);
-      return false;
-    }
-    if (config.proxy !== null && host.startTls === undefined) {
-      setLastError(errorFrom({ error: ERR.UNSUPPORTED, detail: "wss:// through a proxy needs TLS over the proxy's tunnel, which this host's TLS cannot do (ws:// through a proxy works)" }));
-      return false;
-    }
-  }
-  return true;
+  const problem = hopProblem(host, config);
+  if (problem === null) return true;
+  if (problem.error === ERR.INVALID_ARG) invalid(null, problem.detail);
+  else setLastError(errorFrom(problem));
+  return false;
 }
 
 /**
@@ -230,13 +211,15 @@ function hopPossible(host: Host, config: ResolvedConfig): boolean {
  * the same rx and tx buffers, until one opens (its handle) or one fails in a
  * way that is not a redirect to follow (null, last error set).
  */
-async function openFollowing(host: Host, first: ResolvedConfig): Promise<websock_handle_t | null> {
+async function openFollowing(host: Host, first: ResolvedConfig, reconnector: Reconnector | null): Promise<websock_handle_t | null> {
   // Allocated once for every hop (a hop's connection is gone before the next one starts).
   let config: ResolvedConfig = {
     ...first,
     rxBuffer: first.rxBuffer ?? new Uint8Array(first.rxBufferSize),
     txBuffer: first.txBuffer ?? new Uint8Array(first.txBufferSize),
   };
+  // Where every reconnect attempt starts again (reconnector.ts).
+  reconnector?.startFrom(config);
   for (let followed = 0; ; followed++) {
     const hop = config;
     let session: Session | null = null;
@@ -244,7 +227,7 @@ async function openFollowing(host: Host, first: ResolvedConfig): Promise<websock
       host,
       hop,
       "client",
-      (conn) => conn.startHandshake({ host: hop.hostHeader, uri: hop.uri, subprotocols: hop.subprotocols, headers: requestHeaders(hop) }),
+      (conn) => conn.startHandshake(requestOf(hop)),
       (s) => connectHop(host, hop, s),
       WS_BINARY,
       (s) => {
@@ -253,6 +236,7 @@ async function openFollowing(host: Host, first: ResolvedConfig): Promise<websock
         // Left at its first value (cold-fields.ts) when none was followed.
         if (followed > 0) s.redirects = followed;
       },
+      reconnector,
     );
     const ending = (session as Session | null)?.conn.ending ?? null;
     if (h !== null || ending === null || ending.error !== ERR.HTTP_STATUS || hop.followRedirects === 0 || !isFollowedRedirect(ending.httpStatus ?? 0)) return h;
@@ -265,23 +249,6 @@ async function openFollowing(host: Host, first: ResolvedConfig): Promise<websock
     config = next;
   }
 }
-
-/** The handshake's extra headers, with the Authorization made from username/password. */
-function requestHeaders(config: ResolvedConfig): ReadonlyArray<readonly [string, string]> {
-  return config.authorization === null ? config.headers : [...config.headers, ["Authorization", config.authorization]];
-}
-
-/** The transport of a hop: straight to the server, or to the proxy with the CONNECT tunnel set up first. */
-function connectHop(host: Host, config: ResolvedConfig, s: Session): Transport {
-  const target = { hostname: config.hostname, port: config.port, secured: config.secured, ssl: config.ssl };
-  const proxy = config.proxy;
-  if (proxy === null) return host.connect(target, s);
-  const authority = `${parseHostname(config.hostname)?.uriHost ?? config.hostname}:${config.port}`;
-  s.tunnel = new ProxyTunnel(proxy, authority, config.secured ? target : null);
-  return host.connect({ hostname: proxy.hostname, port: proxy.port, secured: false, ssl: NO_SSL }, s);
-}
-
-const NO_SSL = Object.freeze({});
 
 /** Checks the shared arguments of websock_attach_*; returns the config or null (error set). */
 function attachConfig(host: Host, stream: unknown, flags: number, cfg: websock_attach_config_t | undefined, resource: string | undefined): ResolvedConfig | null {
@@ -598,6 +565,7 @@ export function websock_get_info(h: websock_handle_t): websock_info_t | null {
       info.attempts = r.attempts;
       info.reconnects = r.reconnects;
       info.last_failure = r.lastFailure;
+      if (r.retryDelay >= 0) info.retry_delay = r.retryDelay;
     }
     const tls = s.transport?.tlsInfo?.();
     if (tls) info.tls = tls;

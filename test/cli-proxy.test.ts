@@ -29,14 +29,14 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...out, ...env };
 }
 
-function run(args: string[], env: Record<string, string> = {}, stdin = ""): Promise<Run> {
+function run(args: string[], env: Record<string, string> = {}, stdin = "", killAfter = 8000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"], env: cleanEnv(env) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const killer = setTimeout(() => child.kill("SIGKILL"), 8000);
+    const killer = setTimeout(() => child.kill("SIGKILL"), killAfter);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(killer);
@@ -197,6 +197,40 @@ describe("websock command line: proxies, redirects, --auth", function () {
     assert.equal(r.code, 5, r.stderr);
     assert.match(r.stderr, /^websock: handshake failed: the server answered HTTP 401 /);
     assert.match(r.stderr, /^ {2}WWW-Authenticate: Basic realm="cli"$/m);
+  });
+
+  it("--reconnect with -x and -L: after a drop the CLI tunnels again and follows the redirect again from the URL given", async function () {
+    const { WebSocketServer } = await import("ws");
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise<void>((r) => server.once("listening", () => r()));
+    const port = (server.address() as AddressInfo).port;
+    let n = 0;
+    server.on("connection", (c) => {
+      c.on("error", () => {});
+      n++;
+      if (n === 1) {
+        c.send("one");
+        setTimeout(() => c.terminate(), 50);
+      } else {
+        c.send("two");
+        c.close(1000);
+      }
+    });
+    const connects = proxy.connects.length;
+    const hits = redirector.hits.length;
+    try {
+      // The first attempt waits a random 0-5 s (RFC 6455 §7.2.3): the kill timer leaves room for it.
+      const r = await run(["--reconnect", "-x", proxy.url(), "-L", "-q", "-1", `ws://127.0.0.1:${redirector.port}/go?to=ws://127.0.0.1:${port}/`], {}, "", 15000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "one\ntwo\n");
+      assert.match(r.stderr, /^websock: the connection was re-established/m);
+      const hop = [`127.0.0.1:${redirector.port}`, `127.0.0.1:${port}`];
+      assert.deepEqual(proxy.connects.slice(connects), [...hop, ...hop]);
+      assert.deepEqual(redirector.hits.slice(hits), ["/go -", "/go -"]);
+    } finally {
+      for (const c of server.clients) c.terminate();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   describe("choosing the proxy (tools/cli/proxy-env.ts)", function () {

@@ -317,15 +317,49 @@ describe("reconnect", () => {
   });
 });
 
+describe("reconnect: Retry-After's HTTP-date against a real 503 server", () => {
+  it("waits Retry-After minus Date, read off the server's headers (here: now + 3 s by the server's clock)", async () => {
+    let n = 0;
+    const raw = await startRawServer((p: RawPeer) => {
+      n++;
+      if (n === 1) {
+        p.socket.write(switchingProtocols(p.request.accept));
+        setTimeout(() => p.socket.destroy(), 5);
+      } else {
+        // What a server sets: its Date now, and a Retry-After date 3 s on.
+        const now = Math.floor(Date.now() / 1000) * 1000;
+        p.socket.end(`HTTP/1.1 503 Service Unavailable\r\nDate: ${new Date(now).toUTCString()}\r\nRetry-After: ${new Date(now + 3000).toUTCString()}\r\nContent-Length: 0\r\n\r\n`);
+      }
+    });
+    try {
+      const h = await open(raw.port, { reconnect: { first_delay: 0, min_delay: 1, max_delay: 60000 } });
+      await until("the 503", () => websock_get_info(h)!.last_failure?.http_status === 503 && websock_get_info(h)!.retry_delay !== undefined);
+      const info = websock_get_info(h)!;
+      assert.equal(info.last_failure?.http_status, 503);
+      // The backoff's own delay would be at most 1 ms: the server's date asked for 3 s.
+      assert.equal(info.retry_delay, 3000);
+      assert.equal(info.state, "CONNECTING");
+      assert.equal(raw.peers.length, 2);
+      await websock_close(h);
+    } finally {
+      await raw.stop();
+    }
+  });
+});
+
 /** The Node host with a clock and timers the test moves by hand. */
 class ManualClock {
   now = 1_000_000;
+  /** The wall clock (Host.wallClock): 2026-12-02T06:00:00Z, moving with `now`. */
+  wallAtStart = Date.UTC(2026, 11, 2, 6, 0, 0);
+  startedAt = this.now;
   timers: Array<{ at: number; target: TimerTarget }> = [];
   readonly host: Host;
   constructor() {
     this.host = {
       ...nodeHost,
       now: () => this.now,
+      wallClock: () => this.wallAtStart + (this.now - this.startedAt),
       setTimer: (ms: number, target: TimerTarget) => {
         const t = { at: this.now + ms, target };
         this.timers.push(t);
@@ -392,6 +426,81 @@ describe("reconnect timing, on the injected clock", () => {
       assert.equal((await recvText(h)).n, WEBSOCK_ERR.RECONNECTED);
       assert.equal(raw.peers.length, 3);
       assert.equal(websock_get_info(h)!.attempts, 2);
+      await websock_close(h);
+    } finally {
+      await raw.stop();
+    }
+  });
+
+  it("honours Retry-After's HTTP-date: Retry-After minus the response's Date; without a Date, against the host's wall clock", async () => {
+    let n = 0;
+    const raw = await startRawServer((p: RawPeer) => {
+      n++;
+      if (n === 1) {
+        p.socket.write(switchingProtocols(p.request.accept));
+        p.socket.destroy();
+      } else if (n === 2) {
+        // The server's clock is 27 years off ours: only the difference of its two dates counts.
+        p.socket.end("HTTP/1.1 503 Service Unavailable\r\nDate: Fri, 31 Dec 1999 23:59:00 GMT\r\nRetry-After: Fri, 31 Dec 1999 23:59:45 GMT\r\nContent-Length: 0\r\n\r\n");
+      } else if (n === 3) {
+        // No Date: the host's wall clock (2026-12-02T06:00:00Z plus the time the test moved) is the reference.
+        p.socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: Wed, 02 Dec 2026 06:02:00 GMT\r\nContent-Length: 0\r\n\r\n");
+      } else {
+        p.socket.write(switchingProtocols(p.request.accept));
+        p.socket.on("data", () => p.socket.end());
+      }
+    });
+    try {
+      const h = await open(raw.port, { reconnect: { first_delay: 0, min_delay: 1000, max_delay: 600000 } });
+      await until("the drop", () => clock.next === clock.now);
+      clock.advanceTo(clock.now);
+      await until("the first 503", () => websock_get_info(h)!.last_failure?.http_status === 503);
+      let failedAt = clock.now;
+      assert.equal(websock_get_info(h)!.retry_delay, 45000);
+      clock.advanceTo(failedAt + 44999);
+      assert.equal(clock.next, failedAt + 45000, "the attempt after the 503 waits until its Retry-After date");
+      await sleep(20);
+      assert.equal(raw.peers.length, 2);
+      clock.advanceTo(failedAt + 45000);
+      await until("the second 503", () => raw.peers.length === 3 && websock_get_info(h)!.retry_delay !== undefined);
+      failedAt = clock.now;
+      const wallThen = clock.wallAtStart + (failedAt - clock.startedAt);
+      const expected = Date.UTC(2026, 11, 2, 6, 2, 0) - wallThen;
+      assert.equal(websock_get_info(h)!.retry_delay, expected);
+      // The attempt's time_out timer may still be set, and fire first: it finds nothing due.
+      clock.advanceTo(failedAt + expected - 1);
+      assert.equal(clock.next, failedAt + expected, "the attempt after the second 503 waits until its date by the wall clock");
+      clock.advanceTo(failedAt + expected);
+      assert.equal((await recvText(h)).n, WEBSOCK_ERR.RECONNECTED);
+      assert.equal(websock_get_info(h)!.attempts, 3);
+      assert.equal(websock_get_info(h)!.retry_delay, undefined, "no wait once up");
+      await websock_close(h);
+    } finally {
+      await raw.stop();
+    }
+  });
+
+  it("clamps a Retry-After date beyond max_delay to max_delay", async () => {
+    let n = 0;
+    const raw = await startRawServer((p: RawPeer) => {
+      n++;
+      if (n === 1) {
+        p.socket.write(switchingProtocols(p.request.accept));
+        p.socket.destroy();
+      } else {
+        // A day later by the server's own Date.
+        p.socket.end("HTTP/1.1 503 Service Unavailable\r\nDate: Fri, 31 Dec 1999 23:59:00 GMT\r\nRetry-After: Sat, 01 Jan 2000 23:59:00 GMT\r\nContent-Length: 0\r\n\r\n");
+      }
+    });
+    try {
+      const h = await open(raw.port, { reconnect: { first_delay: 0, min_delay: 1000, max_delay: 8000 } });
+      await until("the drop", () => clock.next === clock.now);
+      clock.advanceTo(clock.now);
+      await until("the 503", () => websock_get_info(h)!.last_failure?.http_status === 503);
+      assert.equal(websock_get_info(h)!.retry_delay, 8000);
+      const failedAt = clock.now;
+      clock.advanceTo(failedAt + 7999);
+      assert.equal(clock.next, failedAt + 8000);
       await websock_close(h);
     } finally {
       await raw.stop();

@@ -25,6 +25,9 @@ import { later, type Deferred } from "websock/hosts/moddable/socket";
 /** Math.random() is c_rand()/C_RAND_MAX; c_rand() is 31 bits: esp_random() & 0x7fffffff on ESP32. */
 const RAND_MAX = 0x7fffffff;
 
+/** 2020-01-01T00:00:00Z: a clock that reads earlier was never set. */
+const CLOCK_SET_AFTER = 1577836800000;
+
 /** A Transport that has already failed: what connect() returns when the ssl_config cannot be mapped after all. */
 class FailedTransport implements Transport, Deferred {
   private readonly handlers: TransportHandlers;
@@ -135,6 +138,15 @@ export const moddableHost: Host = Object.freeze({
   /** Milliseconds since boot (a 32-bit counter on ESP32: it wraps after 49.7 days). */
   now(): number {
     return Time.ticks;
+  },
+  /**
+   * The system time (SNTP, or Time.set). An ESP32 whose clock was never set
+   * reads 1970: before 2020 it is taken as not knowing the date, as the TLS
+   * diagnosis does (tls-diagnosis.ts).
+   */
+  wallClock(): number {
+    const t = Date.now();
+    return t < CLOCK_SET_AFTER ? NaN : t;
   },
   setTimer(ms: number, target: TimerTarget): unknown {
     // Moddable's timer passes only its id: a closure per arm (rare: a wait that moves later keeps its timer).

@@ -351,6 +351,9 @@ export const nodeHost: Host = Object.freeze({
   now(): number {
     return performance.now();
   },
+  wallClock(): number {
+    return Date.now();
+  },
   setTimer(ms: number, target: TimerTarget): unknown {
     return setTimeout(fireTimer, ms, target);
   },

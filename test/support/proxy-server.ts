@@ -14,11 +14,16 @@ export interface TestProxy {
   connects: string[];
   /** The Proxy-Authorization header of each CONNECT ("" when none). */
   authorizations: string[];
+  /** From now on, answer 407 to a CONNECT without these credentials ("user:password"; undefined: none wanted). */
+  requireCredentials(credentials: string | undefined): void;
   stop(): Promise<void>;
 }
 
-/** Starts the proxy; with `credentials` ("user:password") it answers 407 to any CONNECT without them. */
-export async function startProxy(credentials?: string): Promise<TestProxy> {
+/**
+ * Starts the proxy (on `port`, 0: any); with `credentials` ("user:password")
+ * it answers 407 to any CONNECT without them.
+ */
+export async function startProxy(credentials?: string, port = 0): Promise<TestProxy> {
   const server = createProxy(http.createServer());
   const connects: string[] = [];
   const authorizations: string[] = [];
@@ -32,17 +37,20 @@ export async function startProxy(credentials?: string): Promise<TestProxy> {
     connects.push(req.url ?? "");
     authorizations.push(req.headers["proxy-authorization"] ?? "");
   });
-  if (credentials !== undefined) {
-    const expected = "Basic " + Buffer.from(credentials, "utf8").toString("base64");
-    server.authenticate = (req) => req.headers["proxy-authorization"] === expected;
-  }
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
+  let expected: string | null = null;
+  const requireCredentials = (c: string | undefined): void => {
+    expected = c === undefined ? null : "Basic " + Buffer.from(c, "utf8").toString("base64");
+  };
+  requireCredentials(credentials);
+  server.authenticate = (req) => expected === null || req.headers["proxy-authorization"] === expected;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const listening = (server.address() as AddressInfo).port;
   return {
-    port,
-    url: (c?: string) => `http://${c !== undefined ? c + "@" : ""}127.0.0.1:${port}`,
+    port: listening,
+    url: (c?: string) => `http://${c !== undefined ? c + "@" : ""}127.0.0.1:${listening}`,
     connects,
     authorizations,
+    requireCredentials,
     async stop() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -14,6 +14,8 @@ export interface WsTestServer {
   pongs: string[];
   /** Request headers of each upgrade, in arrival order. */
   requests: Array<{ path: string; headers: http.IncomingHttpHeaders }>;
+  /** Drops every client's TCP connection (no close frame: 1006), and goes on listening. */
+  dropClients(): void;
   stop(): Promise<void>;
 }
 
@@ -26,8 +28,9 @@ export interface WsTestServer {
  *  /silent        accepts and never sends anything
  *  /subprotocol   accepts the first offered subprotocol
  *  /404 and /200  answer the upgrade with that status instead of 101
+ * On `port` (0: any; a given one lets a test restart a server where it was).
  */
-export async function startWsServer(server?: http.Server | import("node:https").Server): Promise<WsTestServer> {
+export async function startWsServer(server?: http.Server | import("node:https").Server, port = 0): Promise<WsTestServer> {
   const httpServer = server ?? http.createServer();
   const wss = new WebSocketServer({
     noServer: true,
@@ -85,15 +88,18 @@ export async function startWsServer(server?: http.Server | import("node:https").
     }
   }
 
-  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  const port = (httpServer.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => httpServer.listen(port, "127.0.0.1", resolve));
+  const listening = (httpServer.address() as AddressInfo).port;
   const scheme = "key" in (httpServer as object) || httpServer instanceof (await import("node:https")).Server ? "wss" : "ws";
   return {
-    port,
-    url: (path) => `${scheme}://127.0.0.1:${port}${path}`,
+    port: listening,
+    url: (path) => `${scheme}://127.0.0.1:${listening}${path}`,
     closes,
     pongs,
     requests,
+    dropClients: () => {
+      for (const ws of wss.clients) ws.terminate();
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         for (const ws of wss.clients) ws.terminate();

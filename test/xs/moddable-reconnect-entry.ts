@@ -68,14 +68,18 @@ function closesWithinOneTurn(h: websock_handle_t): Promise<boolean> {
 
 
 /**
- * The peer's script, by connection to "/": 1 opens and sends "one" then
- * drops; 2 answers 503 (Retry-After: 0); 3 resets mid-handshake; 4 opens and
- * sends "two", then drops; 5 never answers (websock_close during that attempt,
- * which may end it before the server has accepted it). The second handle's,
- * to "/second": 1 opens and drops; 2 answers 503 with Retry-After: 3600
- * (websock_close during that wait).
+ * The peer's script, by each handle's path and its connections there. /a: 1
+ * opens and sends "one" then drops; 2 answers 503 (Retry-After: 0); 3
+ * resets mid-handshake; 4 opens and sends "two", then drops; 5 never
+ * answers (websock_close during that attempt). /b: 1 opens and drops; 2
+ * answers 503 with Date and an HTTP-date Retry-After an hour later
+ * (websock_close during that wait). Through the proxy on `proxyPort`,
+ * /start redirects to /moved: /moved 1 opens and drops, /moved 2 sends
+ * "three" and drops; the attempt after it (/start 3) is never answered
+ * (websock_close during that attempt, whether its CONNECT or its request is
+ * still on the way).
  */
-export function runReconnect(port: number, pollMs: number): void {
+export function runReconnect(port: number, pollMs: number, proxyPort: number): void {
   emulation.tcpPollMs = pollMs;
   const t = new Checks();
   const out: ReconnectReport = { assertions: 0, failures: t.failures, attempts: 0, reconnects: 0, timersLeft: 0 };
@@ -83,6 +87,7 @@ export function runReconnect(port: number, pollMs: number): void {
     let subscribed = 0;
     const fast = { first_delay: 0, min_delay: 1, max_delay: 10 };
     const h = await websock_open(config(port, {
+      uri: "/a",
       reconnect: fast,
       on_open: (handle) => {
         subscribed++;
@@ -97,18 +102,33 @@ export function runReconnect(port: number, pollMs: number): void {
     t.equal(info.attempts, 3, "attempts: the 503, the reset, the one that opened");
     t.equal(info.reconnects, 1, "reconnects");
     t.equal(subscribed, 2, "on_open ran at each open");
-    // Connection 4 drops; the attempt after it (5) is never answered.
+    // /a 4 drops; the attempt after it (/a 5) is never answered.
     t.ok(await readUntil(h!, () => websock_get_info(h!)!.attempts === 4), "the 4th attempt started");
     t.equal(websock_get_info(h!)!.state, "CONNECTING", "state during an attempt");
     t.ok(await closesWithinOneTurn(h!), "websock_close during a connect attempt settles within one timer turn");
 
-    const h2 = await websock_open(config(port, { uri: "/second", reconnect: { first_delay: 0, min_delay: 1, max_delay: 10 } }));
+    // max_delay an hour: the clamp of an HTTP-date Retry-After.
+    const h2 = await websock_open(config(port, { uri: "/b", reconnect: { first_delay: 0, min_delay: 1, max_delay: 3600000 } }));
     if (!t.ok(h2 !== null, `open 2: ${websock_last_error().message}`)) return;
-    t.ok(await readUntil(h2!, () => websock_get_info(h2!)!.last_failure?.http_status === 503), "the 503 with Retry-After: 3600 came");
+    t.ok(await readUntil(h2!, () => websock_get_info(h2!)!.last_failure?.http_status === 503), "the 503 with an HTTP-date Retry-After came");
     t.equal(websock_get_info(h2!)!.state, "CONNECTING", "state while waiting out Retry-After");
+    t.equal(websock_get_info(h2!)!.retry_delay, 3600000, "the wait is Retry-After minus the response's Date");
     const held = websock_send_text(h2!, "held while down");
     t.ok(await closesWithinOneTurn(h2!), "websock_close during the backoff wait settles within one timer turn");
     t.equal(await held, WEBSOCK_ERR.CLOSED_LOCALLY, "a send held while down fails with CLOSED_LOCALLY when the handle is closed");
+
+    const h3 = await websock_open(config(port, { uri: "/start", proxy: `http://127.0.0.1:${proxyPort}`, follow_redirects: 1, reconnect: fast }));
+    if (!t.ok(h3 !== null, `open 3: ${websock_last_error().message}`)) return;
+    t.equal(websock_get_info(h3!)!.url, `ws://127.0.0.1:${port}/moved`, "the first open followed the redirect through the proxy");
+    t.equal((await next(h3!)).n, WEBSOCK_ERR.RECONNECTED, "RECONNECTED through the proxy, after the attempt's own redirect");
+    t.equal((await next(h3!)).text, "three", "then the new connection's message");
+    const info3 = websock_get_info(h3!)!;
+    t.equal(info3.attempts, 1, "a redirect is a hop of the attempt, not an attempt");
+    t.equal(info3.redirects, 1, "redirects of the attempt that opened");
+    t.equal(info3.url, `ws://127.0.0.1:${port}/moved`, "url of the attempt that opened");
+    t.ok(await readUntil(h3!, () => websock_get_info(h3!)!.attempts === 2), "the 2nd attempt through the proxy started");
+    t.equal(websock_get_info(h3!)!.state, "CONNECTING", "state during an attempt through the proxy");
+    t.ok(await closesWithinOneTurn(h3!), "websock_close during a connect attempt through a proxy settles within one timer turn");
     out.attempts = info.attempts ?? 0;
     out.reconnects = info.reconnects ?? 0;
   })()

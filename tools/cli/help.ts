@@ -44,7 +44,9 @@ Connection:
                            (default 5; no answer in time: exit 8)
       --reconnect          connect again after a drop that can heal (server restart,
                            reset, 503 ...): a random 0-5 s first, then 1 s doubling
-                           to 60 s, until Ctrl-C; "reconnected" is said on stderr
+                           to 60 s (longer if Retry-After asks), until Ctrl-C;
+                           "reconnected" is said on stderr. With --proxy and -L each
+                           attempt tunnels again and starts from the URL given
 TLS (wss:// only):
       --cacert FILE        trust the CA certificate(s) in this PEM file instead of the
                            system store (repeatable)

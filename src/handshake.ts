@@ -52,10 +52,27 @@ export function buildRequest(req: HandshakeRequest, key: string): Uint8Array {
   return utf8Encode(text + "\r\n");
 }
 
-const TOKEN_CHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Header text is checked a character at a time, not with RegExps: on XS a
+// module's RegExp constant is preloaded (in flash), and RegExp exec with one
+// crashes the Moddable SDK 8.2.3 simulator when a compacting collection runs
+// while it builds the match (xsRegExp.c, its temporary match data; seen on a
+// Connection header name); a match also leaves its result array for the
+// collector. Header names and values are short: charCodeAt is fine here.
+const charCodeAt = String.prototype.charCodeAt;
+
+/** RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. */
+const TCHAR_SYMBOLS = "!#$%&'*+-.^_`|~";
+
+function isTchar(c: number): boolean {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
+  return c < 0x80 && TCHAR_SYMBOLS.indexOf(String.fromCharCode(c)) >= 0;
+}
 
 export function isToken(text: string): boolean {
-  return TOKEN_CHARS.test(text);
+  const n = text.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) if (!isTchar(charCodeAt.call(text, i))) return false;
+  return true;
 }
 
 /**
@@ -65,10 +82,16 @@ export function isToken(text: string): boolean {
  * spaces and tabs only between visible characters. Characters above U+007F
  * go out as UTF-8, whose bytes are all obs-text.
  */
-const FIELD_VALUE = /^(?:[\x21-\x7e\u0080-\uffff](?:[\t\x20-\x7e\u0080-\uffff]*[\x21-\x7e\u0080-\uffff])?)?$/;
-
 export function isFieldValue(text: string): boolean {
-  return FIELD_VALUE.test(text);
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = charCodeAt.call(text, i);
+    // field-vchar = VCHAR / obs-text; SP and HTAB only between two of them.
+    if ((c >= 0x21 && c <= 0x7e) || c >= 0x80) continue;
+    if ((c === 0x20 || c === 0x09) && i > 0 && i < n - 1) continue;
+    return false;
+  }
+  return true;
 }
 
 // Where a request line stands, byte by byte (RFC 9112 §3: request-line =

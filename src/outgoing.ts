@@ -3,18 +3,22 @@
 // links accepted messages into its queue through `next`, so queueing
 // allocates nothing beyond the record itself.
 
+import { defineFlags } from "./flags.js";
+
 /** status while the message waits or goes out. */
 export const SEND_PENDING = 1;
 
 export class OutgoingMessage {
+  /** The flags declared below, as bits (flags.ts); set up by setBytes / setText / setRaw before use. */
+  bits = 0;
   /** The opcode of its first frame (0 continues a fragmented message). */
   opcode = 0;
   /** Whether it ends its message. */
-  fin = true;
+  declare fin: boolean;
   /** Bytes go out as they are, with no frame around them (the HTTP head, raw mode). */
-  raw = false;
+  declare raw: boolean;
   /** The payload is compressed (permessage-deflate): its first frame carries RSV1. */
-  compressed = false;
+  declare compressed: boolean;
   /** The payload as bytes, bytes[offset, offset + length); null for a string. */
   bytes: Uint8Array | null = null;
   offset = 0;
@@ -25,7 +29,7 @@ export class OutgoingMessage {
   length = 0;
   /** SEND_PENDING; then 0 once all of it was taken by the transport, or the negative code it failed with. */
   status = SEND_PENDING;
-  /** The next message in whichever list of the sender holds this one. */
+  /** The next message in whichever list holds this one (the sender's rings, message-ring.ts; a list handed back ends in null). */
   next: OutgoingMessage | null = null;
   /** The driver's: settles the caller's Promise with `status` (null: nobody waits). */
   settle: ((code: number) => void) | null = null;
@@ -75,3 +79,4 @@ export class OutgoingMessage {
     this.text = null;
   }
 }
+defineFlags(OutgoingMessage.prototype, ["fin", "raw", "compressed"]);

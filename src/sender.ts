@@ -16,6 +16,7 @@
 import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
 import { copyMasked, maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import { OutgoingMessage } from "./outgoing.js";
+import { ringDropFirst, ringFirst, ringJoin, ringOpen, ringPush } from "./message-ring.js";
 import { TextCursor, type Utf8Encoder } from "./text-cursor.js";
 import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
@@ -39,38 +40,6 @@ const PONG_SLOT = 0;
 const PING_SLOT = 1;
 const CLOSE_SLOT = 2;
 const SLOT_OPCODES = Object.freeze([OPCODE_PONG, OPCODE_PING, OPCODE_CLOSE]);
-
-/** A list of messages, linked through `next`. */
-class MessageList {
-  first: OutgoingMessage | null = null;
-  last: OutgoingMessage | null = null;
-
-  push(m: OutgoingMessage): void {
-    m.next = null;
-    if (this.last === null) this.first = m;
-    else this.last.next = m;
-    this.last = m;
-  }
-
-  shift(): OutgoingMessage | null {
-    const m = this.first;
-    if (m !== null) {
-      this.first = m.next;
-      if (this.first === null) this.last = null;
-      m.next = null;
-    }
-    return m;
-  }
-
-  /** Moves every message of `from` to the end of this list. */
-  takeAll(from: MessageList): void {
-    if (from.first === null) return;
-    if (this.last === null) this.first = from.first;
-    else this.last.next = from.first;
-    this.last = from.last;
-    from.first = from.last = null;
-  }
-}
 
 export interface SenderOptions {
   /** The client role masks (RFC 6455 §5.3). */
@@ -118,18 +87,19 @@ export class Sender {
   /** The heartbeat ping was produced since the owner last looked: its pong deadline starts now. */
   declare heartbeatProduced: boolean;
 
-  /** Accepted, not fully produced; `queue.first` is the one being produced. */
-  private readonly queue = new MessageList();
+  // The messages, in three rings (message-ring.ts), each held by its last message.
+  /** Accepted, not fully produced; the first is the one being produced. */
+  private queue: OutgoingMessage | null = null;
   /** Fully produced, waiting for the transport to take the last of their bytes. */
-  private readonly produced = new MessageList();
+  private produced: OutgoingMessage | null = null;
   /** Done (status set), for the owner to take with takeFinished(). */
-  private readonly finished = new MessageList();
+  private finished: OutgoingMessage | null = null;
 
   // The frame being produced (of queue.first).
   private declare inFrame: boolean;
   private frameLeft = 0;
   private framePos = 0;
-  /** Payload bytes of queue.first produced so far. */
+  /** Payload bytes of the first queued message produced so far. */
   private messagePos = 0;
 
   /** `buf` is the caller's fixed tx buffer (at least MIN_TX_BUFFER bytes). */
@@ -148,42 +118,41 @@ export class Sender {
   }
 
   enqueue(m: OutgoingMessage): void {
-    this.queue.push(m);
+    this.queue = ringPush(this.queue, m);
   }
 
   /** The messages done since the last call, as a list linked through `next` (null: none). */
   takeFinished(): OutgoingMessage | null {
-    const first = this.finished.first;
-    this.finished.first = this.finished.last = null;
+    const first = ringOpen(this.finished);
+    this.finished = null;
     return first;
   }
 
   /** Fails every queued message that has not started, with `code`. Returns whether any was. */
   dropUnstarted(code: number): boolean {
-    let m = this.queue.first;
-    if (m === null) return false;
-    if (this.started) m = m.next;
-    let dropped = false;
-    while (m !== null) {
-      const next = m.next;
+    const last = this.queue;
+    if (last === null) return false;
+    // The one going out stays, alone in the queue; the rest fail.
+    const kept = this.started ? last.next! : null;
+    if (kept === last) return false;
+    let m = kept === null ? last.next! : kept.next!;
+    for (;;) {
+      const next = m.next!;
       this.finish(m, code);
-      dropped = true;
+      if (m === last) break;
       m = next;
     }
-    if (this.started) {
-      this.queue.last = this.queue.first;
-      this.queue.first!.next = null;
-    } else {
-      this.queue.first = this.queue.last = null;
-    }
-    return dropped;
+    if (kept !== null) kept.next = kept;
+    this.queue = kept;
+    return true;
   }
 
   /** The stream is gone: every message not yet taken by the transport fails with `code`, and the buffer is emptied. */
   failAll(code: number): boolean {
-    const any = this.queue.first !== null || this.produced.first !== null;
-    for (let m = this.produced.shift(); m !== null; m = this.produced.shift()) this.finish(m, code);
-    for (let m = this.queue.shift(); m !== null; m = this.queue.shift()) this.finish(m, code);
+    const any = this.queue !== null || this.produced !== null;
+    this.finishAll(this.produced, code);
+    this.finishAll(this.queue, code);
+    this.produced = this.queue = null;
     this.inFrame = false;
     this.messagePos = 0;
     this.cursor?.clear();
@@ -262,13 +231,13 @@ export class Sender {
         o = this.continueFrame(o);
         if (this.frameLeft > 0) break;
         this.inFrame = false;
-        const m = this.queue.first!;
+        const m = this.queue!.next!;
         if (this.messagePos === m.length) this.messageProduced();
         continue;
       }
       // Between frames: control frames first.
       const slot = this.pongLength >= 0 ? PONG_SLOT : this.pingLength >= 0 ? PING_SLOT :
-        this.closeLength >= 0 && (this.closeAhead || this.queue.first === null) ? CLOSE_SLOT : -1;
+        this.closeLength >= 0 && (this.closeAhead || this.queue === null) ? CLOSE_SLOT : -1;
       if (slot >= 0) {
         const length = slot === PONG_SLOT ? this.pongLength : slot === PING_SLOT ? this.pingLength : this.closeLength;
         if (cap - o < CONTROL_HEADER + length) break;
@@ -287,7 +256,7 @@ export class Sender {
         }
         continue;
       }
-      const m = this.queue.first;
+      const m = ringFirst(this.queue);
       if (m === null) break;
       const next = this.startFrame(m, o);
       if (next < 0) break;
@@ -302,12 +271,15 @@ export class Sender {
     this.head += n;
     if (this.head < this.tail) return false;
     this.head = this.tail = 0;
-    if (this.produced.first === null) return false;
-    for (let m: OutgoingMessage | null = this.produced.first; m !== null; m = m.next) {
+    const last = this.produced;
+    if (last === null) return false;
+    for (let m = last.next!; ; m = m.next!) {
       m.status = 0;
       m.release();
+      if (m === last) break;
     }
-    this.finished.takeAll(this.produced);
+    this.finished = ringJoin(this.finished, last);
+    this.produced = null;
     return true;
   }
 
@@ -331,14 +303,25 @@ export class Sender {
   private finish(m: OutgoingMessage, code: number): void {
     m.status = code;
     m.release();
-    this.finished.push(m);
+    this.finished = ringPush(this.finished, m);
+  }
+
+  /** Finishes every message of the ring `last` with `code`, first to last (the caller empties the ring's field). */
+  private finishAll(last: OutgoingMessage | null, code: number): void {
+    for (let m = ringOpen(last); m !== null;) {
+      const next: OutgoingMessage | null = m.next;
+      this.finish(m, code);
+      m = next;
+    }
   }
 
   private messageProduced(): void {
-    const m = this.queue.shift()!;
+    const last = this.queue!;
+    const m = last.next!;
+    this.queue = ringDropFirst(last);
     if (m.text !== null) this.cursor?.clear();
     this.messagePos = 0;
-    this.produced.push(m);
+    this.produced = ringPush(this.produced, m);
   }
 
   /**
@@ -449,7 +432,7 @@ export class Sender {
     const room = this.buf.length - o;
     const n = this.frameLeft < room ? this.frameLeft : room;
     if (n === 0) return o;
-    const m = this.queue.first!;
+    const m = this.queue!.next!;
     if (m.bytes !== null) {
       const from = m.offset + this.messagePos;
       if (m.raw) this.buf.set(new Uint8Array(m.bytes.buffer, m.bytes.byteOffset + from, n), o);

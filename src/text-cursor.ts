@@ -7,15 +7,13 @@
 // way a piece can end inside a character: the rest of that character waits
 // in a 4-byte spill for the next piece, so a frame boundary may fall anywhere.
 
-import { Utf8StreamEncoder, utf8Length } from "./utf8.js";
+import { Utf8StreamEncoder, isAscii, utf8Length } from "./utf8.js";
 
 /** TextEncoder.prototype.encodeInto's contract: as many whole characters of `source` as fit. */
 export interface Utf8Encoder {
   encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
 }
 
-/** Strings whose UTF-8 length is their length: one native scan says so. */
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 // Called on the string, not as text.substring(...) / text.charCodeAt(...): XS wraps a
 // primitive string in an object (2 slots of garbage) for each method it looks up on it.
@@ -75,7 +73,7 @@ export class TextCursor {
   measure(scratch: Uint8Array, start: number, end: number): number {
     const text = this.text;
     const units = this.units;
-    if (ASCII_ONLY.test(text)) {
+    if (isAscii(text)) {
       this.ascii = true;
       return units;
     }

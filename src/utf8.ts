@@ -73,8 +73,18 @@ function skipAscii(bytes: Uint8Array, i: number, end: number, words: Uint32Array
   return i;
 }
 
-/** Matches a string whose characters are all below U+0080 (anchored: one pass, no retries). */
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/**
+ * Whether `text` is all ASCII: one native scan for a character at or above
+ * U+0080. Asked as "is there one", not "does all of it match": a failed
+ * search builds nothing, where a match of the whole text would copy it into
+ * a result array (garbage as large as the text, on XS in its chunk heap).
+ */
+// Not /[^\x00-\x7f]/: XS 13 (xsnap) finds that class in "a".
+const NON_ASCII = /[\u0080-\uffff]/;
+
+export function isAscii(text: string): boolean {
+  return !NON_ASCII.test(text);
+}
 
 // Strings are read through String.prototype.charCodeAt called on them, not
 // as `ch.charCodeAt(0)` or `ch.length`: XS wraps a primitive string in a
@@ -96,7 +106,7 @@ function isPair(ch: string): boolean {
 export function utf8Length(text: string, units = text.length): number {
   // Most text is ASCII: one native scan (linear in V8 and in XS alike) then
   // says its UTF-8 length is its length, with no loop over its characters.
-  if (units === text.length && ASCII_ONLY.test(text)) return units;
+  if (units === text.length && isAscii(text)) return units;
   // The string iterator walks the string once. Not text.charCodeAt(i): XS keeps
   // strings as UTF-8, so finding unit i costs O(i) and a loop over them O(n²).
   let bytes = 0;

@@ -7,7 +7,7 @@
 //
 //   node dist/tools/echo-server.js 8080            # websock's echo server, rx/tx 1 KiB
 //   mcconfig -d -m -p lin -t build examples/memory/manifest.json
-//   xvfb-run -a node $MODDABLE/tools/xsbug-log $MODDABLE/build/bin/lin/release/mcsim \
+//   xvfb-run -a node $MODDABLE/tools/xsbug-log/xsbug-log.js $MODDABLE/build/bin/lin/release/mcsim \
 //     $MODDABLE/build/bin/lin/mc/debug/memory/mc.so
 //
 // garbage/manifest.json builds this app with heaps large enough (1 MiB of
@@ -279,7 +279,7 @@ async function echoesByRecv(ws: Websock, h: websock_handle_t, run: EchoRun, hdr:
  * What is live while a message is being received (inflated, with deflate): the
  * callback forces a collection at each message's first piece, while that
  * piece's view still points into the rx buffer or the inflate window, and keeps
- * the most of each heap seen. Made before the "before" reading, as makeCallback.
+ * the most of each heap seen, to compare with the heaps once the probe is over.
  */
 function makeProbe(ws: Websock, run: EchoRun) {
   const state = {
@@ -355,6 +355,7 @@ function report(name: string, run: EchoRun, before: Reading, after: Reading): vo
   result(`${name}.garbage_chunk_bytes_per_echo`, tally.quiet === 0 ? "n/a" : (tally.chunkGrowth / tally.quiet).toFixed(0));
   result(`${name}.peak_slot_bytes_seen`, tally.peakSlots);
   result(`${name}.peak_chunk_bytes_seen`, tally.peakChunks);
+  result(`${name}.peak_chunk_bytes_above_before`, tally.peakChunks - before.chunks);
   delta(`${name}.retained`, before, after);
 }
 
@@ -449,16 +450,18 @@ async function main(): Promise<void> {
   }
 
   // (d) What is live while a message is received (inflated), beyond the idle connection.
+  // Against the reading after the probe: one before it would still count the
+  // previous phase's buffer, freed during the probe.
   if (PROBE > 0) {
     const run: EchoRun = { done: 0, mismatches: 0, failure: "" };
     const probe = makeProbe(ws, run);
-    const before = retained();
     await probeEchoes(ws, h, run, probe);
     ws.websock_set_callback(h, null);
+    const after = retained();
     result("probe.echoes", run.done);
     result("probe.mismatches", run.mismatches);
     if (run.failure !== "") result("probe.failure", JSON.stringify(run.failure));
-    delta("probe.live_while_receiving", before, probe.most);
+    delta("probe.live_while_receiving", after, probe.most);
   }
 
   // What was agreed (read last: websock_get_info makes an object).
@@ -470,6 +473,10 @@ async function main(): Promise<void> {
   const end = retained();
   result("end.chunk_bytes", end.chunks);
   result("end.slot_bytes", end.slots);
+  // A closed handle the app still holds keeps its connection's buffers (and inflater): dropping
+  // the closed handles other than h shows what they held.
+  handles.length = 0;
+  delta("dropped_closed_handles", end, retained());
   trace("memory: done\n");
 }
 

@@ -7,13 +7,21 @@
 //
 //   node dist/tools/echo-server.js 8080            # websock's echo server, rx/tx 1 KiB
 //   mcconfig -d -m -p lin -t build examples/memory/manifest.json
-//   xvfb-run -a node $MODDABLE/tools/xsbug-log $MODDABLE/build/bin/lin/release/mcsim \
+//   xvfb-run -a node $MODDABLE/tools/xsbug-log/xsbug-log.js $MODDABLE/build/bin/lin/release/mcsim \
 //     $MODDABLE/build/bin/lin/mc/debug/memory/mc.so
 //
 // garbage/manifest.json builds this app with heaps large enough (1 MiB of
 // chunks, 131,072 slots) that 200 echoes run without a collection, for the
 // garbage each echo leaves; the default creation (as the root manifest's) gives
 // the collection counts.
+//
+// deflate/manifest.json builds it for permessage-deflate's figures (issue 15):
+// `deflate=N` (9 to 15) opens every connection with
+// `deflate: { server_max_window_bits: N }` (0, the default: no deflate), against
+// tools/deflate-echo-server.ts, which compresses every echo; `payload=telemetry`
+// sends compressible JSON-like bytes instead of the byte pattern; `probe=K`
+// adds K callback echoes that each force a collection at their first piece, for
+// what is live while a message is being inflated.
 //
 // Every figure comes from the instruments (the counters xsbug shows): slot heap
 // and chunk heap in use, garbage collections, promises settled. "After a
@@ -44,6 +52,12 @@ const RX = Number(config.rx ?? 1024);
 const TX = Number(config.tx ?? 1024);
 /** 1: the echoes run with the other connections closed; 0: with all of them open. */
 const CLOSE_OTHERS = Number(config.close_others ?? 1) !== 0;
+/** 9..15: permessage-deflate with that server_max_window_bits; 0: none. */
+const DEFLATE = Number(config.deflate ?? 0);
+/** "pattern" (the default) or "telemetry" (JSON-like text, compressible). */
+const PAYLOAD_KIND = String(config.payload ?? "pattern");
+/** Echoes with a forced collection at their first piece (0: none). */
+const PROBE = Number(config.probe ?? 0);
 const SLOT_BYTES = 32;
 
 const SLOTS = Instrumentation.map("XS Slot Heap Used");
@@ -91,7 +105,14 @@ function sleep(ms: number): Promise<void> {
 
 /** The payload each echo sends, and checks on the way back. */
 const PAYLOAD = new Uint8Array(SIZE);
-for (let i = 0; i < SIZE; i++) PAYLOAD[i] = (i * 7 + (i >> 8)) & 255;
+if (PAYLOAD_KIND === "telemetry") {
+  // As tools/bench/deflate.ts's: readings as JSON, ASCII only.
+  let text = "";
+  for (let i = 0; text.length < SIZE; i++) text += `{"sensor":${i % 9},"value":${((i * 37) % 1000) / 10},"unit":"C","ok":${i % 3 !== 0}},`;
+  for (let i = 0; i < SIZE; i++) PAYLOAD[i] = text.charCodeAt(i);
+} else {
+  for (let i = 0; i < SIZE; i++) PAYLOAD[i] = (i * 7 + (i >> 8)) & 255;
+}
 
 /**
  * The garbage one echo leaves: the mean growth of the slot heap and of the chunk
@@ -101,7 +122,7 @@ for (let i = 0; i < SIZE; i++) PAYLOAD[i] = (i * 7 + (i >> 8)) & 255;
  * Kept as running sums in one object made before any measurement: recording
  * allocates nothing, and the app adds no per-echo arrays to the heaps it measures.
  */
-const tally = { slots: 0, chunks: 0, gcs: 0, quiet: 0, slotGrowth: 0, chunkGrowth: 0, peakSlots: 0 };
+const tally = { slots: 0, chunks: 0, gcs: 0, quiet: 0, slotGrowth: 0, chunkGrowth: 0, peakSlots: 0, peakChunks: 0 };
 
 function mark(i: number): void {
   const slots = Instrumentation.get(SLOTS) ?? -1;
@@ -110,12 +131,14 @@ function mark(i: number): void {
   if (i === 0) {
     tally.quiet = tally.slotGrowth = tally.chunkGrowth = 0;
     tally.peakSlots = slots;
+    tally.peakChunks = chunks;
   } else if (gcs === tally.gcs && slots >= tally.slots && chunks >= tally.chunks) {
     tally.quiet++;
     tally.slotGrowth += slots - tally.slots;
     tally.chunkGrowth += chunks - tally.chunks;
   }
   if (slots > tally.peakSlots) tally.peakSlots = slots;
+  if (chunks > tally.peakChunks) tally.peakChunks = chunks;
   tally.slots = slots;
   tally.chunks = chunks;
   tally.gcs = gcs;
@@ -252,6 +275,71 @@ async function echoesByRecv(ws: Websock, h: websock_handle_t, run: EchoRun, hdr:
   }
 }
 
+/**
+ * What is live while a message is being received (inflated, with deflate): the
+ * callback forces a collection at each message's first piece, while that
+ * piece's view still points into the rx buffer or the inflate window, and keeps
+ * the most of each heap seen, to compare with the heaps once the probe is over.
+ */
+function makeProbe(ws: Websock, run: EchoRun) {
+  const state = {
+    got: 0,
+    most: { chunks: 0, slots: 0, gcs: 0, promises: 0 } as Reading,
+    finish: null as (() => void) | null,
+    fn: null as ((h: websock_handle_t, hdr: websock_msg_hdr_t, data: Uint8Array) => void) | null,
+  };
+  state.fn = (h: websock_handle_t, hdr: websock_msg_hdr_t, data: Uint8Array): void => {
+    if (hdr.opcode < 0) {
+      run.failure = `connection ended: ${ws.websock_last_error(h).name}`;
+      state.finish?.();
+      return;
+    }
+    if (state.got === 0) {
+      Debug.gc();
+      const slots = Instrumentation.get(SLOTS) ?? -1;
+      const chunks = Instrumentation.get(CHUNKS) ?? -1;
+      if (slots > state.most.slots) state.most.slots = slots;
+      if (chunks > state.most.chunks) state.most.chunks = chunks;
+    }
+    const at = state.got;
+    for (let i = 0; i < data.length; i++) if (data[i] !== PAYLOAD[at + i]) run.mismatches++;
+    state.got += data.length;
+    if (!hdr.fin || hdr.bytesleft !== 0) return;
+    if (state.got !== SIZE) run.mismatches++;
+    state.got = 0;
+    run.done++;
+    if (run.done === PROBE) state.finish?.();
+    else void ws.websock_send_binary(h, PAYLOAD, SIZE);
+  };
+  return state;
+}
+
+/** PROBE echoes through the probe's callback. */
+function probeEchoes(ws: Websock, h: websock_handle_t, run: EchoRun, probe: ReturnType<typeof makeProbe>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let progress = 0;
+    const watchdog = Timer.repeat(() => {
+      if (progress === run.done) {
+        run.failure = `no echo for 10 s after ${run.done}`;
+        finish();
+      }
+      progress = run.done;
+    }, 10000);
+    function finish(): void {
+      Timer.clear(watchdog);
+      probe.finish = null;
+      resolve();
+    }
+    probe.finish = finish;
+    if (ws.websock_set_callback(h, probe.fn) !== 0) {
+      run.failure = `websock_set_callback: ${ws.websock_last_error(h).name}`;
+      finish();
+      return;
+    }
+    void ws.websock_send_binary(h, PAYLOAD, SIZE);
+  });
+}
+
 /** The counts since the last instruments sample, in order with the samples the debugger receives. */
 function markPhase(name: string): void {
   const now = read();
@@ -266,11 +354,13 @@ function report(name: string, run: EchoRun, before: Reading, after: Reading): vo
   result(`${name}.garbage_slots_per_echo`, tally.quiet === 0 ? "n/a" : (tally.slotGrowth / tally.quiet / SLOT_BYTES).toFixed(1));
   result(`${name}.garbage_chunk_bytes_per_echo`, tally.quiet === 0 ? "n/a" : (tally.chunkGrowth / tally.quiet).toFixed(0));
   result(`${name}.peak_slot_bytes_seen`, tally.peakSlots);
+  result(`${name}.peak_chunk_bytes_seen`, tally.peakChunks);
+  result(`${name}.peak_chunk_bytes_above_before`, tally.peakChunks - before.chunks);
   delta(`${name}.retained`, before, after);
 }
 
 async function main(): Promise<void> {
-  trace(`memory: ${CONNECTIONS} connections to ws://127.0.0.1:${PORT}/, ${ECHOES} echoes of ${SIZE} B, rx ${RX}, tx ${TX}, others ${CLOSE_OTHERS ? "closed" : "open"} during the echoes\n`);
+  trace(`memory: ${CONNECTIONS} connections to ws://127.0.0.1:${PORT}/, ${ECHOES} echoes of ${SIZE} B (${PAYLOAD_KIND}), rx ${RX}, tx ${TX}, others ${CLOSE_OTHERS ? "closed" : "open"} during the echoes, ${DEFLATE > 0 ? `deflate server_max_window_bits ${DEFLATE}` : "no deflate"}\n`);
   const start = retained();
   result("start.chunk_bytes", start.chunks);
   result("start.slot_bytes", start.slots);
@@ -288,10 +378,11 @@ async function main(): Promise<void> {
   const url = ws.websock_parse_url(`ws://127.0.0.1:${PORT}/`);
   if (url === null) throw new Error("websock_parse_url refused the URL");
   const handles: websock_handle_t[] = [];
+  const deflate = DEFLATE > 0 ? { server_max_window_bits: DEFLATE } : undefined;
   let previous = firstUse;
   const opened: Reading[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
-    const h = await ws.websock_open({ ...url, rx_buffer_size: RX, tx_buffer_size: TX, time_out: 10000 });
+    const h = await ws.websock_open({ ...url, rx_buffer_size: RX, tx_buffer_size: TX, time_out: 10000, ...(deflate ? { deflate } : {}) });
     if (h === null) {
       result("open.failure", JSON.stringify(ws.websock_last_error().message));
       return;
@@ -358,11 +449,34 @@ async function main(): Promise<void> {
     report("recv_now", run, before, retained());
   }
 
+  // (d) What is live while a message is received (inflated), beyond the idle connection.
+  // Against the reading after the probe: one before it would still count the
+  // previous phase's buffer, freed during the probe.
+  if (PROBE > 0) {
+    const run: EchoRun = { done: 0, mismatches: 0, failure: "" };
+    const probe = makeProbe(ws, run);
+    await probeEchoes(ws, h, run, probe);
+    ws.websock_set_callback(h, null);
+    const after = retained();
+    result("probe.echoes", run.done);
+    result("probe.mismatches", run.mismatches);
+    if (run.failure !== "") result("probe.failure", JSON.stringify(run.failure));
+    delta("probe.live_while_receiving", after, probe.most);
+  }
+
+  // What was agreed (read last: websock_get_info makes an object).
+  const agreed = ws.websock_get_info(h)?.deflate;
+  result("deflate.server_max_window_bits", agreed ? agreed.server_max_window_bits : "none");
+
   if (!CLOSE_OTHERS) for (let i = 1; i < handles.length; i++) await ws.websock_close(handles[i]);
   await ws.websock_close(h);
   const end = retained();
   result("end.chunk_bytes", end.chunks);
   result("end.slot_bytes", end.slots);
+  // A closed handle the app still holds keeps its connection's buffers (and inflater): dropping
+  // the closed handles other than h shows what they held.
+  handles.length = 0;
+  delta("dropped_closed_handles", end, retained());
   trace("memory: done\n");
 }
 

@@ -6,7 +6,7 @@
 //      (rx and tx 1 KiB) that each inflated one message.
 //   2. Speed on Node: src/inflate.ts against zlib.inflateRawSync on the same
 //      streams, in one run, as a ratio (MB/s of inflated output).
-// The simulator (ESP32) figures are measured apart (examples/memory).
+// The simulator figures are measured apart (examples/memory/deflate; README).
 
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";

@@ -4,12 +4,13 @@
 
 import { base64Encode } from "./base64.js";
 import { utf8Encode } from "./utf8.js";
+import { Pattern } from "./pattern.js";
 
 /**
  * RFC 7617 §2: user-id and password MUST NOT contain control characters,
  * and the user-id MUST NOT contain a colon (the colon ends it).
  */
-const CONTROL = /[\x00-\x1f\x7f]/;
+const CONTROL = new Pattern(String.raw`[\x00-\x1f\x7f]`);
 
 /** Why `username` / `password` cannot be sent, with the field named but never its value; null when they can. */
 export function checkCredentials(username: unknown, password: unknown, userField: string, passwordField: string): string | null {

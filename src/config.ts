@@ -19,6 +19,7 @@ import { DEFAULT_WINDOW_BITS, MIN_OFFER_WINDOW_BITS, type DeflateOffer } from ".
 import { openingFields, type ProxySettings } from "./open-options.js";
 import { RECONNECT_DEFAULTS, RECONNECT_OFF, type ReconnectPolicy } from "./reconnect.js";
 import type { websock_attach_config_t, websock_config_t, websock_deflate_config_t, websock_handle_t, websock_reconnect_config_t, websock_ssl_config_t } from "./types.js";
+import { Pattern } from "./pattern.js";
 
 export const DEFAULTS = Object.freeze({
   time_out: 10000,
@@ -313,7 +314,7 @@ function resolveReconnect(value: unknown): ReconnectPolicy | string {
 
 const NO_SSL: websock_ssl_config_t = Object.freeze({});
 const VERSIONS: readonly string[] = Object.freeze(["TLSv1.2", "TLSv1.3"]);
-const PIN = /^[A-Za-z0-9+/]{43}=$/;
+const PIN = new Pattern(String.raw`^[A-Za-z0-9+/]{43}=$`);
 
 /**
  * The shape of ssl_config, the same on every host: types, values, and

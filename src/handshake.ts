@@ -52,12 +52,11 @@ export function buildRequest(req: HandshakeRequest, key: string): Uint8Array {
   return utf8Encode(text + "\r\n");
 }
 
-// Header text is checked a character at a time, not with RegExps: on XS a
-// module's RegExp constant is preloaded (in flash), and RegExp exec with one
-// crashes the Moddable SDK 8.2.3 simulator when a compacting collection runs
-// while it builds the match (xsRegExp.c, its temporary match data; seen on a
-// Connection header name); a match also leaves its result array for the
-// collector. Header names and values are short: charCodeAt is fine here.
+// Header names and values are checked a character at a time, not with a
+// RegExp: every header of every handshake goes through these, and a RegExp
+// match leaves its result array (and a copy of the text) for the collector;
+// a module's RegExp constant is also what Moddable's XS mishandles
+// (pattern.ts). Header text is short: charCodeAt is fine here.
 const charCodeAt = String.prototype.charCodeAt;
 
 /** RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. */

@@ -3,19 +3,21 @@
 // §7.2). Checked before anything reaches DNS, so a name no resolver could
 // look up is an INVALID_ARG naming the field, not a connect error.
 
+import { Pattern } from "./pattern.js";
+
 /** RFC 3986 §3.2.2 dec-octet: no leading zeros (inet_aton would read "010" as octal). */
 const DEC_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-const IPV4 = new RegExp(`^${DEC_OCTET}\\.${DEC_OCTET}\\.${DEC_OCTET}\\.${DEC_OCTET}$`);
+const IPV4 = new Pattern(`^${DEC_OCTET}\\.${DEC_OCTET}\\.${DEC_OCTET}\\.${DEC_OCTET}$`);
 /**
  * A DNS label (RFC 1123 §2.1: letters, digits, hyphens, not at either end),
  * plus "_", which names in use carry (service and container names).
  */
-const LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
-const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
+const LABEL = new Pattern(String.raw`^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`);
+const HEX_GROUP = new Pattern(String.raw`^[0-9A-Fa-f]{1,4}$`);
 /** RFC 6874: ZoneID = 1*( unreserved / pct-encoded ). */
-const ZONE_ID = /^(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+$/;
+const ZONE_ID = new Pattern(String.raw`^(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+$`);
 /** RFC 3986 §3.2.2 reg-name: 1*( unreserved / pct-encoded / sub-delims ). */
-const REG_NAME = /^(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+$/;
+const REG_NAME = new Pattern(String.raw`^(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+$`);
 
 export function isIPv4(text: string): boolean {
   return IPV4.test(text);

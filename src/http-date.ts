@@ -7,6 +7,8 @@
 //   rfc850-date   Sunday, 06-Nov-94 08:49:37 GMT
 //   asctime-date  Sun Nov  6 08:49:37 1994
 
+import { Pattern } from "./pattern.js";
+
 const MONTHS: readonly string[] = Object.freeze(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]);
 /** Day names from Thursday, the weekday of 1 January 1970 (day 0). */
 const DAYS: readonly string[] = Object.freeze(["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]);
@@ -15,10 +17,10 @@ const LONG_DAYS: readonly string[] = Object.freeze(["Thursday", "Friday", "Satur
 // "HTTP-date is case sensitive" (§5.6.7): the names are matched exactly, with exactly one SP between fields.
 const MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
 const TIME = "(\\d\\d):(\\d\\d):(\\d\\d)";
-const IMF_FIXDATE = new RegExp(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d\\d) ${MONTH} (\\d{4}) ${TIME} GMT$`);
-const RFC850_DATE = new RegExp(`^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d\\d)-${MONTH}-(\\d\\d) ${TIME} GMT$`);
+const IMF_FIXDATE = new Pattern(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d\\d) ${MONTH} (\\d{4}) ${TIME} GMT$`);
+const RFC850_DATE = new Pattern(`^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d\\d)-${MONTH}-(\\d\\d) ${TIME} GMT$`);
 // date3 = month SP ( 2DIGIT / ( SP DIGIT ) ): "Nov  6" or "Nov 06".
-const ASCTIME_DATE = new RegExp(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MONTH} ( \\d|\\d\\d) ${TIME} (\\d{4})$`);
+const ASCTIME_DATE = new Pattern(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MONTH} ( \\d|\\d\\d) ${TIME} (\\d{4})$`);
 
 const DAY_MS = 86400000;
 

@@ -10,6 +10,7 @@ import type { ConnectTarget, Transport, TransportFailure } from "./host.js";
 import { basicCredentials, checkCredentials, splitUserinfo } from "./basic-auth.js";
 import { parseHostname } from "./hostname.js";
 import { utf8Encode } from "./utf8.js";
+import { Pattern } from "./pattern.js";
 
 /** A proxy's answer with a head longer than this fails the open (the same bound as a handshake response's). */
 export const MAX_PROXY_RESPONSE_BYTES = 8192;
@@ -26,7 +27,7 @@ export interface ProxySettings {
   authorization: string | null;
 }
 
-const PROXY_URL = /^(?:([A-Za-z][A-Za-z0-9+.-]*):\/\/)?(?:([^/?#@\s]*)@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:@\s[\]]+)(?::(\d{1,5}))?\/?$/;
+const PROXY_URL = new Pattern(String.raw`^(?:([A-Za-z][A-Za-z0-9+.-]*)://)?(?:([^/?#@\s]*)@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:@\s[\]]+)(?::(\d{1,5}))?/?$`);
 
 /**
  * "http://[user:pass@]host[:port]" (the scheme may be left out, as curl
@@ -76,7 +77,7 @@ export const TUNNEL_PENDING = 0;
 export const TUNNEL_OPEN = 1;
 export const TUNNEL_FAILED = 2;
 
-const STATUS_LINE = /^HTTP\/1\.[01] (\d\d\d)(?: .*)?$/;
+const STATUS_LINE = new Pattern(String.raw`^HTTP/1\.[01] (\d\d\d)(?: .*)?$`);
 
 /**
  * One CONNECT exchange over the transport to the proxy: the request is

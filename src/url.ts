@@ -2,9 +2,10 @@
 
 import { splitUserinfo } from "./basic-auth.js";
 import type { websock_config_t } from "./types.js";
+import { Pattern } from "./pattern.js";
 
 // RFC 3986 §3.2.1: userinfo = *( unreserved / pct-encoded / sub-delims / ":" ).
-const WS_URL = /^(wss?):\/\/(?:([A-Za-z0-9\-._~!$&'()*+,;=:%]*)@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:@\s[\]]+)(?::(\d{1,5}))?([/?][^\s#]*)?$/i;
+const WS_URL = new Pattern(String.raw`^(wss?)://(?:([A-Za-z0-9\-._~!$&'()*+,;=:%]*)@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:@\s[\]]+)(?::(\d{1,5}))?([/?][^\s#]*)?$`, "i");
 
 export type websock_url_t = Pick<websock_config_t, "hostname" | "port" | "uri" | "secured" | "username" | "password">;
 

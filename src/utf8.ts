@@ -7,6 +7,8 @@
 // valid sequence (overlong forms, surrogates and code points above U+10FFFF
 // included).
 
+import { Pattern } from "./pattern.js";
+
 export const UTF8_ACCEPT = 0;
 export const UTF8_REJECT = 12;
 
@@ -80,7 +82,7 @@ function skipAscii(bytes: Uint8Array, i: number, end: number, words: Uint32Array
  * a result array (garbage as large as the text, on XS in its chunk heap).
  */
 // Not /[^\x00-\x7f]/: XS 13 (xsnap) finds that class in "a".
-const NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII = new Pattern(String.raw`[\u0080-\uffff]`);
 
 export function isAscii(text: string): boolean {
   return !NON_ASCII.test(text);

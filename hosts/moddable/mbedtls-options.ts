@@ -17,6 +17,7 @@
 import type { websock_ssl_config_t } from "websock/src/types";
 import type { TlsEngineCapabilities } from "websock/hosts/moddable/mbedtls/tls-engine";
 import { base64Decode } from "websock/hosts/moddable/ssl-options";
+import { isIPv4 } from "websock/src/hostname";
 
 /** The engine constructor's flags (websock_tls.c: WS_TLS_VERIFY, WS_TLS_MIN_TLS13). */
 export const ENGINE_VERIFY = 1;
@@ -25,7 +26,6 @@ export const ENGINE_MIN_TLS13 = 2;
 const MAX_ALPN = 8;
 const MAX_PINS = 16;
 
-const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /** The arguments of new TLSEngine(...), but the queue sizes. */
 export interface EngineOptions {
@@ -60,7 +60,7 @@ export function engineOptions(ssl: websock_ssl_config_t, hostname: string, caps:
   }
   const name = ssl.server_name ?? hostname;
   if (name.includes(":")) return "an IPv6 server name cannot be verified on Moddable";
-  if (verify && IPV4.test(name) && !caps.ipNames) {
+  if (verify && isIPv4(name) && !caps.ipNames) {
     return `the server name ${name} is an IP address, which ${caps.version} cannot match against the certificate (iPAddress names need mbedTLS 3.5): set ssl_config.server_name to a DNS name the certificate carries`;
   }
   let alpn: string[] | undefined;

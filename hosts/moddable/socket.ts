@@ -26,6 +26,7 @@ import TCP from "embedded:io/socket/tcp";
 import Net from "net";
 import Timer from "timer";
 import type { TransportFailure, TransportHandlers } from "websock/src/host";
+import { isIPv4 } from "websock/src/hostname";
 
 /**
  * The socket as this host uses it. The typings (npm and SDK alike) declare
@@ -42,8 +43,6 @@ export interface Socket419 {
 interface TargetedSocket {
   readonly target: SocketTransport;
 }
-
-const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 // ---- what later() runs: (what, data) of SocketTransport.runLater ----
 
@@ -99,7 +98,7 @@ function resolved(name: string, address?: string): void {
   const transport = waiting[i];
   waiting.splice(i, 1);
   if (transport === undefined || transport.cancelled) return;
-  if (typeof address !== "string" || !IPV4.test(address)) transport.fail({ kind: "dns", message: `${transport.hostname} could not be resolved` });
+  if (typeof address !== "string" || !isIPv4(address)) transport.fail({ kind: "dns", message: `${transport.hostname} could not be resolved` });
   else transport.connectTo(address);
 }
 
@@ -147,7 +146,7 @@ export abstract class SocketTransport implements Deferred {
     } else if (hostname.includes(":")) {
       // Moddable's ECMA-419 TCP speaks IPv4 only (sockaddr_in on Linux, an IPv4 address string on lwIP).
       later(this, LATER_FAIL, { kind: "connect", message: `${hostname}: IPv6 addresses are not supported by Moddable's TCP socket` });
-    } else if (IPV4.test(hostname)) {
+    } else if (isIPv4(hostname)) {
       later(this, LATER_CONNECT, hostname);
     } else {
       if (resolving === null) resolving = [];

@@ -18,6 +18,7 @@
 // refused.
 
 import type { websock_ssl_config_t } from "websock/src/types";
+import { Pattern } from "websock/src/pattern";
 
 /** The options handed to Moddable's SSLSession (see ssl/session_419.js and ssl/ssl_cert.js). */
 export interface SessionOptions {
@@ -58,7 +59,8 @@ export function base64Decode(text: string): Uint8Array | null {
   return out;
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END ([A-Z0-9 ]+)-----/g;
+// Made at run time (pattern.ts: a preloaded RegExp is mishandled by Moddable's XS).
+const PEM_BLOCK = new Pattern(String.raw`-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END ([A-Z0-9 ]+)-----`, "g");
 
 interface PemBlock {
   label: string;
@@ -68,14 +70,14 @@ interface PemBlock {
 /** The PEM blocks in `text`; null when a block is malformed or truncated. */
 function pemBlocks(text: string): PemBlock[] | null {
   const blocks: PemBlock[] = [];
-  for (const m of text.matchAll(PEM_BLOCK)) {
+  for (const m of text.matchAll(PEM_BLOCK.regExp)) {
     if (m[1] !== m[3]) return null;
     const der = base64Decode(m[2]);
     if (der === null || der.length === 0) return null;
     blocks.push({ label: m[1], der });
   }
   // Text around the blocks is allowed (openssl writes "subject=..." there); a stray marker is not.
-  if (/-----(BEGIN|END) /.test(text.replace(PEM_BLOCK, ""))) return null;
+  if (/-----(BEGIN|END) /.test(text.replace(PEM_BLOCK.regExp, ""))) return null;
   return blocks;
 }
 

@@ -1,0 +1,219 @@
+// The TLS failure matrix for websock in the Moddable simulator: one Node tls
+// server (https + ws, /echo) per case on 127.0.0.1, with certificates made at
+// start (tools/moddable-tls/pki.ts, removed at exit), and a plain ws://
+// control server that hands the simulator app (tools/moddable-tls-app) the
+// cases, one text message each, then "END", and prints the RESULT lines the
+// app sends back with what each engine was expected to report. It also
+// writes the root CA to <PKI dir>/ca.der (DER) and <PKI dir>/ca-pem.pem (PEM),
+// for an app that takes its CA as a data resource: examples/echo with
+// WEBSOCK_CA=<PKI dir>/ca-pem ca=ca-pem.pem server_name=localhost
+// url=wss://127.0.0.1:<trusted_ca's port>/echo.
+//
+//   npx tsx tools/moddable-tls/servers.ts [--port=9440] [--once]
+//
+// The control server is on --port, the case servers on the ports after it.
+// --once: exit when the app has reported "DONE" (exit code 1 if an outcome
+// differed from what was expected). Ctrl-C stops it and removes the keys.
+//
+// Outcomes: "ok" (opened, echoed a message, closed), a tls_reason, or the
+// error name when the open failed without one (a config the engine refuses
+// fails the open with WEBSOCK_ERR_INVALID_ARG or _UNSUPPORTED). An expectation
+// "fail" matches any failure; "-" means nothing is claimed (not run, or no
+// claim in the README).
+
+import https from "node:https";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { WebSocketServer } from "ws";
+import { makeSimPki, type Cert, type SimPki } from "./pki.js";
+
+/** What one case asks of the client (the app builds ssl_config from it). */
+export interface ClientSide {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  pin_sha256?: string[];
+  alpn?: string[];
+  verify?: boolean;
+  min_version?: string;
+}
+
+export interface MatrixCase {
+  name: string;
+  port: number;
+  server_name: string;
+  client: ClientSide;
+  expect: { mbedtls: string; moddable: string };
+}
+
+interface ServerSide {
+  /** The chain sent, leaf first (PEM). */
+  chain: Cert[];
+  key: Cert;
+  requestClientCert?: string;
+  alpn?: string[];
+  notTls?: boolean;
+}
+
+interface CaseDef {
+  name: string;
+  server: ServerSide;
+  client: ClientSide;
+  expect: { mbedtls: string; moddable: string };
+}
+
+function defineCases(pki: SimPki): CaseDef[] {
+  const root = pki.root.certPem;
+  const plain = { chain: [pki.server], key: pki.server };
+  const withClientAuth = { ...plain, requestClientCert: root };
+  return [
+    { name: "trusted_ca", server: plain, client: { ca: root }, expect: { mbedtls: "ok", moddable: "ok" } },
+    { name: "unknown_ca", server: plain, client: { ca: pki.rogue.certPem }, expect: { mbedtls: "untrusted_ca", moddable: "untrusted_ca" } },
+    { name: "name_mismatch", server: { chain: [pki.otherName], key: pki.otherName }, client: { ca: root }, expect: { mbedtls: "hostname_mismatch", moddable: "hostname_mismatch" } },
+    { name: "expired", server: { chain: [pki.expired], key: pki.expired }, client: { ca: root }, expect: { mbedtls: "expired", moddable: "expired" } },
+    { name: "not_yet_valid", server: { chain: [pki.notYetValid], key: pki.notYetValid }, client: { ca: root }, expect: { mbedtls: "not_yet_valid", moddable: "not_yet_valid" } },
+    { name: "client_cert_required", server: withClientAuth, client: { ca: root }, expect: { mbedtls: "client_cert_required", moddable: "client_cert_required" } },
+    { name: "client_cert_given", server: withClientAuth, client: { ca: root, cert: pki.client.certPem, key: pki.client.keyPem }, expect: { mbedtls: "ok", moddable: "ok" } },
+    { name: "client_cert_other_ca", server: withClientAuth, client: { ca: root, cert: pki.rogueClient.certPem, key: pki.rogueClient.keyPem }, expect: { mbedtls: "client_cert_rejected", moddable: "client_cert_rejected" } },
+    { name: "ecdsa_server", server: { chain: [pki.ecdsa], key: pki.ecdsa }, client: { ca: root }, expect: { mbedtls: "ok", moddable: "fail" } },
+    // root → intermediate → leaf: the server sends leaf + intermediate, the client trusts the root.
+    { name: "chain_sent", server: { chain: [pki.viaIntermediate, pki.intermediate], key: pki.viaIntermediate }, client: { ca: root }, expect: { mbedtls: "ok", moddable: "ok" } },
+    // The same leaf sent alone: trusted when its issuer (the intermediate) is the client's CA ...
+    { name: "leaf_alone_issuer_trusted", server: { chain: [pki.viaIntermediate], key: pki.viaIntermediate }, client: { ca: pki.intermediate.certPem }, expect: { mbedtls: "ok", moddable: "-" } },
+    // ... and not when only the root is: the chain cannot be built.
+    { name: "leaf_alone_root_trusted", server: { chain: [pki.viaIntermediate], key: pki.viaIntermediate }, client: { ca: root }, expect: { mbedtls: "untrusted_ca", moddable: "untrusted_ca" } },
+    { name: "pin_match", server: plain, client: { ca: root, pin_sha256: [pki.server.spkiSha256] }, expect: { mbedtls: "ok", moddable: "refused" } },
+    { name: "pin_mismatch", server: plain, client: { ca: root, pin_sha256: [pki.rogue.spkiSha256] }, expect: { mbedtls: "fail", moddable: "refused" } },
+    { name: "alpn_chosen", server: { ...plain, alpn: ["x-websock", "http/1.1"] }, client: { ca: root, alpn: ["x-websock"] }, expect: { mbedtls: "ok", moddable: "ok" } },
+    { name: "alpn_mismatch", server: { ...plain, alpn: ["x-other"] }, client: { ca: root, alpn: ["x-websock"] }, expect: { mbedtls: "alpn_mismatch", moddable: "-" } },
+    { name: "tls13_minimum", server: plain, client: { ca: root, min_version: "TLSv1.3" }, expect: { mbedtls: "refused", moddable: "refused" } },
+    { name: "not_tls", server: { ...plain, notTls: true }, client: { ca: root }, expect: { mbedtls: "handshake", moddable: "fail" } },
+  ];
+}
+
+interface Running {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1:port; rejects when it cannot (a port in use), so that the keys are still removed. */
+function listen(server: net.Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** An https server whose upgrades to /echo echo every message; or a TCP server that answers in plain HTTP. */
+async function startCaseServer(side: ServerSide, port: number): Promise<Running> {
+  if (side.notTls) {
+    const server = net.createServer((s) => {
+      s.on("error", () => {});
+      s.once("data", () => s.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+    });
+    await listen(server, port);
+    return { port: (server.address() as AddressInfo).port, stop: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+  const server = https.createServer({
+    key: side.key.keyPem,
+    cert: side.chain.map((c) => c.certPem).join(""),
+    ...(side.requestClientCert ? { requestCert: true, rejectUnauthorized: true, ca: side.requestClientCert } : {}),
+    ...(side.alpn ? { ALPNProtocols: side.alpn } : {}),
+  });
+  // TLS failures are the client's to report; the server only goes on.
+  server.on("tlsClientError", () => {});
+  const wss = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => {});
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on("error", () => {});
+      ws.on("message", (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+    });
+  });
+  await listen(server, port);
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: () => new Promise<void>((r) => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+function matches(expected: string, got: string): boolean | null {
+  if (expected === "-") return null;
+  if (expected === "fail") return got !== "ok";
+  return expected === got;
+}
+
+async function main(): Promise<void> {
+  const portArg = process.argv.find((a) => a.startsWith("--port="));
+  const controlPort = portArg ? Number(portArg.slice("--port=".length)) : 9440;
+  const once = process.argv.includes("--once");
+  const pki = await makeSimPki();
+  const running: Running[] = [];
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(running.map((r) => r.stop()));
+    await pki.cleanup();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(130));
+  process.on("SIGTERM", () => void stop(143));
+  try {
+    const der = /-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/.exec(pki.root.certPem)![1];
+    await writeFile(join(pki.dir, "ca.der"), Buffer.from(der.replace(/\s+/g, ""), "base64"));
+    await writeFile(join(pki.dir, "ca-pem.pem"), pki.root.certPem);
+    const defs = defineCases(pki);
+    const cases: MatrixCase[] = [];
+    for (let i = 0; i < defs.length; i++) {
+      const d = defs[i];
+      const r = await startCaseServer(d.server, controlPort + 1 + i);
+      running.push(r);
+      cases.push({ name: d.name, port: r.port, server_name: "localhost", client: d.client, expect: d.expect });
+    }
+    const expectations = new Map(cases.map((c) => [c.name, c.expect]));
+    const control = new WebSocketServer({ host: "127.0.0.1", port: controlPort });
+    await new Promise<void>((resolve, reject) => {
+      control.once("error", reject);
+      control.once("listening", () => resolve());
+    });
+    running.push({ port: controlPort, stop: () => new Promise<void>((r) => { for (const c of control.clients) c.terminate(); control.close(() => r()); }) });
+    let differed = 0;
+    control.on("connection", (ws) => {
+      ws.on("error", () => {});
+      for (const c of cases) ws.send(JSON.stringify(c));
+      ws.send("END");
+      ws.on("message", (data) => {
+        const line = data.toString();
+        // "RESULT <engine> <case> <outcome> ...": the outcome beside what was expected.
+        const m = /^RESULT (mbedtls|moddable) (\S+) (\S+)/.exec(line);
+        if (m !== null) {
+          const expected = expectations.get(m[2])?.[m[1] as "mbedtls" | "moddable"] ?? "-";
+          const verdict = matches(expected, m[3]);
+          if (verdict === false) differed++;
+          console.log(`${line}  [expected ${expected}${verdict === null ? "" : verdict ? ": as expected" : ": DIFFERS"}]`);
+        } else console.log(line);
+        if (line === "DONE" && once) {
+          console.log(differed === 0 ? "matrix: every outcome as expected" : `matrix: ${differed} outcome(s) differ from the expectation`);
+          void stop(differed === 0 ? 0 : 1);
+        }
+      });
+    });
+    console.log(`control ws://127.0.0.1:${controlPort}/; ${cases.length} case servers on ${cases[0].port}-${cases[cases.length - 1].port}; PKI in ${pki.dir}`);
+  } catch (e) {
+    console.error(e);
+    await stop(1);
+  }
+}
+
+await main();

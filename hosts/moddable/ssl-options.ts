@@ -58,8 +58,6 @@ export function base64Decode(text: string): Uint8Array | null {
   return out;
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END ([A-Z0-9 ]+)-----/g;
-
 interface PemBlock {
   label: string;
   der: Uint8Array;
@@ -67,6 +65,10 @@ interface PemBlock {
 
 /** The PEM blocks in `text`; null when a block is malformed or truncated. */
 function pemBlocks(text: string): PemBlock[] | null {
+  // A fresh RegExp per call, not a module constant: a preloaded module's
+  // objects are frozen in flash, and replace() with a global RegExp writes its
+  // lastIndex ("xsSet lastIndex: not writable" in the simulator).
+  const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END ([A-Z0-9 ]+)-----/g;
   const blocks: PemBlock[] = [];
   for (const m of text.matchAll(PEM_BLOCK)) {
     if (m[1] !== m[3]) return null;

@@ -19,3 +19,5 @@ export interface TlsHeap {
 export function xsPeak(reset?: boolean): XsPeak;
 /** mbedTLS's heap; `reset` true starts a new peak from the current figure (after reading). */
 export function tlsHeap(reset?: boolean): TlsHeap;
+/** The simulator only: SIGPIPE ignored, so that a write to a socket the peer closed fails instead of ending mcsim. */
+export function ignoreBrokenPipe(): void;

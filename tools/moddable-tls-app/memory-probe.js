@@ -6,8 +6,11 @@
  * counters of mbedTLS's heap, which count only in a build linked against
  * copies of mbedTLS's static libraries whose calloc and free were renamed to
  * ws_heap_calloc and ws_heap_free (tools/moddable-tls/heap-libs.sh); with the
- * shared libraries, allocations stays 0. memory_probe.c has both.
+ * shared libraries, allocations stays 0. ignoreBrokenPipe() makes a write to a
+ * closed socket fail rather than end the simulator (SIGPIPE). memory_probe.c
+ * has the C.
  */
 
 export function xsPeak(reset) @ "xs_sim_probe_xs_peak";
 export function tlsHeap(reset) @ "xs_sim_probe_tls_heap";
+export function ignoreBrokenPipe() @ "xs_sim_probe_ignore_broken_pipe";

@@ -2,16 +2,19 @@
 // made at run time with the openssl command into a temporary directory that
 // is removed when the servers stop: no private key outlives the run, none is
 // committed. RSA 2048 throughout (Moddable's TLS verifies RSA only and signs
-// its CertificateVerify with RSA only), but one ECDSA P-256 server leaf:
+// its CertificateVerify with RSA only), but one ECDSA P-256 server leaf. The
+// servers' leaves hang off an intermediate, as public servers' do: Moddable's
+// TLS needs the leaf's issuer sent, and looks the last certificate sent up
+// by its authorityKeyIdentifier (a self-signed root made by OpenSSL 3 has none).
 //
-//   root CA ── server           localhost, 127.0.0.1; valid now
-//           ├─ expired          validity ended yesterday
-//           ├─ notYetValid      validity starts tomorrow
-//           ├─ otherName        other.example only
-//           ├─ ecdsa            P-256 key, localhost
-//           ├─ client           clientAuth
-//           └─ intermediate CA ── viaIntermediate   localhost
-//   rogue CA ── rogueClient     clientAuth, from a CA no server trusts
+//   root CA ─┬─ intermediate CA ─┬─ server         localhost, 127.0.0.1; valid now
+//            │                   ├─ expired        validity ended yesterday
+//            │                   ├─ notYetValid    validity starts tomorrow
+//            │                   ├─ otherName      other.example only
+//            │                   └─ ecdsa          P-256 key, localhost
+//            ├─ direct           localhost, signed by the root itself
+//            └─ client           clientAuth
+//   rogue CA ── rogueClient      clientAuth, from a CA no server trusts
 //
 // Validity dates are set with `openssl ca -startdate/-enddate` (OpenSSL
 // 3.0's `x509 -days` cannot go into the past), as test/support/certs.ts does.
@@ -44,7 +47,7 @@ export interface SimPki {
   notYetValid: Cert;
   otherName: Cert;
   ecdsa: Cert;
-  viaIntermediate: Cert;
+  direct: Cert;
   client: Cert;
   rogueClient: Cert;
   cleanup(): Promise<void>;
@@ -160,18 +163,18 @@ export async function makeSimPki(): Promise<SimPki> {
     const now = Date.now();
     const [root, rogue] = await Promise.all([makeRoot("root", "websock sim root CA"), makeRoot("rogue", "websock sim rogue CA")]);
     // `openssl ca` appends to its database and serial file: one issue at a time per CA.
-    const server = await issue("root", "server", "localhost", "v3_server", now - DAY, now + DAY);
-    const expired = await issue("root", "expired", "localhost", "v3_server", now - 3 * DAY, now - DAY);
-    const notYetValid = await issue("root", "not-yet-valid", "localhost", "v3_server", now + DAY, now + 3 * DAY);
-    const otherName = await issue("root", "other-name", "other.example", "v3_other", now - DAY, now + DAY);
-    const ecdsa = await issue("root", "ecdsa", "localhost", "v3_server", now - DAY, now + DAY, true);
-    const client = await issue("root", "client", "websock sim client", "v3_client", now - DAY, now + DAY);
     const intermediate = await issue("root", "intermediate", "websock sim intermediate CA", "v3_ca", now - DAY, now + DAY);
+    const direct = await issue("root", "direct", "localhost", "v3_server", now - DAY, now + DAY);
+    const client = await issue("root", "client", "websock sim client", "v3_client", now - DAY, now + DAY);
     await prepareCa("intermediate");
-    const viaIntermediate = await issue("intermediate", "via-intermediate", "localhost", "v3_server", now - DAY, now + DAY);
+    const server = await issue("intermediate", "server", "localhost", "v3_server", now - DAY, now + DAY);
+    const expired = await issue("intermediate", "expired", "localhost", "v3_server", now - 3 * DAY, now - DAY);
+    const notYetValid = await issue("intermediate", "not-yet-valid", "localhost", "v3_server", now + DAY, now + 3 * DAY);
+    const otherName = await issue("intermediate", "other-name", "other.example", "v3_other", now - DAY, now + DAY);
+    const ecdsa = await issue("intermediate", "ecdsa", "localhost", "v3_server", now - DAY, now + DAY, true);
     const rogueClient = await issue("rogue", "rogue-client", "websock sim rogue client", "v3_client", now - DAY, now + DAY);
     return {
-      dir, root, intermediate, rogue, server, expired, notYetValid, otherName, ecdsa, viaIntermediate, client, rogueClient,
+      dir, root, intermediate, rogue, server, expired, notYetValid, otherName, ecdsa, direct, client, rogueClient,
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   } catch (e) {

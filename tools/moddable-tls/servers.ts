@@ -9,11 +9,15 @@
 // WEBSOCK_CA=<PKI dir>/ca-pem ca=ca-pem.pem server_name=localhost
 // url=wss://127.0.0.1:<trusted_ca's port>/echo.
 //
-//   npx tsx tools/moddable-tls/servers.ts [--port=9440] [--once]
+//   npx tsx tools/moddable-tls/servers.ts [--port=9440] [--once] [--only=case,case]
 //
 // The control server is on --port, the case servers on the ports after it.
 // --once: exit when the app has reported "DONE" (exit code 1 if an outcome
-// differed from what was expected). Ctrl-C stops it and removes the keys.
+// differed from what was expected); --only: those cases only. Ctrl-C stops
+// it and removes the keys. The app says "RUN <engine> <case>" before each
+// case: when its connection ends before that case's RESULT (the simulator
+// ended), the case is recorded as "simulator_ended", and the next run of the
+// app is sent the cases with the engines already done, so it goes on from there.
 //
 // Outcomes: "ok" (opened, echoed a message, closed), a tls_reason, or the
 // error name when the open failed without one (a config the engine refuses
@@ -66,30 +70,33 @@ interface CaseDef {
 
 function defineCases(pki: SimPki): CaseDef[] {
   const root = pki.root.certPem;
-  const plain = { chain: [pki.server], key: pki.server };
+  // A leaf and its issuer, the intermediate: what public servers send.
+  const chain = (leaf: Cert): ServerSide => ({ chain: [leaf, pki.intermediate], key: leaf });
+  const plain = chain(pki.server);
   const withClientAuth = { ...plain, requestClientCert: root };
   return [
     { name: "trusted_ca", server: plain, client: { ca: root }, expect: { mbedtls: "ok", moddable: "ok" } },
     { name: "unknown_ca", server: plain, client: { ca: pki.rogue.certPem }, expect: { mbedtls: "untrusted_ca", moddable: "untrusted_ca" } },
-    { name: "name_mismatch", server: { chain: [pki.otherName], key: pki.otherName }, client: { ca: root }, expect: { mbedtls: "hostname_mismatch", moddable: "hostname_mismatch" } },
-    { name: "expired", server: { chain: [pki.expired], key: pki.expired }, client: { ca: root }, expect: { mbedtls: "expired", moddable: "expired" } },
-    { name: "not_yet_valid", server: { chain: [pki.notYetValid], key: pki.notYetValid }, client: { ca: root }, expect: { mbedtls: "not_yet_valid", moddable: "not_yet_valid" } },
+    { name: "name_mismatch", server: chain(pki.otherName), client: { ca: root }, expect: { mbedtls: "hostname_mismatch", moddable: "hostname_mismatch" } },
+    { name: "expired", server: chain(pki.expired), client: { ca: root }, expect: { mbedtls: "expired", moddable: "expired" } },
+    { name: "not_yet_valid", server: chain(pki.notYetValid), client: { ca: root }, expect: { mbedtls: "not_yet_valid", moddable: "not_yet_valid" } },
     { name: "client_cert_required", server: withClientAuth, client: { ca: root }, expect: { mbedtls: "client_cert_required", moddable: "client_cert_required" } },
     { name: "client_cert_given", server: withClientAuth, client: { ca: root, cert: pki.client.certPem, key: pki.client.keyPem }, expect: { mbedtls: "ok", moddable: "ok" } },
     { name: "client_cert_other_ca", server: withClientAuth, client: { ca: root, cert: pki.rogueClient.certPem, key: pki.rogueClient.keyPem }, expect: { mbedtls: "client_cert_rejected", moddable: "client_cert_rejected" } },
-    { name: "ecdsa_server", server: { chain: [pki.ecdsa], key: pki.ecdsa }, client: { ca: root }, expect: { mbedtls: "ok", moddable: "fail" } },
-    // root → intermediate → leaf: the server sends leaf + intermediate, the client trusts the root.
-    { name: "chain_sent", server: { chain: [pki.viaIntermediate, pki.intermediate], key: pki.viaIntermediate }, client: { ca: root }, expect: { mbedtls: "ok", moddable: "ok" } },
-    // The same leaf sent alone: trusted when its issuer (the intermediate) is the client's CA ...
-    { name: "leaf_alone_issuer_trusted", server: { chain: [pki.viaIntermediate], key: pki.viaIntermediate }, client: { ca: pki.intermediate.certPem }, expect: { mbedtls: "ok", moddable: "-" } },
+    // README: Moddable's TLS verifies RSA server certificates only.
+    { name: "ecdsa_server", server: chain(pki.ecdsa), client: { ca: root }, expect: { mbedtls: "ok", moddable: "fail" } },
+    // The leaf alone, trusted when its issuer (the intermediate) is the client's CA; README: Moddable's TLS needs the chain sent.
+    { name: "leaf_alone_issuer_trusted", server: { chain: [pki.server], key: pki.server }, client: { ca: pki.intermediate.certPem }, expect: { mbedtls: "ok", moddable: "untrusted_ca" } },
     // ... and not when only the root is: the chain cannot be built.
-    { name: "leaf_alone_root_trusted", server: { chain: [pki.viaIntermediate], key: pki.viaIntermediate }, client: { ca: root }, expect: { mbedtls: "untrusted_ca", moddable: "untrusted_ca" } },
+    { name: "leaf_alone_root_trusted", server: { chain: [pki.server], key: pki.server }, client: { ca: root }, expect: { mbedtls: "untrusted_ca", moddable: "untrusted_ca" } },
+    // A leaf signed by the root, sent with the root (self-signed, no authorityKeyIdentifier).
+    { name: "root_sent_in_chain", server: { chain: [pki.direct, pki.root], key: pki.direct }, client: { ca: root }, expect: { mbedtls: "ok", moddable: "-" } },
     { name: "pin_match", server: plain, client: { ca: root, pin_sha256: [pki.server.spkiSha256] }, expect: { mbedtls: "ok", moddable: "refused" } },
-    { name: "pin_mismatch", server: plain, client: { ca: root, pin_sha256: [pki.rogue.spkiSha256] }, expect: { mbedtls: "fail", moddable: "refused" } },
+    { name: "pin_mismatch", server: plain, client: { ca: root, pin_sha256: [pki.rogue.spkiSha256] }, expect: { mbedtls: "pin_mismatch", moddable: "refused" } },
     { name: "alpn_chosen", server: { ...plain, alpn: ["x-websock", "http/1.1"] }, client: { ca: root, alpn: ["x-websock"] }, expect: { mbedtls: "ok", moddable: "ok" } },
-    { name: "alpn_mismatch", server: { ...plain, alpn: ["x-other"] }, client: { ca: root, alpn: ["x-websock"] }, expect: { mbedtls: "alpn_mismatch", moddable: "-" } },
+    { name: "alpn_mismatch", server: { ...plain, alpn: ["x-other"] }, client: { ca: root, alpn: ["x-websock"] }, expect: { mbedtls: "alpn_mismatch", moddable: "alpn_mismatch" } },
     { name: "tls13_minimum", server: plain, client: { ca: root, min_version: "TLSv1.3" }, expect: { mbedtls: "refused", moddable: "refused" } },
-    { name: "not_tls", server: { ...plain, notTls: true }, client: { ca: root }, expect: { mbedtls: "handshake", moddable: "fail" } },
+    { name: "not_tls", server: { ...plain, notTls: true }, client: { ca: root }, expect: { mbedtls: "handshake", moddable: "handshake" } },
   ];
 }
 
@@ -157,6 +164,8 @@ async function main(): Promise<void> {
   const portArg = process.argv.find((a) => a.startsWith("--port="));
   const controlPort = portArg ? Number(portArg.slice("--port=".length)) : 9440;
   const once = process.argv.includes("--once");
+  const onlyArg = process.argv.find((a) => a.startsWith("--only="));
+  const only = onlyArg ? onlyArg.slice("--only=".length).split(",") : null;
   const pki = await makeSimPki();
   const running: Running[] = [];
   let stopping = false;
@@ -177,6 +186,7 @@ async function main(): Promise<void> {
     const cases: MatrixCase[] = [];
     for (let i = 0; i < defs.length; i++) {
       const d = defs[i];
+      if (only !== null && !only.includes(d.name)) continue;
       const r = await startCaseServer(d.server, controlPort + 1 + i);
       running.push(r);
       cases.push({ name: d.name, port: r.port, server_name: "localhost", client: d.client, expect: d.expect });
@@ -189,26 +199,59 @@ async function main(): Promise<void> {
     });
     running.push({ port: controlPort, stop: () => new Promise<void>((r) => { for (const c of control.clients) c.terminate(); control.close(() => r()); }) });
     let differed = 0;
-    control.on("connection", (ws) => {
+    /** engine/case → the outcome reported, in the order reported. */
+    const outcomes = new Map<string, string>();
+    const record = (line: string, engine: string, name: string, outcome: string): void => {
+      const expected = expectations.get(name)?.[engine as "mbedtls" | "moddable"] ?? "-";
+      const verdict = matches(expected, outcome);
+      if (verdict === false) differed++;
+      outcomes.set(`${engine}/${name}`, outcome);
+      console.log(`${line}  [expected ${expected}${verdict === null ? "" : verdict ? ": as expected" : ": DIFFERS"}]`);
+    };
+    control.on("connection", (ws, req) => {
       ws.on("error", () => {});
-      for (const c of cases) ws.send(JSON.stringify(c));
+      // The app's plain ws:// connection for the memory baseline: nothing is sent on it.
+      if (req.url === "/baseline") return;
+      // A run after one that ended the simulator goes on from where that one stopped.
+      for (const c of cases) {
+        const done = ["mbedtls", "moddable"].filter((engine) => outcomes.has(`${engine}/${c.name}`));
+        ws.send(JSON.stringify({ ...c, done }));
+      }
       ws.send("END");
+      let inFlight: { engine: string; name: string } | null = null;
+      let finished = false;
       ws.on("message", (data) => {
         const line = data.toString();
+        const run = /^RUN (mbedtls|moddable) (\S+)$/.exec(line);
+        if (run !== null) {
+          inFlight = { engine: run[1], name: run[2] };
+          return;
+        }
         // "RESULT <engine> <case> <outcome> ...": the outcome beside what was expected.
         const m = /^RESULT (mbedtls|moddable) (\S+) (\S+)/.exec(line);
         if (m !== null) {
-          const expected = expectations.get(m[2])?.[m[1] as "mbedtls" | "moddable"] ?? "-";
-          const verdict = matches(expected, m[3]);
-          if (verdict === false) differed++;
-          console.log(`${line}  [expected ${expected}${verdict === null ? "" : verdict ? ": as expected" : ": DIFFERS"}]`);
+          inFlight = null;
+          record(line, m[1], m[2], m[3]);
         } else console.log(line);
-        if (line === "DONE" && once) {
-          console.log(differed === 0 ? "matrix: every outcome as expected" : `matrix: ${differed} outcome(s) differ from the expectation`);
-          void stop(differed === 0 ? 0 : 1);
+        if (line === "DONE") {
+          finished = true;
+          summarize();
+          if (once) void stop(differed === 0 ? 0 : 1);
+        }
+      });
+      ws.on("close", () => {
+        // The app's connection ended in the middle of a case: the simulator ended (a crash, an abort).
+        if (!finished && inFlight !== null) {
+          const { engine, name } = inFlight;
+          record(`RESULT ${engine} ${name} simulator_ended the simulator ended during this case (run the app again: it goes on with the next)`, engine, name, "simulator_ended");
         }
       });
     });
+    const summarize = (): void => {
+      console.log("\n| case | mbedtls | moddable |\n|---|---|---|");
+      for (const c of cases) console.log(`| ${c.name} | ${outcomes.get(`mbedtls/${c.name}`) ?? "-"} | ${outcomes.get(`moddable/${c.name}`) ?? "-"} |`);
+      console.log(differed === 0 ? "matrix: every outcome as expected" : `matrix: ${differed} outcome(s) differ from the expectation`);
+    };
     console.log(`control ws://127.0.0.1:${controlPort}/; ${cases.length} case servers on ${cases[0].port}-${cases[cases.length - 1].port}; PKI in ${pki.dir}`);
   } catch (e) {
     console.error(e);

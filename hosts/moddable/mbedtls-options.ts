@@ -16,7 +16,7 @@
 
 import type { websock_ssl_config_t } from "websock/src/types";
 import type { TlsEngineCapabilities } from "websock/hosts/moddable/mbedtls/tls-engine";
-import { base64Decode } from "websock/hosts/moddable/ssl-options";
+import { base64Decode, textBytes } from "websock/hosts/moddable/ssl-options";
 
 /** The engine constructor's flags (websock_tls.c: WS_TLS_VERIFY, WS_TLS_MIN_TLS13). */
 export const ENGINE_VERIFY = 1;
@@ -40,13 +40,12 @@ export interface EngineOptions {
 
 /**
  * PEM text as its bytes (UTF-8: PEM is ASCII, and other text fails mbedTLS's parse either way); DER
- * (or PEM) bytes as they are. mbedTLS tells the two apart. One native call: value.charCodeAt(i) per
- * character left 4,500 slots of garbage per 1.2 KB certificate in the simulator, twice per open (XS
- * wraps a primitive string in an object for each method looked up on it).
+ * (or PEM) bytes as they are. mbedTLS tells the two apart. textBytes() is one native call (a
+ * charCodeAt per character was 4,500 slots of garbage per 1.2 KB certificate, twice per open).
  */
 function bytesOf(value: string | Uint8Array): Uint8Array {
   if (value instanceof Uint8Array) return value;
-  return new Uint8Array(ArrayBuffer.fromString(value));
+  return textBytes(value);
 }
 
 /**

@@ -17,6 +17,7 @@
 // It has no public-key pinning (pin_sha256), and this host does not add it:
 // refused.
 
+import TextEncoder from "text/encoder";
 import type { websock_ssl_config_t } from "websock/src/types";
 
 /** The options handed to Moddable's SSLSession (see ssl/session_419.js and ssl/ssl_cert.js). */
@@ -38,10 +39,17 @@ export const TLS_1_2 = 0x0303;
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// Each base64 digit's value by its character code. The text is read as bytes (ArrayBuffer.fromString:
-// one native call), not character by character: XS wraps a primitive string in an object for each method
-// looked up on it, and text.charCodeAt(i) per character left 4,000 slots of garbage for one 1.2 KB PEM
-// certificate in the simulator.
+/**
+ * Text as its UTF-8 bytes (ASCII text: one byte per character), with one native call (Moddable's
+ * text/encoder; xsnap's TextEncoder in the XS tests), not character by character: XS wraps a primitive
+ * string in an object for each method looked up on it, and text.charCodeAt(i) per character left 4,000
+ * to 4,500 slots of garbage for one 1.2 KB PEM certificate in the simulator.
+ */
+export function textBytes(text: string): Uint8Array {
+  return new Uint8Array(new TextEncoder().encode(text));
+}
+
+// Each base64 digit's value by its character code; the text is read with textBytes().
 const BASE64_VALUES: Uint8Array = (() => {
   const values = new Uint8Array(128);
   for (let i = 0; i < BASE64.length; i++) values[BASE64.charCodeAt(i)] = i;
@@ -55,7 +63,7 @@ export function base64Decode(text: string): Uint8Array | null {
   const pad = clean.endsWith("==") ? 2 : clean.endsWith("=") ? 1 : 0;
   const out = new Uint8Array((clean.length / 4) * 3 - pad);
   // ASCII (the check above): one byte per character; "=" counts 0.
-  const codes = new Uint8Array(ArrayBuffer.fromString(clean));
+  const codes = textBytes(clean);
   let o = 0;
   for (let i = 0; i < codes.length; i += 4) {
     const n = (BASE64_VALUES[codes[i]] << 18) | (BASE64_VALUES[codes[i + 1]] << 12) | (BASE64_VALUES[codes[i + 2]] << 6) | BASE64_VALUES[codes[i + 3]];

@@ -10,7 +10,7 @@
 //   npx tsx tools/moddable-tls/servers.ts --once &
 //   WEBSOCK_TLS_LIN=$PWD/hosts/moddable/mbedtls/manifest.json \
 //     mcconfig -d -m -p lin -t build tools/moddable-tls-app/manifest.json [mode=memory]
-//   xvfb-run -a node $MODDABLE/tools/xsbug-log $MODDABLE/build/bin/lin/release/mcsim \
+//   xvfb-run -a node $MODDABLE/tools/xsbug-log/xsbug-log.js $MODDABLE/build/bin/lin/release/mcsim \
 //     $MODDABLE/build/bin/lin/mc/debug/moddable-tls-app/mc.so
 //
 // Config (mc/config): control (the control server's port), mode ("matrix",

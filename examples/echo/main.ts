@@ -6,7 +6,9 @@
 //
 // Config (mc/config, set on the mcconfig command line):
 //   url        the echo server (ws:// or wss://)
-//   ca         a data resource holding the CA certificate to trust (DER), e.g. "ca.der"; "" uses the app's CA store
+//   ca         a data resource holding the CA certificate to trust (DER, or PEM text), e.g. "ca.der"; "" uses the app's CA store
+//   server_name  the name the server's certificate must carry (and SNI), when it is not the URL's host:
+//              e.g. "localhost" for wss://127.0.0.1 with the mbedTLS engine on mbedTLS 2.28 (no IP names)
 //   rx, tx     the receive and transmit buffer sizes (bytes)
 //   big        the size of the large binary message (bytes; 0 skips it): 102400 in the simulator, 16384 on ESP32
 //   ping_url   optional: a server that pings back on any message (answered inside websock_recv)
@@ -63,7 +65,12 @@ function configFor(url: string): websock_config_t | null {
   if (parsed === null) return null;
   const cfg: websock_config_t = { ...parsed, rx_buffer_size: RX, tx_buffer_size: TX, time_out: 20000 };
   if (parsed.secured && typeof config.ca === "string" && config.ca !== "") {
-    cfg.ssl_config = { ca: new Uint8Array(new Resource(config.ca)) };
+    const bytes = new Uint8Array(new Resource(config.ca));
+    // PEM text ("-----BEGIN") is passed as a string, DER as bytes.
+    cfg.ssl_config = { ca: bytes[0] === 0x2d ? String.fromArrayBuffer(bytes.slice().buffer) : bytes };
+  }
+  if (parsed.secured && typeof config.server_name === "string" && config.server_name !== "") {
+    cfg.ssl_config = { ...cfg.ssl_config, server_name: config.server_name };
   }
   return cfg;
 }

@@ -16,7 +16,7 @@
 
 import type { websock_ssl_config_t } from "websock/src/types";
 import type { TlsEngineCapabilities } from "websock/hosts/moddable/mbedtls/tls-engine";
-import { base64Decode } from "websock/hosts/moddable/ssl-options";
+import { base64Decode, textBytes } from "websock/hosts/moddable/ssl-options";
 import { isIPv4 } from "websock/src/hostname";
 
 /** The engine constructor's flags (websock_tls.c: WS_TLS_VERIFY, WS_TLS_MIN_TLS13). */
@@ -38,12 +38,14 @@ export interface EngineOptions {
   pins: Uint8Array | undefined;
 }
 
-/** PEM text as its bytes (ASCII); DER (or PEM) bytes as they are. mbedTLS tells the two apart. */
+/**
+ * PEM text as its bytes (UTF-8: PEM is ASCII, and other text fails mbedTLS's parse either way); DER
+ * (or PEM) bytes as they are. mbedTLS tells the two apart. textBytes() is one native call (a
+ * charCodeAt per character was 4,500 slots of garbage per 1.2 KB certificate, twice per open).
+ */
 function bytesOf(value: string | Uint8Array): Uint8Array {
   if (value instanceof Uint8Array) return value;
-  const out = new Uint8Array(value.length);
-  for (let i = 0; i < value.length; i++) out[i] = value.charCodeAt(i) & 0xff;
-  return out;
+  return textBytes(value);
 }
 
 /**

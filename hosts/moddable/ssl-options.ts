@@ -17,8 +17,8 @@
 // It has no public-key pinning (pin_sha256), and this host does not add it:
 // refused.
 
+import TextEncoder from "text/encoder";
 import type { websock_ssl_config_t } from "websock/src/types";
-import { Pattern } from "websock/src/pattern";
 
 /** The options handed to Moddable's SSLSession (see ssl/session_419.js and ssl/ssl_cert.js). */
 export interface SessionOptions {
@@ -39,28 +39,40 @@ export const TLS_1_2 = 0x0303;
 
 const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/**
+ * Text as its UTF-8 bytes (ASCII text: one byte per character), with one native call (Moddable's
+ * text/encoder; xsnap's TextEncoder in the XS tests), not character by character: XS wraps a primitive
+ * string in an object for each method looked up on it, and text.charCodeAt(i) per character left 4,000
+ * to 4,500 slots of garbage for one 1.2 KB PEM certificate in the simulator.
+ */
+export function textBytes(text: string): Uint8Array {
+  return new Uint8Array(new TextEncoder().encode(text));
+}
+
+// Each base64 digit's value by its character code; the text is read with textBytes().
+const BASE64_VALUES: Uint8Array = (() => {
+  const values = new Uint8Array(128);
+  for (let i = 0; i < BASE64.length; i++) values[BASE64.charCodeAt(i)] = i;
+  return values;
+})();
+
 /** Base64 text to bytes; null when it is not base64 (whitespace between groups allowed). */
 export function base64Decode(text: string): Uint8Array | null {
   const clean = text.replace(/\s+/g, "");
   if (clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) return null;
   const pad = clean.endsWith("==") ? 2 : clean.endsWith("=") ? 1 : 0;
   const out = new Uint8Array((clean.length / 4) * 3 - pad);
+  // ASCII (the check above): one byte per character; "=" counts 0.
+  const codes = textBytes(clean);
   let o = 0;
-  for (let i = 0; i < clean.length; i += 4) {
-    const n =
-      (BASE64.indexOf(clean[i]) << 18) |
-      (BASE64.indexOf(clean[i + 1]) << 12) |
-      ((clean[i + 2] === "=" ? 0 : BASE64.indexOf(clean[i + 2])) << 6) |
-      (clean[i + 3] === "=" ? 0 : BASE64.indexOf(clean[i + 3]));
+  for (let i = 0; i < codes.length; i += 4) {
+    const n = (BASE64_VALUES[codes[i]] << 18) | (BASE64_VALUES[codes[i + 1]] << 12) | (BASE64_VALUES[codes[i + 2]] << 6) | BASE64_VALUES[codes[i + 3]];
     if (o < out.length) out[o++] = n >> 16;
     if (o < out.length) out[o++] = (n >> 8) & 255;
     if (o < out.length) out[o++] = n & 255;
   }
   return out;
 }
-
-// Made at run time (pattern.ts: a preloaded RegExp is mishandled by Moddable's XS).
-const PEM_BLOCK = new Pattern(String.raw`-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END ([A-Z0-9 ]+)-----`, "g");
 
 interface PemBlock {
   label: string;
@@ -69,15 +81,20 @@ interface PemBlock {
 
 /** The PEM blocks in `text`; null when a block is malformed or truncated. */
 function pemBlocks(text: string): PemBlock[] | null {
+  // A fresh RegExp per call, not a module constant: a preloaded module's
+  // objects are frozen in flash, and replace() with a global RegExp writes its
+  // lastIndex ("xsSet lastIndex: not writable" in the simulator); a preloaded
+  // RegExp's runs also leak on Moddable's XS (websock/src/pattern.ts).
+  const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END ([A-Z0-9 ]+)-----/g;
   const blocks: PemBlock[] = [];
-  for (const m of text.matchAll(PEM_BLOCK.regExp)) {
+  for (const m of text.matchAll(PEM_BLOCK)) {
     if (m[1] !== m[3]) return null;
     const der = base64Decode(m[2]);
     if (der === null || der.length === 0) return null;
     blocks.push({ label: m[1], der });
   }
   // Text around the blocks is allowed (openssl writes "subject=..." there); a stray marker is not.
-  if (/-----(BEGIN|END) /.test(text.replace(PEM_BLOCK.regExp, ""))) return null;
+  if (/-----(BEGIN|END) /.test(text.replace(PEM_BLOCK, ""))) return null;
   return blocks;
 }
 

@@ -70,6 +70,9 @@ export class CertificateCheck {
     const text = e instanceof Error ? e.message : String(e);
     if (session.alert !== undefined) return alertFailure(session.alert, where, true, this.clientCert);
     if (text.includes("certificate: auth err")) return this.certificateFailure(where);
+    // ssl_cert.js's verify() skips a leaf out of its dates and can still pass the chain; its
+    // register() then throws this: the dates say which (simulator, SDK 8.2.3, a leaf under an intermediate).
+    if (text.includes("date validation failed")) return this.certificateFailure(where);
     if (text.includes("would block")) {
       return { kind: "tls", message: `${where}: a handshake message is larger than the socket takes at once (${text})`, tlsReason: TLS_REASON.HANDSHAKE };
     }

@@ -17,7 +17,7 @@
 // network (backpressure), as with plain TCP.
 
 import SSLSession, { type SessionSocket } from "ssl/session";
-import type { Transport, TransportHandlers } from "websock/src/host";
+import type { Transport, TransportFailure, TransportHandlers } from "websock/src/host";
 import type { SessionOptions } from "websock/hosts/moddable/ssl-options";
 import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
 import { CertificateCheck, TLS_REASON, alertFailure } from "websock/hosts/moddable/tls-diagnosis";
@@ -58,8 +58,16 @@ class SessionIo implements SessionSocket {
     return (this.transport.socket as Socket419).read(buffer);
   }
 
+  /** write(2) failed (the peer closed or reset the connection): nothing more goes out. */
+  failed = false;
+
   write(packet: ArrayBuffer | Uint8Array): number {
-    return (this.transport.socket as Socket419).write(packet);
+    const left: unknown = (this.transport.socket as Socket419).write(packet);
+    if (typeof left === "number") return left;
+    // The simulator's write() answers undefined when write(2) failed; its onError waits until every byte
+    // received was read, which a session stuck in its handshake never does: the transport fails now.
+    this.failed = true;
+    return 0;
   }
 }
 
@@ -139,6 +147,7 @@ export class TlsTransport extends SocketTransport implements Transport {
       try {
         // The session encrypts into a record of its own: `bytes` is not kept.
         session.write(this.io, bytes.subarray(taken, taken + n));
+        if (this.io.failed) throw new Error("the connection failed while writing (reset by the peer)");
       } catch (e) {
         const message = `${this.where()}: TLS write failed: ${errorText(e)}`;
         this.release();
@@ -214,7 +223,7 @@ export class TlsTransport extends SocketTransport implements Transport {
     if (!this.tcpUp) {
       this.fail({ kind: "connect", message: `${this.where()}: the connection was refused or could not be established` });
     } else if (this.handshaking) {
-      this.fail({ kind: "tls", message: `${this.where()}: the server closed the connection during the TLS handshake`, tlsReason: TLS_REASON.HANDSHAKE });
+      this.fail(this.hangUpFailure());
     } else {
       // A FIN without close_notify: the WebSocket close handshake, not TLS, says whether anything was lost.
       this.peerEnded = true;
@@ -223,6 +232,21 @@ export class TlsTransport extends SocketTransport implements Transport {
         this.handlers.onEnd();
       }
     }
+  }
+
+  /**
+   * The server ended the connection during the handshake. ssl/session_419.js keeps `clientCerts` from
+   * the server's CertificateRequest to the end of the handshake: a server that asked and hung up refused
+   * the certificate given, or wanted one (Node's tls, TLS 1.2, closes so), as the mbedTLS engine reports.
+   */
+  private hangUpFailure(): TransportFailure {
+    const asked = (this.session as unknown as { clientCerts?: unknown } | null)?.clientCerts !== undefined;
+    if (!asked) return { kind: "tls", message: `${this.where()}: the server closed the connection during the TLS handshake`, tlsReason: TLS_REASON.HANDSHAKE };
+    return {
+      kind: "tls",
+      message: `${this.where()}: the server asked for a client certificate and closed the connection ${this.clientCert ? "after the one given (refused)" : "without one given (ssl_config.cert, ssl_config.key)"}`,
+      tlsReason: this.clientCert ? TLS_REASON.CLIENT_CERT_REJECTED : TLS_REASON.CLIENT_CERT_REQUIRED,
+    };
   }
 
   // ---- the session ----
@@ -236,7 +260,11 @@ export class TlsTransport extends SocketTransport implements Transport {
       try {
         done = session.handshake(this.io);
       } catch (e) {
-        this.fail(this.check.failure(session, e, this.where()));
+        this.fail(this.io.failed ? this.hangUpFailure() : this.check.failure(session, e, this.where()));
+        return;
+      }
+      if (this.io.failed) {
+        this.fail(this.hangUpFailure());
         return;
       }
       if (done) {

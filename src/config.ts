@@ -480,24 +480,27 @@ function readList(value: unknown, field: string, what: string, countField?: stri
   return out;
 }
 
-// The intrinsic accessors of typed arrays: unlike `value.length` or `instanceof`,
-// neither own properties, a changed prototype nor a Proxy can make them lie (or throw).
+// The intrinsic accessors of typed arrays: unlike `value.length`, neither own
+// properties nor a Proxy can make them lie (they throw for anything that is not
+// a typed array). Not the Symbol.toStringTag accessor: nothing names it, so a
+// Moddable build strips it as dead code, and calling it aborts the VM.
 const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype) as object;
 function intrinsicGetter(key: string | symbol): (this: unknown) => unknown {
   return Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, key)!.get! as (this: unknown) => unknown;
 }
-const typedArrayName = intrinsicGetter(Symbol.toStringTag);
 const typedArrayBuffer = intrinsicGetter("buffer");
 const typedArrayOffset = intrinsicGetter("byteOffset");
 const typedArrayLength = intrinsicGetter("byteLength");
 
 /** A fresh Uint8Array over the same bytes as `value`, when it is a genuine Uint8Array (a Node Buffer is); else null. */
 function ownView(value: unknown): Uint8Array | null {
-  if (typedArrayName.call(value) !== "Uint8Array") return null;
+  // instanceof picks Uint8Array (a Node Buffer is one) among the typed arrays; the getters
+  // below throw for anything that only claims its prototype (a Proxy, Object.create).
   try {
+    if (!(value instanceof Uint8Array)) return null;
     return new Uint8Array(typedArrayBuffer.call(value) as ArrayBuffer, typedArrayOffset.call(value) as number, typedArrayLength.call(value) as number);
   } catch {
-    return null; // a detached buffer
+    return null; // a Proxy's trap threw, not a typed array after all, or a detached buffer
   }
 }
 

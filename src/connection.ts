@@ -636,6 +636,17 @@ export class Connection {
     this.stopTimers();
   }
 
+  /**
+   * The handle is closed for good (after abandon): the fixed buffers, the
+   * inflater and the compressor are let go, so a closed handle the application
+   * still holds keeps only this object and its small fields.
+   */
+  release(): void {
+    this.receiver.release();
+    this.sender.release();
+    if (this.compressor !== null) this.compressor = null;
+  }
+
   /** Stops using the stream (websock_detach): no more bytes are parsed; the caller takes what is buffered. */
   detach(): Uint8Array {
     this.receiver.stop();

@@ -40,6 +40,8 @@ import type { MessageInflater } from "./message-inflater.js";
 import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
 
+const EMPTY = new Uint8Array(0);
+
 /** What read() returns when no piece is ready (not an error: call again). */
 export const NOTHING_READY = -0x10000;
 
@@ -88,9 +90,9 @@ export class Receiver {
   /** The flags declared below, as bits (flags.ts). */
   bits = 0;
   /** The fixed rx buffer; the host copies arriving bytes into buf[end, buf.length). */
-  readonly buf: Uint8Array;
+  buf: Uint8Array;
   /** buf as 32-bit words, made once, to unmask and skip ASCII a word at a time (null: buf is not 4-byte aligned). */
-  private readonly words: Uint32Array | null;
+  private words: Uint32Array | null;
   /** First byte not consumed yet. */
   start = 0;
   /** End of the bytes received. */
@@ -110,8 +112,9 @@ export class Receiver {
   private remaining = 0;
   /** Payload bytes of this frame already read: kept apart so offset is exact even where remaining rounds. */
   private delivered = 0;
-  private maskKey = 0;
-  private maskPhase = 0;
+  /** A masked frame's key and where in it the next byte is (cold: a client receives no masked frame). */
+  private declare maskKey: number;
+  private declare maskPhase: number;
   /** buf[start, checked) holds payload already unmasked and UTF-8 validated. */
   private checked = 0;
   /** The caller has seen this frame's header (matters for empty frames). */
@@ -138,8 +141,8 @@ export class Receiver {
   declare failureDetail: string;
   /** Where in `buf` the last piece read() gave began: with `out` null, the piece is read in place. */
   pieceStart = 0;
-  /** The buffer that piece is in: `buf`, or the inflate window for a compressed message (valid until the next read). */
-  pieceBuffer: Uint8Array;
+  /** The last piece is in the inflate window, not in `buf` (see pieceBuffer). */
+  private declare pieceInWindow: boolean;
 
   // permessage-deflate (RFC 7692), once negotiated: null until then (cold).
   private declare inflate: MessageInflater | null;
@@ -153,7 +156,6 @@ export class Receiver {
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
   constructor(buf: Uint8Array, options: ReceiverOptions) {
     this.buf = buf;
-    this.pieceBuffer = buf;
     this.words = wordsOf(buf);
     // The options are copied, not kept: an object of its own costs slots on XS, its values are flags here.
     this.expectMasked = options.expectMasked;
@@ -161,9 +163,24 @@ export class Receiver {
     this.maxMessageSize = options.maxMessageSize;
   }
 
+  /** The buffer the last piece read() gave is in: `buf`, or the inflate window for a compressed message (valid until the next read). */
+  get pieceBuffer(): Uint8Array {
+    return this.pieceInWindow ? this.inflate!.inflater.window : this.buf;
+  }
+
   /** permessage-deflate was agreed: RSV1 marks compressed messages, inflated by `inflate`. */
   enableInflate(inflate: MessageInflater): void {
     this.inflate = inflate;
+  }
+
+  /** The handle is closed: lets go of the buffer and the inflater (a closed handle the application still holds keeps nothing big). */
+  release(): void {
+    this.state = STOPPED;
+    this.buf = EMPTY;
+    this.words = null;
+    this.start = this.end = this.checked = 0;
+    if (this.inflate !== null) this.inflate = null;
+    this.pieceInWindow = false;
   }
 
   /** Whether the current frame is a compressed one whose bytes are still being inflated (its owner parses after each read). */
@@ -307,7 +324,7 @@ export class Receiver {
     hdr.payload_len = this.payloadLen;
     hdr.offset = this.delivered;
     hdr.bytesleft = this.remaining - n;
-    this.pieceBuffer = this.buf;
+    this.pieceInWindow = false;
     this.pieceStart = this.start;
     if (n > 0 && out !== null) out.set(this.view(this.start, n), outStart);
     this.delivered += n;
@@ -339,7 +356,7 @@ export class Receiver {
     hdr.payload_len = this.delivered + n + bytesleft;
     hdr.offset = this.delivered;
     hdr.bytesleft = bytesleft;
-    this.pieceBuffer = inflater.window;
+    this.pieceInWindow = true;
     this.pieceStart = inflater.contiguousStart;
     // In place, the bytes stay in the window (not overwritten) until the next read or parse.
     if (out !== null) inflater.take(out, outStart, n);
@@ -467,7 +484,7 @@ export class Receiver {
     const opcode = this.opcode;
     this.remaining = this.payloadLen;
     this.delivered = 0;
-    this.maskPhase = 0;
+    if (this.masked) this.maskPhase = 0;
     this.checked = this.start;
     this.announced = false;
     if (isControlOpcode(opcode)) {
@@ -595,8 +612,10 @@ export class Receiver {
     return PARSE_FAILED;
   }
 }
-defineFlags(Receiver.prototype, ["fin", "masked", "announced", "discardData", "discarding", "inFragmentedMessage", "messageIsText", "compressed", "rsv1", "expectMasked", "deliverPings"]);
+defineFlags(Receiver.prototype, ["pieceInWindow", "fin", "masked", "announced", "discardData", "discarding", "inFragmentedMessage", "messageIsText", "compressed", "rsv1", "expectMasked", "deliverPings"]);
 defineColdFields(Receiver.prototype, {
+  maskKey: 0,
+  maskPhase: 0,
   controlStart: 0,
   controlEnd: 0,
   closeCode: 0,

@@ -24,6 +24,8 @@ import { defineColdFields } from "./cold-fields.js";
 /** Where a fresh key's random bytes land: one array for every connection, made on first use (not while the module loads). */
 let randomKey: Uint8Array | null = null;
 
+const EMPTY = new Uint8Array(0);
+
 /** The tx buffer must hold a whole control frame with its header. */
 export const MIN_TX_BUFFER = 256;
 
@@ -58,12 +60,12 @@ export class Sender {
   /** The flags declared below, as bits (flags.ts). */
   bits = 0;
   /** The fixed tx buffer. */
-  readonly buf: Uint8Array;
+  buf: Uint8Array;
   /** buf[head, tail): produced, not yet taken by the transport. */
   head = 0;
   tail = 0;
   /** buf as 32-bit words, made once, so masking goes a word at a time (null: buf is not 4-byte aligned). */
-  private readonly words: Uint32Array | null;
+  private words: Uint32Array | null;
   // SenderOptions, copied.
   private declare readonly masking: boolean;
   private readonly platform: SenderOptions["platform"];
@@ -110,6 +112,15 @@ export class Sender {
     this.masking = options.masking;
     this.platform = options.platform;
     if (options.fragmentSize > 0) this.fragmentSize = options.fragmentSize;
+  }
+
+  /** The handle is closed (after failAll): lets go of the buffer, the control frames' store and the text cursor. */
+  release(): void {
+    this.buf = EMPTY;
+    this.words = null;
+    this.head = this.tail = 0;
+    if (this.controlStore !== null) this.controlStore = null;
+    if (this.cursor !== null) this.cursor = null;
   }
 
   /** Whether the first queued message has started going out (it can no longer be dropped whole). */

@@ -510,6 +510,11 @@ export class Session {
     this.conn.abandon(ERR.NOT_OPEN.code);
     this.settleSends();
     this.settleClosed();
+    // Nothing big stays with a closed handle the application still holds.
+    this.conn.release();
+    this.views.clear();
+    this.spare = null;
+    this.transport = null;
   }
 
   // ---- moving bytes ----

@@ -14,6 +14,11 @@ export class ViewCache {
   private b: Uint8Array | null = null;
   private c: Uint8Array | null = null;
 
+  /** Lets go of the kept views (and so of the buffers they are views of). */
+  clear(): void {
+    if (this.a !== null) this.a = this.b = this.c = null;
+  }
+
   /** buf[start, start + n): buf itself when that is all of it, else a kept view or a new one (then kept). */
   view(buf: Uint8Array, start: number, n: number): Uint8Array {
     if (start === 0 && n === buf.length) return buf;

@@ -31,6 +31,8 @@ import {
 import { closeFrame } from "./support/frames.js";
 import { serverFrame, startRawServer, switchingProtocols } from "./support/raw-server.js";
 import { eventually, startWsPeer } from "./support/ws-server.js";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -91,6 +93,34 @@ describe("the close path: nothing lost, nothing hangs", () => {
       await within(2000, websock_close(h), "websock_close");
     } finally {
       await raw.stop();
+    }
+  });
+
+  it("a closed handle the application still holds lets go of its rx and tx buffers", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const server = await startWsPeer((ws) => ws.on("message", (data) => ws.send(data)));
+    try {
+      // The buffers are the caller's here only so that the test can watch them: it lets go of its own references.
+      let rx: Uint8Array | null = new Uint8Array(4096);
+      let tx: Uint8Array | null = new Uint8Array(4096);
+      const rxGone = new WeakRef(rx.buffer);
+      const txGone = new WeakRef(tx.buffer);
+      const h = await open(server.port, { rx_buffer: rx, tx_buffer: tx });
+      rx = tx = null;
+      assert.equal(await websock_send_text(h, "once"), 0);
+      const m = await recvMessage(h);
+      assert.ok(typeof m !== "number" && m.data.toString() === "once", "the echo");
+      await within(2000, websock_close(h), "websock_close");
+      for (let i = 0; i < 5 && (rxGone.deref() !== undefined || txGone.deref() !== undefined); i++) {
+        await sleep(10);
+        gc();
+      }
+      assert.equal(rxGone.deref(), undefined, "the rx buffer is still held by the closed handle");
+      assert.equal(txGone.deref(), undefined, "the tx buffer is still held by the closed handle");
+      assert.ok(h !== null, "the handle is still held");
+    } finally {
+      await server.stop();
     }
   });
 

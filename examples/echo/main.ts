@@ -69,6 +69,8 @@ function configFor(url: string): websock_config_t | null {
     // PEM text ("-----BEGIN") is passed as a string, DER as bytes.
     cfg.ssl_config = { ca: bytes[0] === 0x2d ? String.fromArrayBuffer(bytes.slice().buffer) : bytes };
   }
+  // An HTTP proxy (CONNECT) in front of the server: http://[user:password@]host:port.
+  if (typeof config.proxy === "string" && config.proxy !== "") cfg.proxy = config.proxy;
   if (parsed.secured && typeof config.server_name === "string" && config.server_name !== "") {
     cfg.ssl_config = { ...cfg.ssl_config, server_name: config.server_name };
   }

@@ -37,8 +37,9 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
   private blocked = false;
   private details: { version: string; cipher: string; alpn: string } | null = null;
 
-  constructor(hostname: string, port: number, options: EngineOptions, handlers: TransportHandlers) {
-    super(hostname, port, handlers);
+  /** `from`: a connected ECMA-419 socket to take over (an HTTP proxy's tunnel, Host.startTls). */
+  constructor(hostname: string, port: number, options: EngineOptions, handlers: TransportHandlers, from?: object) {
+    super(hostname, port, handlers, from);
     this.clientCert = options.cert !== undefined;
     try {
       this.engine = new TLSEngine(options.serverName, options.flags, options.cas, options.cert, options.key, options.alpn, options.pins, QUEUE_SIZE, 0);

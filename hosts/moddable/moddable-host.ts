@@ -66,18 +66,23 @@ function toArrayBuffer(data: Uint8Array): ArrayBuffer {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
 }
 
+/** wss://: a TLS transport on the engine chooseTlsEngine picks, connecting or (with `from`) over a socket already connected. */
+function tlsTransport(target: ConnectTarget, handlers: TransportHandlers, from?: object): Transport {
+  const engine = chooseTlsEngine(target.ssl);
+  if (engine.name === "mbedtls") {
+    const chosen = engineOptions(target.ssl, target.hostname, engine.capabilities);
+    if (typeof chosen === "string") return new FailedTransport(handlers, chosen);
+    return new MbedTlsTransport(target.hostname, target.port, chosen, handlers, from);
+  }
+  const options = sessionOptions(target.ssl, target.hostname);
+  if (typeof options === "string") return new FailedTransport(handlers, options);
+  return new TlsTransport(target.hostname, target.port, options, handlers, from);
+}
+
 export const moddableHost: Host = Object.freeze({
   connect(target: ConnectTarget, handlers: TransportHandlers): Transport {
     if (!target.secured) return new TcpTransport(target.hostname, target.port, handlers);
-    const engine = chooseTlsEngine(target.ssl);
-    if (engine.name === "mbedtls") {
-      const chosen = engineOptions(target.ssl, target.hostname, engine.capabilities);
-      if (typeof chosen === "string") return new FailedTransport(handlers, chosen);
-      return new MbedTlsTransport(target.hostname, target.port, chosen, handlers);
-    }
-    const options = sessionOptions(target.ssl, target.hostname);
-    if (typeof options === "string") return new FailedTransport(handlers, options);
-    return new TlsTransport(target.hostname, target.port, options, handlers);
+    return tlsTransport(target, handlers);
   },
   /**
    * wss:// through an HTTP proxy: TLS over the tunnel's socket, moved from
@@ -86,11 +91,12 @@ export const moddableHost: Host = Object.freeze({
    */
   startTls(plain: Transport, target: ConnectTarget, handlers: TransportHandlers): Transport | string {
     if (!(plain instanceof TcpTransport)) return "startTls needs a TCP transport of this host";
-    const options = sessionOptions(target.ssl, target.hostname);
-    if (typeof options === "string") return new FailedTransport(handlers, options);
     const socket = plain.detachSocket();
     if (socket === null) return "the proxy's tunnel was closed before TLS could start";
-    return new TlsTransport(target.hostname, target.port, options, handlers, socket);
+    // The same engine as a direct wss:// connection would use (the ssl_config was checked at open).
+    const made = tlsTransport(target, handlers, socket);
+    if (made instanceof FailedTransport) socket.close();
+    return made;
   },
   /**
    * websock_attach_*: an ECMA-419 TCP socket the application has (from a

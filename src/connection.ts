@@ -193,10 +193,11 @@ export class Connection {
 
   // ConnectionOptions, copied (an object of its own costs slots on XS): what an open connection needs of them.
   private readonly platform: Platform;
-  private readonly pingInterval: number;
   private readonly pongTimeout: number;
   private readonly closeTimeout: number;
-  private readonly sendTimeout: number;
+  // 0 (none) unless configured: cold.
+  private declare readonly pingInterval: number;
+  private declare readonly sendTimeout: number;
 
   // The deadlines (host clock; Infinity: none), cold: a connection without a heartbeat or a blocked send never sets them.
   private declare nextPingAt: number;
@@ -208,10 +209,10 @@ export class Connection {
 
   constructor(options: ConnectionOptions) {
     this.platform = options.platform;
-    this.pingInterval = options.pingInterval;
+    if (options.pingInterval > 0) this.pingInterval = options.pingInterval;
     this.pongTimeout = options.pongTimeout;
     this.closeTimeout = options.closeTimeout;
-    this.sendTimeout = options.sendTimeout ?? 0;
+    if ((options.sendTimeout ?? 0) > 0) this.sendTimeout = options.sendTimeout!;
     this.opening = new Opening(options.openTimeout ?? 0, options.deflate ?? null, options.platform.now());
     this.isServer = options.role === "server";
     this.receiver = new Receiver(options.rxBuffer, {
@@ -904,6 +905,8 @@ export class Connection {
 defineFlags(Connection.prototype, ["opened", "rawMode", "rawAfterHandshake", "sendingFragmented", "sendingText", "closeReceived", "inputEnded", "awaitingReader", "isServer"]);
 defineColdFields(Connection.prototype, {
   ending: null,
+  pingInterval: 0,
+  sendTimeout: 0,
   subprotocol: "",
   deflate: null,
   compressor: null,

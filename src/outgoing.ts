@@ -4,6 +4,7 @@
 // allocates nothing beyond the record itself.
 
 import { defineFlags } from "./flags.js";
+import { defineColdFields } from "./cold-fields.js";
 
 /** status while the message waits or goes out. */
 export const SEND_PENDING = 1;
@@ -19,20 +20,22 @@ export class OutgoingMessage {
   declare raw: boolean;
   /** The payload is compressed (permessage-deflate): its first frame carries RSV1. */
   declare compressed: boolean;
+  // The payload fields are cold (cold-fields.ts): a record that only ever carries bytes never
+  // writes text and units, one that only carries text never writes bytes and offset.
   /** The payload as bytes, bytes[offset, offset + length); null for a string. */
-  bytes: Uint8Array | null = null;
-  offset = 0;
+  declare bytes: Uint8Array | null;
+  declare offset: number;
   /** The payload as the first `units` UTF-16 units of a string (UTF-8 encoded on the way); null for bytes. */
-  text: string | null = null;
-  units = 0;
+  declare text: string | null;
+  declare units: number;
   /** Payload bytes; -1 for a string until the sender has measured it. */
   length = 0;
   /** SEND_PENDING; then 0 once all of it was taken by the transport, or the negative code it failed with. */
   status = SEND_PENDING;
   /** The next message in whichever list holds this one (the sender's rings, message-ring.ts; a list handed back ends in null). */
   next: OutgoingMessage | null = null;
-  /** The driver's: settles the caller's Promise with `status` (null: nobody waits). */
-  settle: ((code: number) => void) | null = null;
+  /** The driver's: settles the caller's Promise with `status` (null: nobody waits; cold). */
+  declare settle: ((code: number) => void) | null;
 
   /** Sets it up for `bytes[offset, offset + length)`. */
   setBytes(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): this {
@@ -43,8 +46,10 @@ export class OutgoingMessage {
     this.bytes = bytes;
     this.offset = offset;
     this.length = length;
-    this.text = null;
-    this.units = 0;
+    if (this.text !== null) {
+      this.text = null;
+      this.units = 0;
+    }
     this.status = SEND_PENDING;
     this.next = null;
     return this;
@@ -56,8 +61,10 @@ export class OutgoingMessage {
     this.fin = fin;
     this.raw = false;
     this.compressed = false;
-    this.bytes = null;
-    this.offset = 0;
+    if (this.bytes !== null || this.offset !== 0) {
+      this.bytes = null;
+      this.offset = 0;
+    }
     this.length = -1;
     this.text = text;
     this.units = units;
@@ -75,8 +82,9 @@ export class OutgoingMessage {
 
   /** Lets go of the payload once it is out (or failed). */
   release(): void {
-    this.bytes = null;
-    this.text = null;
+    if (this.bytes !== null) this.bytes = null;
+    if (this.text !== null) this.text = null;
   }
 }
 defineFlags(OutgoingMessage.prototype, ["fin", "raw", "compressed"]);
+defineColdFields(OutgoingMessage.prototype, { bytes: null, offset: 0, text: null, units: 0, settle: null });

@@ -102,7 +102,8 @@ export class Receiver {
   // ReceiverOptions, copied.
   private declare readonly expectMasked: boolean;
   private declare readonly deliverPings: boolean;
-  private readonly maxMessageSize: number;
+  /** 0 (no limit) unless configured: cold. */
+  private declare readonly maxMessageSize: number;
 
   // The frame being parsed or delivered.
   private declare fin: boolean;
@@ -160,7 +161,7 @@ export class Receiver {
     // The options are copied, not kept: an object of its own costs slots on XS, its values are flags here.
     this.expectMasked = options.expectMasked;
     this.deliverPings = options.deliverPings;
-    this.maxMessageSize = options.maxMessageSize;
+    if (options.maxMessageSize > 0) this.maxMessageSize = options.maxMessageSize;
   }
 
   /** The buffer the last piece read() gave is in: `buf`, or the inflate window for a compressed message (valid until the next read). */
@@ -614,6 +615,7 @@ export class Receiver {
 }
 defineFlags(Receiver.prototype, ["pieceInWindow", "fin", "masked", "announced", "discardData", "discarding", "inFragmentedMessage", "messageIsText", "compressed", "rsv1", "expectMasked", "deliverPings"]);
 defineColdFields(Receiver.prototype, {
+  maxMessageSize: 0,
   maskKey: 0,
   maskPhase: 0,
   controlStart: 0,

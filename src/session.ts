@@ -139,9 +139,9 @@ export class Session {
   declare url: string;
   declare redirects: number;
 
-  // The one timer, and when it fires.
-  private timer: unknown = null;
-  private timerAt = Infinity;
+  // The one timer, and when it fires (cold: a connection with no deadline never arms it).
+  private declare timer: unknown;
+  private declare timerAt: number;
 
   // Re-entrancy: a callback or a Promise job may call back in while service() runs.
   private declare servicing: boolean;
@@ -353,7 +353,7 @@ export class Session {
 
   private recycle(m: OutgoingMessage): void {
     m.release();
-    m.settle = null;
+    if (m.settle !== null) m.settle = null;
     m.next = null;
     if (this.spare === null) this.spare = m;
   }
@@ -504,8 +504,10 @@ export class Session {
     if (this.released) return;
     this.released = true;
     this.endTransport(false);
-    if (this.timer !== null) this.host.clearTimer(this.timer);
-    this.timer = null;
+    if (this.timer !== null) {
+      this.host.clearTimer(this.timer);
+      this.timer = null;
+    }
     if (this.recvSettle !== null) this.settleRecv(this.fail(ERR.NOT_OPEN, "the handle was closed while websock_recv waited"));
     this.conn.abandon(ERR.NOT_OPEN.code);
     this.settleSends();
@@ -858,4 +860,6 @@ defineColdFields(Session.prototype, {
   callbackHdr: null,
   closeWaiters: null,
   reconnector: null,
+  timer: null,
+  timerAt: Infinity,
 });

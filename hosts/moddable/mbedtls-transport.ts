@@ -17,7 +17,8 @@
 import TLSEngine from "websock/hosts/moddable/mbedtls/tls-engine";
 import type { Transport, TransportHandlers } from "websock/src/host";
 import type { EngineOptions } from "websock/hosts/moddable/mbedtls-options";
-import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
+import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SOCKET_FLAGS, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
+import { defineFlags } from "websock/src/flags";
 import { engineFailure, streamFailure } from "websock/hosts/moddable/mbedtls-diagnosis";
 import { TLS_REASON } from "websock/hosts/moddable/tls-diagnosis";
 
@@ -260,3 +261,4 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message || e.name : String(e);
 }
+defineFlags(MbedTlsTransport.prototype, SOCKET_FLAGS);

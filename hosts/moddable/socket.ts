@@ -39,6 +39,9 @@ export interface Socket419 {
   close(): void;
 }
 
+/** SocketTransport's flags: each concrete transport names them first in its defineFlags (bits from 0). */
+export const SOCKET_FLAGS: readonly string[] = Object.freeze(["cancelled"]);
+
 /** A socket of ours as its callbacks see it: `target` is the transport (ECMA-419's target option). */
 interface TargetedSocket {
   readonly target: SocketTransport;
@@ -134,8 +137,10 @@ export abstract class SocketTransport implements Deferred {
   readonly port: number;
   /** The socket while it is ours (null before it is made, and once released or detached). */
   socket: Socket419 | null = null;
+  /** The flags of the concrete class, as bits (websock/src/flags): SOCKET_FLAGS first, then its own. */
+  bits = 0;
   /** Released (closed, failed, ended) or detached: the socket's events and later work are ignored. */
-  cancelled = false;
+  declare cancelled: boolean;
 
   constructor(hostname: string, port: number, handlers: TransportHandlers, from?: object) {
     this.handlers = handlers;

@@ -5,17 +5,18 @@
 // (socket.ts): a connection costs this object and the socket, no closures.
 
 import type { Transport, TransportHandlers } from "websock/src/host";
-import { LATER_REPORT_ERROR, SocketTransport, later } from "websock/hosts/moddable/socket";
+import { LATER_REPORT_ERROR, SOCKET_FLAGS, SocketTransport, later } from "websock/hosts/moddable/socket";
+import { defineFlags } from "websock/src/flags";
 import { ViewCache } from "websock/src/view-cache";
 
 export class TcpTransport extends SocketTransport implements Transport {
-  private connected = false;
+  private declare connected: boolean;
   /** Bytes waiting in the socket. */
   private readable = 0;
   /** Bytes the socket takes now. */
   private writable = 0;
   /** A write came up short: onWritable is owed. */
-  private blocked = false;
+  private declare blocked: boolean;
   /**
    * ECMA-419 read() and write() take a whole buffer: a part of the rx buffer
    * (or of what the core writes) goes as a view, kept for the next time the
@@ -122,3 +123,5 @@ export class TcpTransport extends SocketTransport implements Transport {
     later(this, LATER_REPORT_ERROR, { kind: this.connected ? "io" : "connect", message });
   }
 }
+// Booleans as bits: each is a slot otherwise, for every connection.
+defineFlags(TcpTransport.prototype, [...SOCKET_FLAGS, "connected", "blocked"]);

@@ -19,7 +19,8 @@
 import SSLSession, { type SessionSocket } from "ssl/session";
 import type { Transport, TransportFailure, TransportHandlers } from "websock/src/host";
 import type { SessionOptions } from "websock/hosts/moddable/ssl-options";
-import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
+import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SOCKET_FLAGS, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
+import { defineFlags } from "websock/src/flags";
 import { CertificateCheck, TLS_REASON, alertFailure } from "websock/hosts/moddable/tls-diagnosis";
 
 /** TLS 1.2 caps a record's plaintext at 2^14 bytes (RFC 5246 §6.2.1). */
@@ -333,3 +334,4 @@ export class TlsTransport extends SocketTransport implements Transport {
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message || e.name : String(e);
 }
+defineFlags(TlsTransport.prototype, SOCKET_FLAGS);

@@ -657,8 +657,9 @@ export class Connection {
 
   /**
    * A fresh connection with `options` (the ones this one was made with, kept
-   * by its owner: so the same fixed buffers), for reconnecting: nothing of this one's state carries over (what this one
-   * still buffers is given up, so read it first).
+   * by its owner: so the same fixed buffers), for reconnecting: nothing of
+   * this one's state carries over (what this one still buffers is given up,
+   * so read it first).
    */
   successor(options: ConnectionOptions): Connection {
     const next = new Connection(options);

@@ -64,7 +64,9 @@ const TCHAR_SYMBOLS = "!#$%&'*+-.^_`|~";
 
 function isTchar(c: number): boolean {
   if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
-  return c < 0x80 && TCHAR_SYMBOLS.indexOf(String.fromCharCode(c)) >= 0;
+  // Compared as codes: no one-character string made per symbol.
+  for (let k = 0; k < TCHAR_SYMBOLS.length; k++) if (charCodeAt.call(TCHAR_SYMBOLS, k) === c) return true;
+  return false;
 }
 
 export function isToken(text: string): boolean {

@@ -154,7 +154,7 @@ export class Receiver {
   /** Inflated bytes handed out in place (the window's): they stay until the next read or parse. */
   private declare heldInPlace: number;
 
-  /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); the receiver never replaces it. */
+  /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); it is replaced only by release(), when the handle is closed. */
   constructor(buf: Uint8Array, options: ReceiverOptions) {
     this.buf = buf;
     this.words = wordsOf(buf);

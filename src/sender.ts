@@ -242,7 +242,7 @@ export class Sender {
         o = this.continueFrame(o);
         if (this.frameLeft > 0) break;
         this.inFrame = false;
-        const m = this.queue!.next!;
+        const m = ringFirst(this.queue)!;
         if (this.messagePos === m.length) this.messageProduced();
         continue;
       }
@@ -443,7 +443,7 @@ export class Sender {
     const room = this.buf.length - o;
     const n = this.frameLeft < room ? this.frameLeft : room;
     if (n === 0) return o;
-    const m = this.queue!.next!;
+    const m = ringFirst(this.queue)!;
     if (m.bytes !== null) {
       const from = m.offset + this.messagePos;
       if (m.raw) this.buf.set(new Uint8Array(m.bytes.buffer, m.bytes.byteOffset + from, n), o);

@@ -16,7 +16,7 @@ export class ViewCache {
 
   /** Lets go of the kept views (and so of the buffers they are views of). */
   clear(): void {
-    if (this.a !== null) this.a = this.b = this.c = null;
+    this.a = this.b = this.c = null;
   }
 
   /** buf[start, start + n): buf itself when that is all of it, else a kept view or a new one (then kept). */

@@ -42,6 +42,7 @@ import {
   Receiver,
 } from "./receiver.js";
 import { Sender } from "./sender.js";
+import { wordsOf } from "./mask.js";
 import { OutgoingMessage } from "./outgoing.js";
 import type { Utf8Encoder } from "./text-cursor.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Validate } from "./utf8.js";
@@ -192,7 +193,7 @@ export class Connection {
   private declare streamAction: number;
 
   // ConnectionOptions, copied (an object of its own costs slots on XS): what an open connection needs of them.
-  private readonly platform: Platform;
+  // The platform is the sender's reference (the getter below): one slot per connection, not two.
   private readonly pongTimeout: number;
   private readonly closeTimeout: number;
   // 0 (none) unless configured: cold.
@@ -208,23 +209,31 @@ export class Connection {
   private declare heartbeatCount: number;
 
   constructor(options: ConnectionOptions) {
-    this.platform = options.platform;
     if (options.pingInterval > 0) this.pingInterval = options.pingInterval;
     this.pongTimeout = options.pongTimeout;
     this.closeTimeout = options.closeTimeout;
     if ((options.sendTimeout ?? 0) > 0) this.sendTimeout = options.sendTimeout!;
     this.opening = new Opening(options.openTimeout ?? 0, options.deflate ?? null, options.platform.now());
     this.isServer = options.role === "server";
+    // rx and tx carved from one ArrayBuffer (as websock_open allocates them) share one view of its words.
+    const rxWords = wordsOf(options.rxBuffer);
     this.receiver = new Receiver(options.rxBuffer, {
       expectMasked: this.isServer,
       deliverPings: !options.autoPong,
       maxMessageSize: options.maxMessageSize,
+      words: rxWords,
     });
     this.sender = new Sender(options.txBuffer, {
       masking: !this.isServer,
       platform: options.platform,
       fragmentSize: options.fragmentSize ?? 0,
+      words: options.txBuffer.buffer === options.rxBuffer.buffer ? rxWords : wordsOf(options.txBuffer),
     });
+  }
+
+  /** The platform given in the options, as the sender holds it. */
+  private get platform(): Platform {
+    return this.sender.platform as Platform;
   }
 
   /** The events since the last call (EVENT_* bits). */
@@ -289,7 +298,11 @@ export class Connection {
   }
 
   private queueHead(bytes: Uint8Array): void {
-    this.sender.enqueue(new OutgoingMessage().setRaw(bytes, 0, bytes.length));
+    // Internal: the driver never sees it finish, so it is not kept as the driver's spare
+    // record (an idle connection that never sends then holds none).
+    const head = new OutgoingMessage().setRaw(bytes, 0, bytes.length);
+    head.internal = true;
+    this.sender.enqueue(head);
   }
 
   // ---- bytes in ----

@@ -48,7 +48,8 @@ export function serverOf(config: ResolvedConfig): ConnectTarget {
 export function armHop(config: ResolvedConfig, s: Session, server: ConnectTarget = serverOf(config)): ConnectTarget {
   const proxy = config.proxy;
   if (proxy === null) {
-    s.tunnel = null;
+    // Written only when set: on an idle connection an unwritten cold field costs no slot.
+    if (s.tunnel !== null) s.tunnel = null;
     return server;
   }
   const authority = `${parseHostname(config.hostname)?.uriHost ?? config.hostname}:${config.port}`;

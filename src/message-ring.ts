@@ -33,16 +33,6 @@ export function ringDropFirst(last: OutgoingMessage): Ring {
   return rest;
 }
 
-/** Appends every message of ring `from` to ring `into`; returns the joined ring's last. */
-export function ringJoin(into: Ring, from: Ring): Ring {
-  if (from === null) return into;
-  if (into === null) return from;
-  const firstOfInto = into.next;
-  into.next = from.next;
-  from.next = firstOfInto;
-  return from;
-}
-
 /** The ring's messages as a list linked through `next`, first to last, ending in null (the ring is used up). */
 export function ringOpen(last: Ring): OutgoingMessage | null {
   if (last === null) return null;

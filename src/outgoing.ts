@@ -20,6 +20,8 @@ export class OutgoingMessage {
   declare raw: boolean;
   /** The payload is compressed (permessage-deflate): its first frame carries RSV1. */
   declare compressed: boolean;
+  /** The core's own (the HTTP head): dropped once out, not handed back to the driver as finished. */
+  declare internal: boolean;
   // The payload fields are cold (cold-fields.ts): a record that only ever carries bytes never
   // writes text and units, one that only carries text never writes bytes and offset.
   /** The payload as bytes, bytes[offset, offset + length); null for a string. */
@@ -43,6 +45,7 @@ export class OutgoingMessage {
     this.fin = fin;
     this.raw = false;
     this.compressed = false;
+    this.internal = false;
     this.bytes = bytes;
     this.offset = offset;
     this.length = length;
@@ -61,6 +64,7 @@ export class OutgoingMessage {
     this.fin = fin;
     this.raw = false;
     this.compressed = false;
+    this.internal = false;
     if (this.bytes !== null || this.offset !== 0) {
       this.bytes = null;
       this.offset = 0;
@@ -86,5 +90,5 @@ export class OutgoingMessage {
     if (this.text !== null) this.text = null;
   }
 }
-defineFlags(OutgoingMessage.prototype, ["fin", "raw", "compressed"]);
+defineFlags(OutgoingMessage.prototype, ["fin", "raw", "compressed", "internal"]);
 defineColdFields(OutgoingMessage.prototype, { bytes: null, offset: 0, text: null, units: 0, settle: null });

@@ -84,6 +84,8 @@ export interface ReceiverOptions {
   deliverPings: boolean;
   /** Fail messages longer than this with 1009; 0: no limit. */
   maxMessageSize: number;
+  /** The words of buf's ArrayBuffer (mask.ts wordsOf), shared with the sender's when both buffers are in one; default: made here. */
+  words?: Uint32Array;
 }
 
 export class Receiver {
@@ -91,7 +93,7 @@ export class Receiver {
   bits = 0;
   /** The fixed rx buffer; the host copies arriving bytes into buf[end, buf.length). */
   buf: Uint8Array;
-  /** buf as 32-bit words, made once, to unmask and skip ASCII a word at a time (null: buf is not 4-byte aligned). */
+  /** buf's ArrayBuffer as 32-bit words (mask.ts), made once, to unmask and skip ASCII a word at a time (null once released). */
   private words: Uint32Array | null;
   /** First byte not consumed yet. */
   start = 0;
@@ -157,7 +159,7 @@ export class Receiver {
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); it is replaced only by release(), when the handle is closed. */
   constructor(buf: Uint8Array, options: ReceiverOptions) {
     this.buf = buf;
-    this.words = wordsOf(buf);
+    this.words = options.words ?? wordsOf(buf);
     // The options are copied, not kept: an object of its own costs slots on XS, its values are flags here.
     this.expectMasked = options.expectMasked;
     this.deliverPings = options.deliverPings;

@@ -16,7 +16,7 @@
 import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
 import { copyMasked, maskInPlace, readMaskKey, wordsOf } from "./mask.js";
 import { OutgoingMessage } from "./outgoing.js";
-import { ringDropFirst, ringFirst, ringJoin, ringOpen, ringPush } from "./message-ring.js";
+import { ringDropFirst, ringFirst, ringOpen, ringPush } from "./message-ring.js";
 import { TextCursor, type Utf8Encoder } from "./text-cursor.js";
 import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
@@ -54,6 +54,8 @@ export interface SenderOptions {
   };
   /** Messages longer than this go out as frames of at most this many bytes (0: one frame each). */
   fragmentSize: number;
+  /** The words of buf's ArrayBuffer (mask.ts wordsOf), shared with the receiver's when both buffers are in one; default: made here. */
+  words?: Uint32Array;
 }
 
 export class Sender {
@@ -64,11 +66,12 @@ export class Sender {
   /** buf[head, tail): produced, not yet taken by the transport. */
   head = 0;
   tail = 0;
-  /** buf as 32-bit words, made once, so masking goes a word at a time (null: buf is not 4-byte aligned). */
+  /** buf's ArrayBuffer as 32-bit words (mask.ts), made once, so masking goes a word at a time (null once released). */
   private words: Uint32Array | null;
   // SenderOptions, copied.
   private declare readonly masking: boolean;
-  private readonly platform: SenderOptions["platform"];
+  /** The connection's platform too (Connection reads it here: one reference per connection). */
+  readonly platform: SenderOptions["platform"];
   private declare readonly fragmentSize: number;
   /** The current frame's masking key (4 bytes big-endian, as a number). */
   private maskKey = 0;
@@ -107,7 +110,7 @@ export class Sender {
   /** `buf` is the caller's fixed tx buffer (at least MIN_TX_BUFFER bytes). */
   constructor(buf: Uint8Array, options: SenderOptions) {
     this.buf = buf;
-    this.words = wordsOf(buf);
+    this.words = options.words ?? wordsOf(buf);
     // The options are copied, not kept: an object of its own costs slots on XS.
     this.masking = options.masking;
     this.platform = options.platform;
@@ -284,13 +287,12 @@ export class Sender {
     this.head = this.tail = 0;
     const last = this.produced;
     if (last === null) return false;
-    for (let m = last.next!; ; m = m.next!) {
-      m.status = 0;
-      m.release();
-      if (m === last) break;
-    }
-    this.finished = ringJoin(this.finished, last);
     this.produced = null;
+    for (let m = ringOpen(last); m !== null;) {
+      const next: OutgoingMessage | null = m.next;
+      this.finish(m, 0);
+      m = next;
+    }
     return true;
   }
 
@@ -314,7 +316,7 @@ export class Sender {
   private finish(m: OutgoingMessage, code: number): void {
     m.status = code;
     m.release();
-    this.finished = ringPush(this.finished, m);
+    if (!m.internal) this.finished = ringPush(this.finished, m);
   }
 
   /** Finishes every message of the ring `last` with `code`, first to last (the caller empties the ring's field). */

@@ -32,7 +32,7 @@ import type { Reconnector } from "./reconnector.js";
 import type { websock_callback_t, websock_error_t, websock_handle_t, websock_msg_hdr_t } from "./types.js";
 import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
-import { ViewCache } from "./view-cache.js";
+import { NO_VIEWS, clearViews, viewOf, type ViewHolder } from "./view-cache.js";
 
 /** The longest a host timer is set for (2^31-1 ms, Node's limit); longer waits re-arm when it fires. */
 const MAX_TIMER_MS = 0x7fffffff;
@@ -111,7 +111,7 @@ function waitForRecv(s: Session): Promise<number> {
   return done;
 }
 
-export class Session {
+export class Session implements ViewHolder {
   /** The flags declared below, as bits (flags.ts). */
   bits = 0;
   /** The protocol object; a reconnect replaces it with its successor (on the same buffers). */
@@ -158,11 +158,14 @@ export class Session {
   /** When it gives up (host clock; Infinity: it waits forever, or none waits). */
   private declare recvDeadline: number;
 
-  /** Views of the rx and tx buffers' parts handed to the transport and the callback, kept for reuse. */
-  private readonly views = new ViewCache();
+  /** Views of the rx and tx buffers' parts handed to the transport and the callback, kept for reuse (view-cache.ts; cold: a slot once kept). */
+  declare viewA: Uint8Array | null;
+  declare viewB: Uint8Array | null;
+  declare viewC: Uint8Array | null;
 
-  // Sends: a record to reuse.
-  private spare: OutgoingMessage | null = new OutgoingMessage();
+  // Sends: a record to reuse, made by the first send and kept from then on (cold: a
+  // connection that never sends has none; null also while the kept one is in use).
+  private declare spare: OutgoingMessage | null;
 
   // The callback model.
   declare callback: websock_callback_t | null;
@@ -514,8 +517,8 @@ export class Session {
     this.settleClosed();
     // Nothing big stays with a closed handle the application still holds.
     this.conn.release();
-    this.views.clear();
-    this.spare = null;
+    clearViews(this);
+    if (this.spare !== null) this.spare = null;
     this.transport = null;
   }
 
@@ -568,7 +571,7 @@ export class Session {
       if (t === null || !this.connected || this.writeBlocked) return;
       const tx = conn.tx;
       const start = conn.txStart;
-      const taken = t.write(this.views.view(tx, start, n));
+      const taken = t.write(viewOf(this, tx, start, n));
       conn.written(taken);
       if (taken < n) {
         this.writeBlocked = true;
@@ -720,7 +723,7 @@ export class Session {
         // The rx buffer, or the inflater's window for a compressed message.
         const piece = conn.receiver.pieceBuffer;
         const start = conn.receiver.pieceStart;
-        callback(this as unknown as websock_handle_t, hdr, this.views.view(piece, start, n));
+        callback(this as unknown as websock_handle_t, hdr, viewOf(this, piece, start, n));
         this.readIn();
         this.pump();
       }
@@ -844,6 +847,8 @@ export class Session {
 defineFlags(Session.prototype, ["connected", "transportEnded", "released", "writeBlocked", "reading", "detaching", "servicing", "again", "inCallback"]);
 // What an open connection that exchanges messages through one model never writes (cold-fields.ts).
 defineColdFields(Session.prototype, {
+  ...NO_VIEWS,
+  spare: null,
   endWhileReading: null,
   lastError: NO_ERROR,
   defaultOpcode: OPCODE_BINARY,

@@ -35,8 +35,8 @@ const UTF8_TRANSITION = new Uint8Array([
  * Advances the validator over bytes[start, end) from `state` and returns the
  * new state: UTF8_ACCEPT at a character boundary, UTF8_REJECT as soon as a
  * byte is invalid (later bytes are not looked at), anything else mid-character.
- * `words`, when given, is a Uint32Array over the same bytes starting on a
- * 4-byte boundary (mask.ts wordsOf): ASCII runs are then skipped 4 bytes at a time.
+ * `words`, when given, is mask.ts wordsOf(bytes), the words of bytes' whole
+ * ArrayBuffer: ASCII runs are then skipped 4 bytes at a time.
  */
 export function utf8Validate(state: number, bytes: Uint8Array, start: number, end: number, words: Uint32Array | null = null): number {
   // The tables as locals: a module-level const read in a loop is checked for
@@ -62,14 +62,15 @@ const WORDS_FROM = 16;
 /** The index of the first byte >= 0x80 in bytes[i, end), or end. */
 function skipAscii(bytes: Uint8Array, i: number, end: number, words: Uint32Array | null): number {
   if (words !== null && end - i >= WORDS_FROM) {
-    // Up to a word boundary, then whole words with no high bit set (two per
-    // step: half the loop's overhead), then byte by byte.
-    for (; (i & 3) !== 0; i++) if (bytes[i] >= 0x80) return i;
-    const last = end >> 2;
-    let w = i >> 2;
+    // Up to a word boundary of the ArrayBuffer (`at` is bytes' offset in it), then whole
+    // words with no high bit set (two per step: half the loop's overhead), then byte by byte.
+    const at = bytes.byteOffset;
+    for (; ((at + i) & 3) !== 0; i++) if (bytes[i] >= 0x80) return i;
+    const last = (at + end) >> 2;
+    let w = (at + i) >> 2;
     while (w + 1 < last && ((words[w] | words[w + 1]) & 0x80808080) === 0) w += 2;
     while (w < last && (words[w] & 0x80808080) === 0) w++;
-    i = w << 2;
+    i = (w << 2) - at;
   }
   while (i < end && bytes[i] < 0x80) i++;
   return i;

@@ -7,9 +7,10 @@
 import type { Transport, TransportHandlers } from "websock/src/host";
 import { LATER_REPORT_ERROR, SOCKET_FLAGS, SocketTransport, later } from "websock/hosts/moddable/socket";
 import { defineFlags } from "websock/src/flags";
-import { ViewCache } from "websock/src/view-cache";
+import { NO_VIEWS, viewOf, type ViewHolder } from "websock/src/view-cache";
+import { defineColdFields } from "websock/src/cold-fields";
 
-export class TcpTransport extends SocketTransport implements Transport {
+export class TcpTransport extends SocketTransport implements Transport, ViewHolder {
   private declare connected: boolean;
   /** Bytes waiting in the socket. */
   private readable = 0;
@@ -20,9 +21,12 @@ export class TcpTransport extends SocketTransport implements Transport {
   /**
    * ECMA-419 read() and write() take a whole buffer: a part of the rx buffer
    * (or of what the core writes) goes as a view, kept for the next time the
-   * same part comes (a view is 4 slots of garbage each time otherwise).
+   * same part comes (a view is 4 slots of garbage each time otherwise);
+   * cold fields (view-cache.ts), so a view costs a slot only once kept.
    */
-  private readonly views = new ViewCache();
+  declare viewA: Uint8Array | null;
+  declare viewB: Uint8Array | null;
+  declare viewC: Uint8Array | null;
 
   /** Connects to hostname:port, or (with `from`) takes over an ECMA-419 socket the application has (websock_attach_*: hostname ""). */
   constructor(hostname: string, port: number, handlers: TransportHandlers, from?: object) {
@@ -45,7 +49,7 @@ export class TcpTransport extends SocketTransport implements Transport {
     const n = Math.min(end - start, this.readable);
     if (n <= 0 || socket === null || this.cancelled) return 0;
     try {
-      socket.read(this.views.view(into, start, n));
+      socket.read(viewOf(this, into, start, n));
     } catch (e) {
       this.failLater(`${this.where()}: read failed: ${String(e)}`);
       return 0;
@@ -62,7 +66,7 @@ export class TcpTransport extends SocketTransport implements Transport {
       let left: unknown;
       try {
         // The socket copies (lwIP's TCP_WRITE_FLAG_COPY; write(2) in the simulator).
-        left = socket.write(this.views.view(bytes, 0, n));
+        left = socket.write(viewOf(this, bytes, 0, n));
       } catch (e) {
         this.failLater(`${this.where()}: write failed: ${String(e)}`);
         return bytes.length;
@@ -125,3 +129,4 @@ export class TcpTransport extends SocketTransport implements Transport {
 }
 // Booleans as bits: each is a slot otherwise, for every connection.
 defineFlags(TcpTransport.prototype, [...SOCKET_FLAGS, "connected", "blocked"]);
+defineColdFields(TcpTransport.prototype, NO_VIEWS);

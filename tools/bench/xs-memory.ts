@@ -384,7 +384,9 @@ function table(f: Figures): string {
   // The callback model's send is not awaited (a callback cannot wait): the awaited send alone is no share of its echo.
   const recv = f.echo.recv.garbage;
   const recvShare: PerMessage = recv === null || f.echoSend === null ? null : { slots: recv.slots - f.echoSend.slots, pieces: recv.pieces };
-  rows.push(garbageRow("websock_recv loop: per message received (echo less the send)", recvShare, "≤ 10 slots", recvShare === null ? "" : yesNo(recvShare.slots <= 10)));
+  // Its Promise and await (about 20 slots each in XS) and the test host's garbage are in it: the goal,
+  // websock's own beyond its Promise, is xs-loopback's row.
+  rows.push(garbageRow("websock_recv loop: per message received (echo less the send; its Promise and the host's share included)", recvShare, "(≤ 10 beyond its Promise: xs-loopback)", ""));
   for (const [label] of SEND_SIZES) {
     const binary = f.sends.find((s) => s.kind === "binary" && s.label === label)!;
     for (const s of [f.sends.find((x) => x.kind === "text" && x.label === label)!, binary]) {

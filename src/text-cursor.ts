@@ -108,13 +108,14 @@ export class TextCursor {
    * A lone surrogate counts as U+FFFD (3 bytes), as TextEncoder encodes it.
    */
   measure(scratch: Uint8Array, start: number, end: number): number {
+    // The writer counts by writing into the scratch space: no garbage (isAscii's search leaves some when it finds a character).
+    if (this.writer !== null) return this.measureByWriter(scratch, start, end);
     const text = this.text;
     const units = this.units;
     if (isAscii(text)) {
       this.ascii = true;
       return units;
     }
-    if (this.writer !== null) return this.measureByWriter(scratch, start, end);
     if (this.byteLength !== null) return this.byteLength(units === text.length ? text : substring.call(text, 0, units));
     if (this.encoder === null) return utf8Length(text, units);
     let bytes = 0;

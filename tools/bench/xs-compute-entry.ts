@@ -73,6 +73,8 @@ export function prepare(direction: "receive" | "send", kind: "text" | "mixed" | 
       for (let i = chars.length * 10; i < size; i++) chars.push("z");
     }
     const text = chars.join("");
+    // Read once, here: text.length makes XS wrap the string (2 slots), which is the caller's, not the core's.
+    const units = text.length;
     const header = size < 126 ? 6 : size < 0x10000 ? 8 : 14;
     expected = count * (size + header);
     const message = new OutgoingMessage();
@@ -80,7 +82,7 @@ export function prepare(direction: "receive" | "send", kind: "text" | "mixed" | 
       let produced = 0;
       for (let m = 0; m < count; m++) {
         // As websock_send_text(h, string) and websock_send_binary(h, bytes) queue them.
-        if (kind !== "binary") message.setText(opcode, true, text, text.length);
+        if (kind !== "binary") message.setText(opcode, true, text, units);
         else message.setBytes(opcode, true, body, 0, size);
         produced += sendThrough(conn, message);
       }

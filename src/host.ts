@@ -2,7 +2,7 @@
 // Moddable, the XS test host) implements this; src/ never reaches further.
 
 import type { TRANSPORT_ERRORS } from "./errors.js";
-import type { Utf8Encoder } from "./text-cursor.js";
+import type { Utf8Encoder, Utf8Writer } from "./text-cursor.js";
 import type { websock_ssl_config_t } from "./types.js";
 
 export interface ConnectTarget {
@@ -112,6 +112,16 @@ export interface Host {
   textEncoder?: Utf8Encoder | null;
   /** Optional: a native UTF-8 byte length of a string. */
   utf8Length?: ((text: string) => number) | null;
+  /**
+   * Optional: a native UTF-8 writer that resumes in the string where it
+   * stopped and allocates nothing (text-cursor.ts, Utf8Writer). Where a host
+   * has it, text sends use it instead of textEncoder and utf8Length: on XS,
+   * encodeInto needs a substring per piece (chunk garbage, and O(position)
+   * to locate, as XS keeps strings as UTF-8) and returns a fresh {read,
+   * written} each call. The Moddable host's is websock_utf8.c
+   * (hosts/moddable/utf8); Node has none (TextEncoder is its answer).
+   */
+  utf8Writer?: Utf8Writer | null;
   /**
    * Optional: compression for what this side sends (permessage-deflate's
    * deflate.compress), with an LZ77 window of at most 2^windowBits bytes. The

@@ -310,7 +310,7 @@ export class Sender {
 
   private textCursor(): TextCursor {
     const platform = this.platform;
-    return (this.cursor ??= new TextCursor(platform.textEncoder ?? null, platform.utf8Length ?? null));
+    return (this.cursor ??= new TextCursor(platform));
   }
 
   private finish(m: OutgoingMessage, code: number): void {

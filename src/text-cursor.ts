@@ -1,17 +1,41 @@
 // A text payload's UTF-8 bytes, produced piece by piece into the fixed tx
 // buffer, with no encoded copy of the string.
 //
-// Where the host has a native encoder (TextEncoder.encodeInto: Node, and XS
-// with Moddable's text encoder), each piece is one native call on a bounded
-// substring; otherwise the pure encoder in utf8.ts walks the string. Either
-// way a piece can end inside a character: the rest of that character waits
-// in a 4-byte spill for the next piece, so a frame boundary may fall anywhere.
+// Where the host has a UTF-8 writer (Host.utf8Writer: websock's native one
+// on XS, hosts/moddable/utf8), each piece is one call that resumes in the
+// string where the last stopped and allocates nothing. Else, where it has a
+// native encoder (TextEncoder.encodeInto: Node, and XS with Moddable's text
+// encoder), each piece is one native call on a bounded substring; otherwise
+// the pure encoder in utf8.ts walks the string. Every way a piece can end
+// inside a character: the rest of that character waits in a 4-byte spill for
+// the next piece, so a frame boundary may fall anywhere.
 
 import { Utf8StreamEncoder, isAscii, utf8Length } from "./utf8.js";
 
 /** TextEncoder.prototype.encodeInto's contract: as many whole characters of `source` as fit. */
 export interface Utf8Encoder {
   encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
+}
+
+/**
+ * A native UTF-8 writer that resumes where it stopped (Host.utf8Writer;
+ * hosts/moddable/utf8/websock_utf8.c). `state` is the 8 bytes of a
+ * Uint32Array of 2, [byte offset in the engine's own representation of
+ * `text`, string units still to encode]: [0, units] to start, then handed
+ * back untouched. write() puts as many whole characters as fit into
+ * out[start, end), returns how many bytes, and updates `state`; state[1] is
+ * 0 once the text is done. A lone surrogate, or the first half of a pair cut
+ * by `units`, is written U+FFFD, as TextEncoder writes it.
+ */
+export interface Utf8Writer {
+  write(text: string, state: Uint8Array, out: Uint8Array, start: number, end: number): number;
+}
+
+/** What the cursor takes from the platform (Host.utf8Writer, Host.textEncoder, Host.utf8Length), whichever it has. */
+export interface TextPlatform {
+  utf8Writer?: Utf8Writer | null;
+  textEncoder?: Utf8Encoder | null;
+  utf8Length?: ((text: string) => number) | null;
 }
 
 
@@ -25,6 +49,10 @@ function isHighSurrogate(unit: number): boolean {
 }
 
 export class TextCursor {
+  private readonly writer: Utf8Writer | null;
+  /** The writer's state, as words (read here) and as the bytes it is given; made once per cursor. */
+  private readonly stateWords: Uint32Array | null;
+  private readonly stateBytes: Uint8Array | null;
   private readonly encoder: Utf8Encoder | null;
   private readonly byteLength: ((text: string) => number) | null;
   private readonly fallback: Utf8StreamEncoder | null;
@@ -43,11 +71,16 @@ export class TextCursor {
   private tailOf: Uint8Array | null = null;
   private tailStart = -1;
 
-  /** `encoder` and `byteLength` are the host's, when it has them (Host.textEncoder, Host.utf8Length). */
-  constructor(encoder: Utf8Encoder | null, byteLength: ((text: string) => number) | null) {
+  /** The host's writer, encoder and byte length, when it has them: the writer first, then the encoder, else the pure encoder. */
+  constructor(platform: TextPlatform) {
+    const writer = platform.utf8Writer ?? null;
+    const encoder = writer === null ? platform.textEncoder ?? null : null;
+    this.writer = writer;
+    this.stateWords = writer !== null ? new Uint32Array(2) : null;
+    this.stateBytes = this.stateWords !== null ? new Uint8Array(this.stateWords.buffer) : null;
     this.encoder = encoder;
-    this.byteLength = byteLength;
-    this.fallback = encoder === null ? new Utf8StreamEncoder() : null;
+    this.byteLength = writer === null ? platform.utf8Length ?? null : null;
+    this.fallback = writer === null && encoder === null ? new Utf8StreamEncoder() : null;
   }
 
   /** Starts on the first `units` UTF-16 units of `text`. */
@@ -57,6 +90,10 @@ export class TextCursor {
     this.pos = 0;
     this.ascii = false;
     this.spillStart = this.spillEnd = 0;
+    if (this.stateWords !== null) {
+      this.stateWords[0] = 0;
+      this.stateWords[1] = units;
+    }
     if (this.fallback !== null) this.fallback.reset(text, units);
   }
 
@@ -71,6 +108,8 @@ export class TextCursor {
    * A lone surrogate counts as U+FFFD (3 bytes), as TextEncoder encodes it.
    */
   measure(scratch: Uint8Array, start: number, end: number): number {
+    // The writer counts by writing into the scratch space: no garbage (isAscii's search leaves some when it finds a character).
+    if (this.writer !== null) return this.measureByWriter(scratch, start, end);
     const text = this.text;
     const units = this.units;
     if (isAscii(text)) {
@@ -94,6 +133,7 @@ export class TextCursor {
    * length; the caller has made sure it fits (3 bytes per UTF-16 unit).
    */
   writeAll(out: Uint8Array, start: number, end: number): number {
+    if (this.writer !== null) return this.writer.write(this.text, this.stateBytes!, out, start, end);
     if (this.fallback !== null) return this.fallback.encodeInto(out, start, end);
     const r = this.encodePiece(0, out, start, end);
     this.pos = r.read;
@@ -108,6 +148,10 @@ export class TextCursor {
     }
     let o = start;
     while (o < end && this.spillStart < this.spillEnd) out[o++] = this.spill[this.spillStart++];
+    if (this.writer !== null) {
+      this.writeByWriter(out, o, end);
+      return;
+    }
     while (o < end && this.pos < this.units) {
       const r = this.encodePiece(this.pos, out, o, end);
       if (r.read === 0) {
@@ -118,6 +162,40 @@ export class TextCursor {
       this.pos += r.read;
       o += r.written;
     }
+  }
+
+  /** The native writer's pieces into out[o, end), a character that does not fit through the spill. */
+  private writeByWriter(out: Uint8Array, o: number, end: number): void {
+    const writer = this.writer!;
+    const words = this.stateWords!;
+    const state = this.stateBytes!;
+    const text = this.text;
+    while (o < end && words[1] > 0) {
+      o += writer.write(text, state, out, o, end);
+      if (o === end || words[1] === 0) return;
+      // The next character is longer than what is left of `out`: write it aside and cut it.
+      this.spillStart = 0;
+      this.spillEnd = writer.write(text, state, this.spill, 0, 4);
+      while (o < end && this.spillStart < this.spillEnd) out[o++] = this.spill[this.spillStart++];
+    }
+  }
+
+  /** The UTF-8 length by the writer, written piece by piece into the scratch space and thrown away; then back to the start. */
+  private measureByWriter(scratch: Uint8Array, start: number, end: number): number {
+    const writer = this.writer!;
+    const words = this.stateWords!;
+    const state = this.stateBytes!;
+    const text = this.text;
+    let bytes = 0;
+    while (words[1] > 0) {
+      const n = writer.write(text, state, scratch, start, end);
+      // At least 16 bytes of scratch always take a character (4 bytes at most): 0 would be a writer that is stuck.
+      if (n === 0) break;
+      bytes += n;
+    }
+    words[0] = 0;
+    words[1] = this.units;
+    return bytes;
   }
 
   /** Encodes text from unit `p` into out[start, end): a substring no longer than the room, never cutting a surrogate pair. */

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { strict as assert } from "node:assert";
 import { checkFrameVector, checkHandshakeVector, checkSendVector } from "./vectors/runner.js";
 import { planFrameVector, planHandshakeVector, planSendVector, type Vectors } from "./vectors/plan.js";
+import { utf8WriterModel } from "./support/utf8-writer-model.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./vectors/vectors.json", import.meta.url), "utf8")) as Vectors;
 const env = { sha1: (data: Uint8Array) => new Uint8Array(createHash("sha1").update(data).digest()) };
@@ -45,6 +46,15 @@ describe("sender (test/vectors/vectors.json)", () => {
   for (const v of vectors.sends) {
     it(`§${v.rfc} ${v.name}`, () => {
       runAll("tx size", planSendVector(v).map((p) => ({ name: p.name, run: () => checkSendVector(env, v, p.size) })));
+    });
+  }
+});
+
+describe("sender through a UTF-8 writer (Host.utf8Writer: websock_utf8.c's contract, modelled in JavaScript)", () => {
+  const withWriter = { ...env, utf8Writer: utf8WriterModel };
+  for (const v of vectors.sends) {
+    it(`§${v.rfc} ${v.name}`, () => {
+      runAll("tx size", planSendVector(v).map((p) => ({ name: p.name, run: () => checkSendVector(withWriter, v, p.size) })));
     });
   }
 });

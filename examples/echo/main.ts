@@ -129,8 +129,8 @@ function pattern(i: number): number {
   return (i * 7 + (i >> 8)) & 255;
 }
 
-/** Receives one message and compares it with pattern() piece by piece. */
-async function receiveChecked(h: websock_handle_t, timeout: number): Promise<{ length: number; pieces: number; mismatches: number } | null> {
+/** Receives one message and compares it with expected(i) (pattern() by default) piece by piece. */
+async function receiveChecked(h: websock_handle_t, timeout: number, expected: (i: number) => number = pattern): Promise<{ length: number; pieces: number; mismatches: number } | null> {
   const hdr = websock_msg_hdr_init();
   const buf = new Uint8Array(RX);
   let length = 0;
@@ -143,7 +143,7 @@ async function receiveChecked(h: websock_handle_t, timeout: number): Promise<{ l
       log(`recv: ${n < 0 ? `${e.name} ${e.message}` : `nothing within ${timeout} ms`}`);
       return null;
     }
-    for (let i = 0; i < n; i++) if (buf[i] !== pattern(length + i)) mismatches++;
+    for (let i = 0; i < n; i++) if (buf[i] !== expected(length + i)) mismatches++;
     length += n;
     pieces++;
     if (hdr.fin && hdr.bytesleft === 0) return { length, pieces, mismatches };
@@ -162,6 +162,27 @@ async function echo(url: string): Promise<void> {
   let m = await receiveMessage(h, got);
   if (m !== null) log(`recv ${m.opcode === WEBSOCK_OP.TEXT ? "text" : `opcode ${m.opcode}`}: "${String.fromArrayBuffer(got.slice(0, m.length).buffer)}"`);
 
+  // Non-ASCII text: its UTF-8 written by websock's native writer (hosts/moddable/utf8) straight into
+  // the tx buffer, as TextEncoder would encode it: U+0000 as 00, a lone surrogate as U+FFFD.
+  const high = String.fromCharCode(0xd83d);
+  const mixed = `h\u00e9llo \u20ac \u{1F600} nul:\u0000 lone:${high} joined:${high}${String.fromCharCode(0xde00)}`;
+  const mixedBytes = [
+    0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f, 0x20, 0xe2, 0x82, 0xac, 0x20, 0xf0, 0x9f, 0x98, 0x80, 0x20, 0x6e, 0x75, 0x6c, 0x3a, 0x00,
+    0x20, 0x6c, 0x6f, 0x6e, 0x65, 0x3a, 0xef, 0xbf, 0xbd, 0x20, 0x6a, 0x6f, 0x69, 0x6e, 0x65, 0x64, 0x3a, 0xf0, 0x9f, 0x98, 0x80,
+  ];
+  log(`send non-ASCII text: ${mixed.length} string units, ${mixedBytes.length} UTF-8 bytes`);
+  log(`send -> ${await websock_send_text(h, mixed)}`);
+  let check = await receiveChecked(h, 15000, (i) => mixedBytes[i]);
+  if (check !== null) log(`recv text: ${check.length} bytes, ${check.length === mixedBytes.length && check.mismatches === 0 ? "identical to TextEncoder's" : `DIFFERENT (${check.mismatches} bytes differ)`}`);
+  // Longer than the tx buffer: every width of character cut by the ends of tx pieces.
+  const unit = "a\u00e9\u20ac\u{1F600}";
+  const unitBytes = [0x61, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80];
+  const long = unit.repeat(400);
+  log(`send non-ASCII text: ${unitBytes.length * 400} UTF-8 bytes through a ${TX}-byte tx buffer`);
+  log(`send -> ${await websock_send_text(h, long)}`);
+  check = await receiveChecked(h, 15000, (i) => unitBytes[i % 10]);
+  if (check !== null) log(`recv text: ${check.length} bytes in ${check.pieces} pieces, ${check.length === unitBytes.length * 400 && check.mismatches === 0 ? "identical to TextEncoder's" : `DIFFERENT (${check.mismatches} bytes differ)`}`);
+
   // Binary.
   const bin = new Uint8Array(32);
   for (let i = 0; i < bin.length; i++) bin[i] = (i * 37) & 255;
@@ -179,7 +200,7 @@ async function echo(url: string): Promise<void> {
     log(`send binary: ${BIG} bytes through a ${TX}-byte tx buffer`);
     const sent = await websock_send_binary(h, big);
     log(`send -> ${sent} after ${Time.ticks - started} ms`);
-    const check = await receiveChecked(h, 60000);
+    check = await receiveChecked(h, 60000);
     if (check !== null) {
       log(`recv binary: ${check.length} bytes in ${check.pieces} pieces of at most ${RX}, ${Time.ticks - started} ms round trip, ${check.length === BIG && check.mismatches === 0 ? "identical" : `DIFFERENT (${check.mismatches} bytes differ)`}`);
     }

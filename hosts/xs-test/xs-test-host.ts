@@ -37,7 +37,10 @@ import {
   writeU32,
 } from "./protocol.js";
 import { sha1 } from "./sha1.js";
-import type { Utf8Encoder } from "../../src/text-cursor.js";
+import type { Utf8Encoder, Utf8Writer } from "../../src/text-cursor.js";
+
+/** websock_utf8.c, when the worker was built with it (tools/xsnap-utf8/build.mjs installs the global). */
+const linkedUtf8Writer = (globalThis as { WebsockUtf8Writer?: Utf8Writer }).WebsockUtf8Writer ?? null;
 
 function issue(request: Uint8Array): Uint8Array {
   // issueCommand takes a whole ArrayBuffer: `request` always owns its buffer here.
@@ -186,6 +189,8 @@ export function installXsTestHost(): XsTestHost {
     },
     // xsnap builds in Moddable's native encoder (textencoder.c), as a Moddable app includes it.
     textEncoder: new (globalThis as unknown as { TextEncoder: new () => Utf8Encoder }).TextEncoder(),
+    // websock's native writer where the worker has it, as the Moddable host has it in every build.
+    utf8Writer: linkedUtf8Writer,
   };
 
   globalThis.handleCommand = (buffer: ArrayBuffer): undefined => {

@@ -2,6 +2,7 @@
 // input. Pure ES2022 like src/: the same runner runs under Node (mocha) and
 // inside the XS engine, so the two engines are held to the same data.
 
+import type { Utf8Writer } from "../../src/text-cursor.js";
 import { Connection } from "../../src/connection.js";
 import { OutgoingMessage } from "../../src/outgoing.js";
 import { NOTHING_READY } from "../../src/receiver.js";
@@ -209,6 +210,15 @@ export function decodeClientFrames(bytes: Uint8Array): { frames: Array<{ fin: bo
 
 export interface CoreEnv {
   sha1(data: Uint8Array): Uint8Array;
+  /** A native UTF-8 writer for the sender (Host.utf8Writer): websock_utf8.c in an xsnap worker built with it. */
+  utf8Writer?: Utf8Writer | null;
+}
+
+/** The platform with env's UTF-8 writer, when it has one (a variable, not a literal: Platform does not name it, the sender takes it from the platform). */
+function textPlatform<T extends object>(env: CoreEnv, platform: T): T {
+  if (env.utf8Writer == null) return platform;
+  const withWriter = { ...platform, utf8Writer: env.utf8Writer };
+  return withWriter;
 }
 
 function cyclingRandom(hex: string): (out: Uint8Array) => void {
@@ -234,7 +244,7 @@ function newConnection(env: CoreEnv, random: string, options: FrameVector["optio
     pongTimeout: 1000,
     closeTimeout: 1000,
     fragmentSize,
-    platform: { randomFill: cyclingRandom(random), sha1: env.sha1, now: () => clock++ },
+    platform: textPlatform(env, { randomFill: cyclingRandom(random), sha1: env.sha1, now: () => clock++ }),
     deflate: deflateOffer(options.deflate),
   });
 }

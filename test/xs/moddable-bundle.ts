@@ -7,6 +7,8 @@
 //   ssl/session, x509       -> hosts/xs-test/moddable-shims/tls-unavailable.ts (Moddable's TLS is not emulated)
 //   websock/hosts/moddable/mbedtls/tls-engine -> hosts/xs-test/moddable-shims/tls-engine.ts (websock_tls.c itself,
 //                              when the worker was built with it: tools/xsnap-tls/build.mjs)
+//   websock/hosts/moddable/utf8/utf8-writer -> hosts/xs-test/moddable-shims/utf8-writer.ts (websock_utf8.c itself,
+//                              when the worker was built with it: tools/xsnap-utf8/build.mjs; else null)
 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +37,7 @@ export const moddableModules: Plugin = {
       const spec = args.path;
       if (spec === "websock") return { path: path.join(ROOT, "hosts/moddable/index.ts") };
       if (spec === "websock/hosts/moddable/mbedtls/tls-engine") return { path: path.join(SHIMS, "tls-engine.ts") };
+      if (spec === "websock/hosts/moddable/utf8/utf8-writer") return { path: path.join(SHIMS, "utf8-writer.ts") };
       if (spec.startsWith("websock/src/")) return { path: path.join(ROOT, "src", `${spec.slice("websock/src/".length)}.ts`) };
       if (spec.startsWith("websock/hosts/moddable/")) return { path: path.join(ROOT, "hosts/moddable", `${spec.slice("websock/hosts/moddable/".length)}.ts`) };
       const mapped = PLATFORM_MODULES[spec];

@@ -10,6 +10,8 @@ import { planFor, type VectorKind, type Vectors } from "../vectors/plan.js";
 import type { VectorResult } from "./xs-vectors-entry.js";
 import { xsTally } from "./xs-tally.js";
 import { bundleForXs, decodeJson, startXsWorker, xsEngineVersion, type XsWorker } from "./xsnap-driver.js";
+// @ts-expect-error: a plain .mjs build script, no types
+import { buildUtf8Worker } from "../../tools/xsnap-utf8/build.mjs";
 
 const vectorsText = readFileSync(new URL("../vectors/vectors.json", import.meta.url), "utf8");
 const vectors = JSON.parse(vectorsText) as Vectors;
@@ -19,7 +21,12 @@ const SECTIONS: Array<[VectorKind, string]> = [
   ["sends", "sender"],
 ];
 
-describe(`inside XS (${xsEngineVersion()}): the core's test vectors (test/vectors/vectors.json)`, function () {
+/**
+ * The vectors of `sections` in a worker: the package's, or (writer) one built with websock's
+ * native UTF-8 writer, through which the sender's text then goes (Host.utf8Writer).
+ */
+function vectorSuite(title: string, sections: Array<[VectorKind, string]>, writer: boolean): void {
+describe(title, function () {
   this.timeout(120000);
   let worker: XsWorker;
   let assertions = 0;
@@ -27,10 +34,10 @@ describe(`inside XS (${xsEngineVersion()}): the core's test vectors (test/vector
   const started = Date.now();
 
   before(async () => {
-    worker = startXsWorker();
+    worker = startXsWorker(writer ? { binary: buildUtf8Worker() } : {});
     await worker.evaluate(await bundleForXs(fileURLToPath(new URL("./xs-vectors-entry.ts", import.meta.url)), "XsVectors"));
-    const loaded = decodeJson<Record<VectorKind, number>>((await worker.evaluate(`XsVectors.load(${JSON.stringify(vectorsText)})`)).reply);
-    assert.deepEqual(loaded, { frames: vectors.frames.length, handshakes: vectors.handshakes.length, sends: vectors.sends.length });
+    const loaded = decodeJson<Record<VectorKind, number> & { writer: boolean }>((await worker.evaluate(`XsVectors.load(${JSON.stringify(vectorsText)})`)).reply);
+    assert.deepEqual(loaded, { writer, frames: vectors.frames.length, handshakes: vectors.handshakes.length, sends: vectors.sends.length });
   });
 
   after(async () => {
@@ -41,7 +48,7 @@ describe(`inside XS (${xsEngineVersion()}): the core's test vectors (test/vector
     assert.deepEqual(exit, { code: 0, signal: null }, "the xsnap worker did not exit cleanly");
   });
 
-  it("the XS test host's SHA-1 equals node:crypto's (FIPS 180-4 padding at every block boundary)", async () => {
+  if (!writer) it("the XS test host's SHA-1 equals node:crypto's (FIPS 180-4 padding at every block boundary)", async () => {
     const inputs: Buffer[] = [];
     for (let n = 0; n <= 200; n++) inputs.push(randomBytes(n));
     inputs.push(Buffer.from("dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11"), randomBytes(4096));
@@ -52,8 +59,8 @@ describe(`inside XS (${xsEngineVersion()}): the core's test vectors (test/vector
     assertions += inputs.length;
   });
 
-  for (const [kind, title] of SECTIONS) {
-    describe(title, () => {
+  for (const [kind, section] of sections) {
+    describe(section, () => {
       vectors[kind].forEach((v, index) => {
         it(`§${v.rfc} ${v.name}`, async () => {
           const { reply, meter } = await worker.evaluate(`XsVectors.run(${JSON.stringify(kind)}, ${index})`);
@@ -68,3 +75,7 @@ describe(`inside XS (${xsEngineVersion()}): the core's test vectors (test/vector
     });
   }
 });
+}
+
+vectorSuite(`inside XS (${xsEngineVersion()}): the core's test vectors (test/vectors/vectors.json)`, SECTIONS, false);
+vectorSuite(`inside XS (${xsEngineVersion()}): the sender's vectors through websock's native UTF-8 writer (websock_utf8.c)`, [["sends", "sender"]], true);

@@ -9,8 +9,10 @@ import { asciiBytes, asciiJson } from "../../hosts/xs-test/protocol.js";
 import { sha1 } from "../../hosts/xs-test/sha1.js";
 import { bytesToHex, checkFrameVector, checkHandshakeVector, checkSendVector, hexToBytes, type CoreEnv } from "../vectors/runner.js";
 import { planFor, type VectorKind, type Vectors } from "../vectors/plan.js";
+import type { Utf8Writer } from "../../src/text-cursor.js";
 
-const env: CoreEnv = { sha1 };
+// websock_utf8.c when the worker was built with it (tools/xsnap-utf8/build.mjs): the sender's vectors then go through it.
+const env: CoreEnv = { sha1, utf8Writer: (globalThis as { WebsockUtf8Writer?: Utf8Writer }).WebsockUtf8Writer ?? null };
 let vectors: Vectors | null = null;
 
 function reply(value: unknown): ArrayBuffer {
@@ -20,7 +22,7 @@ function reply(value: unknown): ArrayBuffer {
 /** Takes the vectors (the text of test/vectors/vectors.json); answers how many of each kind. */
 export function load(json: string): ArrayBuffer {
   vectors = JSON.parse(json) as Vectors;
-  return reply({ frames: vectors.frames.length, handshakes: vectors.handshakes.length, sends: vectors.sends.length });
+  return reply({ writer: env.utf8Writer !== null, frames: vectors.frames.length, handshakes: vectors.handshakes.length, sends: vectors.sends.length });
 }
 
 export interface VectorResult {

@@ -15,7 +15,7 @@ const OPCODE_TEXT = 1;
 const OPCODE_BINARY = 2;
 
 /** Printable ASCII for text (1 byte per character), the byte pattern of the vectors for binary. */
-function payload(kind: "text" | "binary", size: number): Uint8Array {
+function payload(kind: "text" | "mixed" | "binary", size: number): Uint8Array {
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = kind === "text" ? 0x20 + ((i * 31 + 7) % 95) : (i * 31 + 7) & 0xff;
   return out;
@@ -35,9 +35,9 @@ let job: (() => number) | null = null;
 let expected = 0;
 
 /** Sets up one case: a fresh connection and its input, outside the measured delivery. */
-export function prepare(direction: "receive" | "send", kind: "text" | "binary", size: number, count: number): void {
+export function prepare(direction: "receive" | "send", kind: "text" | "mixed" | "binary", size: number, count: number): void {
   const conn = benchConnection(BUFFER);
-  const opcode = kind === "text" ? OPCODE_TEXT : OPCODE_BINARY;
+  const opcode = kind === "binary" ? OPCODE_BINARY : OPCODE_TEXT;
   const body = payload(kind, size);
   if (direction === "receive") {
     const frame = serverFrame(opcode, body);
@@ -67,7 +67,14 @@ export function prepare(direction: "receive" | "send", kind: "text" | "binary", 
     // Joined once, not concatenated char by char (XS strings are flat: that would copy O(n²)).
     const chars: string[] = [];
     if (kind === "text") for (let i = 0; i < size; i++) chars.push(String.fromCharCode(body[i]));
+    // Non-ASCII: as many UTF-8 bytes of 1-, 2-, 3- and 4-byte characters (10 bytes a round), ASCII to fill.
+    if (kind === "mixed") {
+      for (let i = 0; i + 10 <= size; i += 10) chars.push("a\u00e9\u20ac\u{1F600}");
+      for (let i = chars.length * 10; i < size; i++) chars.push("z");
+    }
     const text = chars.join("");
+    // Read once, here: text.length makes XS wrap the string (2 slots), which is the caller's, not the core's.
+    const units = text.length;
     const header = size < 126 ? 6 : size < 0x10000 ? 8 : 14;
     expected = count * (size + header);
     const message = new OutgoingMessage();
@@ -75,7 +82,7 @@ export function prepare(direction: "receive" | "send", kind: "text" | "binary", 
       let produced = 0;
       for (let m = 0; m < count; m++) {
         // As websock_send_text(h, string) and websock_send_binary(h, bytes) queue them.
-        if (kind === "text") message.setText(opcode, true, text, text.length);
+        if (kind !== "binary") message.setText(opcode, true, text, units);
         else message.setBytes(opcode, true, body, 0, size);
         produced += sendThrough(conn, message);
       }

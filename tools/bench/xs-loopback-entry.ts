@@ -7,16 +7,21 @@
 import { createWebsock, websock_msg_hdr_init, WEBSOCK_ERR } from "../../src/websock.js";
 import type { WebsockApi } from "../../src/websock.js";
 import type { websock_handle_t, websock_msg_hdr_t } from "../../src/types.js";
+import type { Utf8Writer } from "../../src/text-cursor.js";
 import { LoopbackPeer, loopbackHost } from "./lib/loopback-host.js";
 
 const peer = new LoopbackPeer();
 type Encoder = { encodeInto(s: string, b: Uint8Array): { read: number; written: number } };
 // xsnap has Moddable's native TextEncoder; WEBSOCK_PURE_UTF8 set before this bundle leaves it out (the core's own encoder).
+// A worker built with websock's UTF-8 writer (tools/xsnap-utf8/build.mjs) has WebsockUtf8Writer: the host gives it, as the Moddable host does.
 const pure = (globalThis as unknown as { WEBSOCK_PURE_UTF8?: boolean }).WEBSOCK_PURE_UTF8 === true;
-const api: WebsockApi = createWebsock(loopbackHost(peer, pure ? null : new (globalThis as unknown as { TextEncoder: new () => Encoder }).TextEncoder()));
+const writer = (globalThis as unknown as { WebsockUtf8Writer?: Utf8Writer }).WebsockUtf8Writer ?? null;
+const api: WebsockApi = createWebsock(loopbackHost(peer, pure ? null : new (globalThis as unknown as { TextEncoder: new () => Encoder }).TextEncoder(), pure ? null : writer));
 let handle: websock_handle_t | null = null;
 let payload = new Uint8Array(0);
 let text = "";
+/** About as many UTF-8 bytes as `text`, in 2-, 3- and 4-byte characters with ASCII between. */
+let mixed = "";
 let readBuffer = new Uint8Array(0);
 let hdr: websock_msg_hdr_t = websock_msg_hdr_init();
 let outcome = "";
@@ -60,6 +65,11 @@ export function prepare(size: number, bufferSize: number): void {
   const chars: string[] = [];
   for (let i = 0; i < size; i++) chars.push(String.fromCharCode(payload[i]));
   text = chars.join("");
+  const pieces: string[] = [];
+  const unit = "a\u00e9\u20ac\u{1F600}"; // 10 bytes
+  for (let i = 0; i + 10 <= size; i += 10) pieces.push(unit);
+  for (let i = pieces.length * 10; i < size; i++) pieces.push("z");
+  mixed = pieces.join("");
   readBuffer = new Uint8Array(bufferSize);
   hdr = websock_msg_hdr_init();
 }
@@ -148,10 +158,11 @@ export function echoByRecvNow(count: number): void {
   pumpAll();
 }
 
-export function sendOnly(kind: "text" | "binary", count: number): void {
+export function sendOnly(kind: "text" | "mixed" | "binary", count: number): void {
   peer.discard = true;
   for (let m = 0; m < count; m++) {
     if (kind === "text") void api.websock_send_text(handle!, text);
+    else if (kind === "mixed") void api.websock_send_text(handle!, mixed);
     else void api.websock_send_binary(handle!, payload);
     pumpAll();
   }

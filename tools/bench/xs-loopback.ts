@@ -12,6 +12,8 @@
 import { fileURLToPath } from "node:url";
 import { bundleForXs, decodeJson, startXsWorker, xsEngineVersion, type XsWorker } from "../../test/xs/xsnap-driver.js";
 import { formatCount, markdownTable } from "./lib/table.js";
+// @ts-expect-error: a plain .mjs build script, no types
+import { buildUtf8Worker } from "../xsnap-utf8/build.mjs";
 
 const N = 200;
 const ENTRY = fileURLToPath(new URL("./xs-loopback-entry.ts", import.meta.url));
@@ -52,10 +54,16 @@ interface Measured {
   sends: Record<string, number>;
 }
 
-async function measure(pureUtf8: boolean): Promise<Measured> {
-  const worker = startXsWorker();
+/** How text is encoded: the host's TextEncoder.encodeInto, the core's own encoder, websock's native writer (a worker built with it). */
+type Encoding = "encodeInto" | "pure" | "writer";
+
+/** The sizes of the send rows, and the rx/tx buffer of each. */
+const SENDS: ReadonlyArray<[number, number]> = [[16, 1024], [1024, 1024], [65536, 4096]];
+
+async function measure(encoding: Encoding): Promise<Measured> {
+  const worker = startXsWorker(encoding === "writer" ? { binary: buildUtf8Worker() } : {});
   try {
-    if (pureUtf8) await worker.evaluate("globalThis.WEBSOCK_PURE_UTF8 = true");
+    if (encoding === "pure") await worker.evaluate("globalThis.WEBSOCK_PURE_UTF8 = true");
     await worker.evaluate(await bundleForXs(ENTRY, "XsLoop"));
     await worker.evaluate("XsLoop.reserve(4000000)");
     await worker.evaluate("XsLoop.prepare(1024, 1024)");
@@ -73,10 +81,10 @@ async function measure(pureUtf8: boolean): Promise<Measured> {
       sends: {},
     };
     await worker.evaluate("XsLoop.close()");
-    for (const [size, buffer] of [[1024, 1024], [65536, 4096]]) {
+    for (const [size, buffer] of SENDS) {
       await worker.evaluate(`XsLoop.prepare(${size}, ${buffer})`);
       await worker.evaluate(`XsLoop.open(${buffer})`);
-      for (const kind of ["binary", "text"]) m.sends[`${kind} ${size}`] = await perRun(worker, (n) => `XsLoop.sendOnly("${kind}", ${n})`, size > 1024 ? LARGE_N : N);
+      for (const kind of ["binary", "text", "mixed"]) m.sends[`${kind} ${size}`] = await perRun(worker, (n) => `XsLoop.sendOnly("${kind}", ${n})`, size > 1024 ? LARGE_N : N);
       await worker.evaluate("XsLoop.close()");
     }
     return m;
@@ -85,8 +93,9 @@ async function measure(pureUtf8: boolean): Promise<Measured> {
   }
 }
 
-const native = await measure(false);
-const pure = await measure(true);
+const native = await measure("encodeInto");
+const pure = await measure("pure");
+const writer = await measure("writer");
 const f = (n: number) => formatCount(n);
 const recvOwn = native.echoRecv - native.echoRecvControl - native.sends["binary 1024"];
 console.log(`websock's own garbage inside XS (${xsEngineVersion()}), over a host that allocates nothing per message\n`);
@@ -102,16 +111,24 @@ console.log(markdownTable(
     ["… of which per message received (less the 1 KiB binary send's, below)", f(recvOwn), "≤ 10", recvOwn <= 10 ? "yes" : "**no**"],
     ["callback model: garbage per 1 KiB message received", f(native.receiveCallback), "≤ 10", native.receiveCallback <= 10 ? "yes" : "**no**"],
     ["websock_recv_now: garbage per 1 KiB message received", f(native.receiveRecvNow), "≤ 10", native.receiveRecvNow <= 10 ? "yes" : "**no**"],
-    ...[1024, 65536].flatMap((size) => {
-      const label = size === 1024 ? "1 KiB (tx 1 KiB)" : "64 KiB (tx 4 KiB)";
+    ...SENDS.flatMap(([size, buffer]) => {
+      const label = `${size === 16 ? "16 B" : size === 1024 ? "1 KiB" : "64 KiB"} (tx ${buffer / 1024} KiB)`;
       const binary = native.sends[`binary ${size}`];
+      // A figure below 0 is the noise of collections before a run: as 0.
+      const met = (n: number) => (n <= Math.max(binary, 0) ? "yes" : "**no**");
       return [
         [`${label} binary send (not awaited): garbage`, f(binary), "", ""],
-        [`${label} text send, host's TextEncoder.encodeInto`, f(native.sends[`text ${size}`]), "≤ binary", native.sends[`text ${size}`] <= binary ? "yes" : "**no**"],
-        [`${label} text send, the core's own UTF-8 encoder`, f(pure.sends[`text ${size}`]), "≤ binary", pure.sends[`text ${size}`] <= binary ? "yes" : "**no**"],
+        ...(["text", "mixed"] as const).flatMap((kind) => {
+          const what = kind === "text" ? "text send" : "non-ASCII text send";
+          return [
+            [`${label} ${what}, host's TextEncoder.encodeInto`, f(native.sends[`${kind} ${size}`]), "", ""],
+            [`${label} ${what}, the core's own UTF-8 encoder`, f(pure.sends[`${kind} ${size}`]), "", ""],
+            [`${label} ${what}, websock's native UTF-8 writer`, f(writer.sends[`${kind} ${size}`]), "≤ binary", met(writer.sends[`${kind} ${size}`])],
+          ];
+        }),
       ];
     }),
   ],
   1,
 ));
-console.log(`\n(${N} + 1 runs less 1, over ${N} (64 KiB sends: ${LARGE_N}), checked to have met no collection, in a heap grown first by 4,000,000 slots; text is ASCII; the loopback peer answers the upgrade, echoes or discards each frame, and copies bytes with loops so that none of its own garbage is counted)`);
+console.log(`\n(${N} + 1 runs less 1, over ${N} (64 KiB sends: ${LARGE_N}), checked to have met no collection, in a heap grown first by 4,000,000 slots; text is ASCII, non-ASCII text as many bytes of a U+00E9 U+20AC U+1F600 repeated (1 to 4 bytes a character); the writer's rows in a worker built with websock_utf8.c (tools/xsnap-utf8/build.mjs); the loopback peer answers the upgrade, echoes or discards each frame, and copies bytes with loops so that none of its own garbage is counted)`);

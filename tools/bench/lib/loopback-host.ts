@@ -158,7 +158,7 @@ export class LoopbackPeer implements Transport {
   }
 }
 
-export function loopbackHost(peer: LoopbackPeer, textEncoder: Host["textEncoder"]): Host {
+export function loopbackHost(peer: LoopbackPeer, textEncoder: Host["textEncoder"], utf8Writer: Host["utf8Writer"] = null): Host {
   let clock = 0;
   let seed = 1;
   return {
@@ -182,5 +182,6 @@ export function loopbackHost(peer: LoopbackPeer, textEncoder: Host["textEncoder"
     },
     clearTimer(): void {},
     textEncoder,
+    utf8Writer,
   };
 }

@@ -35,6 +35,14 @@ const CONTROL_HEADER = 6;
 /** Room the sender wants before it measures a long string in the free part of the buffer. */
 const MEASURE_ROOM = 64;
 
+/**
+ * The most UTF-8 bytes one unit of a string's length can take: 3 where
+ * strings are UTF-16 (a character above U+FFFF is two units and 4 bytes),
+ * 4 where the engine counts code points (XS in the Moddable SDK: "\u{1F600}".length
+ * is 1 there). Asked of the engine once, as the module loads.
+ */
+const MAX_BYTES_PER_UNIT = String.fromCodePoint(0x10000).length === 1 ? 4 : 3;
+
 // The control frames waiting for a frame boundary: one slot each for the
 // pong, the ping and the close, their payloads in one array made once (slot
 // k at k * 125), their lengths in fields (-1: the slot is empty).
@@ -350,7 +358,8 @@ export class Sender {
     }
     if (m.text !== null && m.length < 0) {
       const fragment = this.fragmentSize;
-      if (3 * m.units + MAX_HEADER <= room && (fragment === 0 || 3 * m.units <= fragment)) return this.writeShortText(m, o);
+      const most = MAX_BYTES_PER_UNIT * m.units;
+      if (most + MAX_HEADER <= room && (fragment === 0 || most <= fragment)) return this.writeShortText(m, o);
       if (room < MEASURE_ROOM) return -1;
       const cursor = this.textCursor();
       cursor.reset(m.text, m.units);

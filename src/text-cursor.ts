@@ -130,7 +130,7 @@ export class TextCursor {
 
   /**
    * Encodes the whole text into out[start, end) in one go and returns its
-   * length; the caller has made sure it fits (3 bytes per UTF-16 unit).
+   * length; the caller has made sure it fits (the most bytes a unit can take, per unit: sender.ts).
    */
   writeAll(out: Uint8Array, start: number, end: number): number {
     if (this.writer !== null) return this.writer.write(this.text, this.stateBytes!, out, start, end);

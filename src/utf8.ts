@@ -123,7 +123,8 @@ export function utf8Length(text: string, units = text.length): number {
       bytes += 4;
       seen += 2;
     } else {
-      bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+      // Above U+FFFF as one step of one unit: an engine that counts code points (XS in the Moddable SDK).
+      bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
       seen++;
     }
   }

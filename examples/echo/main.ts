@@ -183,6 +183,15 @@ async function echo(url: string): Promise<void> {
   check = await receiveChecked(h, 15000, (i) => unitBytes[i % 10]);
   if (check !== null) log(`recv text: ${check.length} bytes in ${check.pieces} pieces, ${check.length === unitBytes.length * 400 && check.mismatches === 0 ? "identical to TextEncoder's" : `DIFFERENT (${check.mismatches} bytes differ)`}`);
 
+  // Characters above U+FFFF only: 4 bytes for each unit of the string's length where XS counts code
+  // points (the Moddable SDK), so a string that looks short enough for one step (3 bytes a unit) is not.
+  const faces = "\u{1F600}".repeat(300);
+  const faceBytes = [0xf0, 0x9f, 0x98, 0x80];
+  log(`send non-ASCII text: ${faces.length} string units, ${faceBytes.length * 300} UTF-8 bytes`);
+  log(`send -> ${await websock_send_text(h, faces)}`);
+  check = await receiveChecked(h, 15000, (i) => faceBytes[i % 4]);
+  if (check !== null) log(`recv text: ${check.length} bytes, ${check.length === faceBytes.length * 300 && check.mismatches === 0 ? "identical to TextEncoder's" : `DIFFERENT (${check.mismatches} bytes differ)`}`);
+
   // Binary.
   const bin = new Uint8Array(32);
   for (let i = 0; i < bin.length; i++) bin[i] = (i * 37) & 255;

@@ -44,7 +44,7 @@ import {
 import { Sender } from "./sender.js";
 import { wordsOf } from "./mask.js";
 import { OutgoingMessage } from "./outgoing.js";
-import type { Utf8Encoder } from "./text-cursor.js";
+import type { TextPlatform } from "./text-cursor.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Validate } from "./utf8.js";
 import { MAX_CONTROL_PAYLOAD, OPCODE_CONTINUATION, OPCODE_TEXT } from "./opcodes.js";
 import type { websock_msg_hdr_t } from "./types.js";
@@ -129,15 +129,13 @@ export interface ConnectionOptions {
 }
 
 /** What the core needs of a platform (a subset of Host: a host is passed as it is, no closures made). */
-export interface Platform {
+// Text: the native UTF-8 writer, encoder and byte length, each optional (TextPlatform; a pure fallback encodes otherwise).
+export interface Platform extends TextPlatform {
   /** Fills `out` with cryptographically strong random bytes (mask keys, Sec-WebSocket-Key). */
   randomFill(out: Uint8Array): void;
   sha1(data: Uint8Array): Uint8Array;
   /** Milliseconds on a monotonic clock. */
   now(): number;
-  /** A native UTF-8 encoder and byte length (optional: a pure fallback encodes otherwise). */
-  textEncoder?: Utf8Encoder | null;
-  utf8Length?: ((text: string) => number) | null;
   /** Compression for sends (optional: Host.deflate). */
   deflate?: ((windowBits: number) => MessageCompressor) | null;
 }
@@ -233,7 +231,7 @@ export class Connection {
 
   /** The platform given in the options, as the sender holds it. */
   private get platform(): Platform {
-    return this.sender.platform as Platform;
+    return this.sender.platform;
   }
 
   /** The events since the last call (EVENT_* bits). */

@@ -34,7 +34,7 @@ import {
   isValidCloseCode,
 } from "./opcodes.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Decode, utf8Validate } from "./utf8.js";
-import { maskInPlace, readMaskKey, wordsOf } from "./mask.js";
+import { maskInPlace, readMaskKey } from "./mask.js";
 import type { websock_msg_hdr_t } from "./types.js";
 import type { MessageInflater } from "./message-inflater.js";
 import { defineFlags } from "./flags.js";
@@ -84,8 +84,8 @@ export interface ReceiverOptions {
   deliverPings: boolean;
   /** Fail messages longer than this with 1009; 0: no limit. */
   maxMessageSize: number;
-  /** The words of buf's ArrayBuffer (mask.ts wordsOf), shared with the sender's when both buffers are in one; default: made here. */
-  words?: Uint32Array;
+  /** The words of buf's ArrayBuffer (mask.ts wordsOf), shared with the sender's when both buffers are in one. */
+  words: Uint32Array;
 }
 
 export class Receiver {
@@ -159,7 +159,7 @@ export class Receiver {
   /** `buf` is the caller's fixed rx buffer (at least MIN_RX_BUFFER bytes); it is replaced only by release(), when the handle is closed. */
   constructor(buf: Uint8Array, options: ReceiverOptions) {
     this.buf = buf;
-    this.words = options.words ?? wordsOf(buf);
+    this.words = options.words;
     // The options are copied, not kept: an object of its own costs slots on XS, its values are flags here.
     this.expectMasked = options.expectMasked;
     this.deliverPings = options.deliverPings;

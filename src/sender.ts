@@ -14,10 +14,11 @@
 // only the latest ping's (§5.5.3 allows answering just the most recent one).
 
 import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
-import { copyMasked, maskInPlace, readMaskKey, wordsOf } from "./mask.js";
+import { copyMasked, maskInPlace, readMaskKey } from "./mask.js";
 import { OutgoingMessage } from "./outgoing.js";
 import { ringDropFirst, ringFirst, ringOpen, ringPush } from "./message-ring.js";
-import { TextCursor, type Utf8Encoder } from "./text-cursor.js";
+import { TextCursor } from "./text-cursor.js";
+import type { Platform } from "./connection.js";
 import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
 
@@ -54,16 +55,12 @@ const SLOT_OPCODES = Object.freeze([OPCODE_PONG, OPCODE_PING, OPCODE_CLOSE]);
 export interface SenderOptions {
   /** The client role masks (RFC 6455 §5.3). */
   masking: boolean;
-  /** randomFill for mask keys; textEncoder and utf8Length, when the platform has them. */
-  platform: {
-    randomFill(out: Uint8Array): void;
-    textEncoder?: Utf8Encoder | null;
-    utf8Length?: ((text: string) => number) | null;
-  };
+  /** The connection's platform: randomFill for mask keys, and the text encoding it has (TextPlatform). */
+  platform: Platform;
   /** Messages longer than this go out as frames of at most this many bytes (0: one frame each). */
   fragmentSize: number;
-  /** The words of buf's ArrayBuffer (mask.ts wordsOf), shared with the receiver's when both buffers are in one; default: made here. */
-  words?: Uint32Array;
+  /** The words of buf's ArrayBuffer (mask.ts wordsOf), shared with the receiver's when both buffers are in one. */
+  words: Uint32Array;
 }
 
 export class Sender {
@@ -118,7 +115,7 @@ export class Sender {
   /** `buf` is the caller's fixed tx buffer (at least MIN_TX_BUFFER bytes). */
   constructor(buf: Uint8Array, options: SenderOptions) {
     this.buf = buf;
-    this.words = options.words ?? wordsOf(buf);
+    this.words = options.words;
     // The options are copied, not kept: an object of its own costs slots on XS.
     this.masking = options.masking;
     this.platform = options.platform;

@@ -90,10 +90,7 @@ export class TextCursor {
     this.pos = 0;
     this.ascii = false;
     this.spillStart = this.spillEnd = 0;
-    if (this.stateWords !== null) {
-      this.stateWords[0] = 0;
-      this.stateWords[1] = units;
-    }
+    if (this.stateWords !== null) this.rewindWriter();
     if (this.fallback !== null) this.fallback.reset(text, units);
   }
 
@@ -193,9 +190,15 @@ export class TextCursor {
       if (n === 0) break;
       bytes += n;
     }
+    this.rewindWriter();
+    return bytes;
+  }
+
+  /** The writer's state at the text's start: byte offset 0, all its units to go. */
+  private rewindWriter(): void {
+    const words = this.stateWords!;
     words[0] = 0;
     words[1] = this.units;
-    return bytes;
   }
 
   /** Encodes text from unit `p` into out[start, end): a substring no longer than the room, never cutting a surrogate pair. */

@@ -105,11 +105,11 @@ function hostOrNull(): Host | null {
   return host;
 }
 
-/** Checks a payload and its len; returns the byte (or UTF-16 unit) count to send, or a negative code. */
 // A string's length as lastIndexOf("") called on it: reading text.length makes XS wrap the
 // primitive string in a String object first (2 slots of garbage per text send, measured in xsnap).
 const lastIndexOf = String.prototype.lastIndexOf;
 
+/** Checks a payload and its len; returns the byte (or UTF-16 unit) count to send, or a negative code. */
 function payloadLength(s: Session, payload: unknown, len: number | undefined, allowString: boolean): number {
   const isString = typeof payload === "string";
   if (isString ? !allowString : !(payload instanceof Uint8Array)) {
@@ -225,11 +225,6 @@ function buffersOf(config: ResolvedConfig): { rxBuffer: Uint8Array; txBuffer: Ui
   return { rxBuffer: rxBuffer ?? new Uint8Array(rxBufferSize), txBuffer: txBuffer ?? new Uint8Array(txBufferSize) };
 }
 
-/** The config with its buffers made (buffersOf), for every hop of one websock_open. */
-function withBuffers(config: ResolvedConfig): ResolvedConfig {
-  return { ...config, ...buffersOf(config) };
-}
-
 /**
  * websock_open's hops: a connection per redirect followed (redirect.ts), on
  * the same rx and tx buffers, until one opens (its handle) or one fails in a
@@ -237,7 +232,7 @@ function withBuffers(config: ResolvedConfig): ResolvedConfig {
  */
 async function openFollowing(host: Host, first: ResolvedConfig, reconnector: Reconnector | null): Promise<websock_handle_t | null> {
   // Allocated once for every hop (a hop's connection is gone before the next one starts).
-  let config: ResolvedConfig = withBuffers(first);
+  let config: ResolvedConfig = { ...first, ...buffersOf(first) };
   // Where every reconnect attempt starts again (reconnector.ts).
   reconnector?.startFrom(config);
   for (let followed = 0; ; followed++) {

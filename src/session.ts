@@ -416,7 +416,7 @@ export class Session implements ViewHolder {
       clearHeader(hdr);
       return ERR.RECONNECTED.code;
     }
-    const n = this.conn.read(hdr, buf, 0, len);
+    let n = this.conn.read(hdr, buf, 0, len);
     if (n === NOTHING_READY) return n;
     if (r !== null) {
       if (n < 0 && r.down) {
@@ -432,7 +432,26 @@ export class Session implements ViewHolder {
     } else {
       // Reading made room: pull what the transport holds back.
       this.readIn();
+      if (hdr.bytesleft > 0 && n < len) n = this.readOn(hdr, buf, n, len);
     }
+    return n;
+  }
+
+  /**
+   * More of the frame whose piece buf[0, n) is, while its bytes are in
+   * and buf has room: one piece up to `len`, where each rx buffer's worth
+   * would otherwise be a call of its own (and on XS a Promise). Not for a
+   * compressed frame: its pieces come out of the inflater's window.
+   */
+  private readOn(hdr: websock_msg_hdr_t, buf: Uint8Array, n: number, len: number): number {
+    const conn = this.conn;
+    const receiver = conn.receiver;
+    const offset = hdr.offset;
+    while (n < len && hdr.bytesleft > 0 && !receiver.inflating && receiver.hasPiece()) {
+      n += conn.read(hdr, buf, n, len - n);
+      this.readIn();
+    }
+    hdr.offset = offset;
     return n;
   }
 

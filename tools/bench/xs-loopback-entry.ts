@@ -226,14 +226,19 @@ export function echoByRecv(count: number): void {
 
 /** The same loop with each API call replaced by an already settled Promise: what the awaits alone leave. */
 export function echoByRecvControl(count: number): void {
+  // (It runs after echoByRecv, in the same worker: recvCallsPerEcho is that loop's.)
   outcome = "running";
   void recvLoop(count, true);
 }
 
 const SENT = Promise.resolve(0);
 
+/** websock_recv calls per echo in the last run of the real loop: the control awaits as many (one per echo when a piece takes all that arrived). */
+let recvCallsPerEcho = 2;
+
 async function recvLoop(count: number, control: boolean): Promise<void> {
   const h = handle!;
+  let calls = 0;
   for (let m = 0; m < count; m++) {
     // A send that goes out at once returns one shared settled Promise: so does the control.
     const sent = control ? await SENT : await api.websock_send_binary(h, payload);
@@ -242,11 +247,16 @@ async function recvLoop(count: number, control: boolean): Promise<void> {
     for (let piece = 0; ; piece++) {
       pumpAll();
       if (control) {
-        // As many awaits of a fresh settled Promise as websock_recv returns (two pieces per echo here).
-        got += await Promise.resolve(payload.length >> 1);
-        if (piece === 1) break;
+        // As many awaits of a fresh settled Promise as the real loop made websock_recv calls.
+        const awaits = Math.round(recvCallsPerEcho * (m + 1)) - Math.round(recvCallsPerEcho * m);
+        if (piece === awaits) {
+          got = payload.length;
+          break;
+        }
+        got += await Promise.resolve(0);
         continue;
       }
+      calls++;
       const r = await api.websock_recv(h, hdr, readBuffer, readBuffer.length, -1);
       if (r < 0) return void (outcome = `recv ${r}`);
       got += r;
@@ -254,5 +264,6 @@ async function recvLoop(count: number, control: boolean): Promise<void> {
     }
     if (got !== payload.length) return void (outcome = `echo of ${got}`);
   }
+  if (!control) recvCallsPerEcho = calls / count;
   outcome = "done";
 }

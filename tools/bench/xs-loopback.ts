@@ -105,7 +105,7 @@ console.log(markdownTable(
     ["idle open connection, rx + tx 1 KiB (live, buffers' slots included)", f(native.idle), "", ""],
     ["callback model: garbage per 1 KiB echo (send + receive)", f(native.echoCallback), "", ""],
     ["websock_recv_now loop: garbage per 1 KiB echo (send + receive)", f(native.echoRecvNow), "", ""],
-    ["websock_recv loop (each call awaited): garbage per 1 KiB echo (send + 2 receives)", f(native.echoRecv), "", ""],
+    ["websock_recv loop (each call awaited): garbage per 1 KiB echo (send + its receives)", f(native.echoRecv), "", ""],
     ["… the same loop's awaits alone (each call replaced by an awaited settled Promise)", f(native.echoRecvControl), "", ""],
     ["… websock's own beyond its Promises, per echo", f(native.echoRecv - native.echoRecvControl), "", ""],
     ["… of which per message received (less the 1 KiB binary send's, below)", f(recvOwn), "≤ 10", recvOwn <= 10 ? "yes" : "**no**"],

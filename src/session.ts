@@ -418,6 +418,11 @@ export class Session implements ViewHolder {
     }
     let n = this.conn.read(hdr, buf, 0, len);
     if (n === NOTHING_READY) return n;
+    if (n >= 0) {
+      // Reading made room: pull what the transport holds back, and take more of the frame if it is in.
+      this.readIn();
+      if (hdr.bytesleft > 0 && n < len) n = this.readOn(hdr, buf, n, len);
+    }
     if (r !== null) {
       if (n < 0 && r.down) {
         // The dropped connection's end is not the application's: it waits for the next one.
@@ -429,10 +434,6 @@ export class Session implements ViewHolder {
     if (n < 0) {
       this.setError(errorFrom(this.conn.ending!));
       clearHeader(hdr);
-    } else {
-      // Reading made room: pull what the transport holds back.
-      this.readIn();
-      if (hdr.bytesleft > 0 && n < len) n = this.readOn(hdr, buf, n, len);
     }
     return n;
   }

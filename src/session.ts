@@ -142,6 +142,8 @@ export class Session implements ViewHolder {
   // The one timer, and when it fires (cold: a connection with no deadline never arms it).
   private declare timer: unknown;
   private declare timerAt: number;
+  /** The timer was set for a websock_recv's deadline (armTimer keeps it between calls). */
+  private declare timerForRecv: boolean;
 
   // Re-entrancy: a callback or a Promise job may call back in while service() runs.
   private declare servicing: boolean;
@@ -572,8 +574,14 @@ export class Session implements ViewHolder {
     else this.conn.transportFailed({ error: TRANSPORT_ERRORS[ended.kind] ?? ERR.IO, detail: ended.message, tlsReason: ended.tlsReason });
   }
 
-  /** Writes what the core produces until the transport pushes back; ends the stream when the core says so. */
+  /** Writes what the core produces until the transport pushes back, and lets it go; ends the stream when the core says so. */
   private pump(): void {
+    this.writeOut();
+    const t = this.transport;
+    if (t !== null && !this.transportEnded && t.flushWrites !== undefined) t.flushWrites();
+  }
+
+  private writeOut(): void {
     const conn = this.conn;
     while (!this.transportEnded) {
       const n = conn.produce();
@@ -817,11 +825,14 @@ export class Session implements ViewHolder {
    * timer due earlier than needed is left as it is: it fires, finds nothing
    * due and is set again for what remains. So websock_recv, whose deadline
    * only moves later from one call to the next, costs a comparison per call
-   * instead of setting and clearing a timer. Once nothing at all is due (the
-   * open timeout passed by opening, and no heartbeat), the timer is cleared:
-   * an idle connection holds no timer (on Moddable a timer and its callback
-   * are about 10 slots). A timer that fired is never cleared (on Moddable
-   * that is an error).
+   * instead of setting and clearing a timer; that holds between two calls
+   * too: a timer set for a websock_recv's deadline stays when that call
+   * settles, since the next call, which usually follows at once, needs it
+   * (if none does, it fires once, finds nothing due and is not set again).
+   * Once nothing at all is due otherwise (the open timeout passed by opening,
+   * and no heartbeat), the timer is cleared: an idle connection holds no
+   * timer (on Moddable a timer and its callback are about 10 slots). A timer
+   * that fired is never cleared (on Moddable that is an error).
    */
   private armTimer(): void {
     if (this.released) return;
@@ -830,7 +841,7 @@ export class Session implements ViewHolder {
     const retryAt = this.reconnector !== null ? this.reconnector.retryAt : Infinity;
     if (retryAt < at) at = retryAt;
     if (this.timer !== null) {
-      if (this.timerAt <= at && at !== Infinity) return;
+      if (this.timerAt <= at && (at !== Infinity || this.timerForRecv)) return;
       this.host.clearTimer(this.timer);
       this.timer = null;
       this.timerAt = Infinity;
@@ -841,6 +852,7 @@ export class Session implements ViewHolder {
     if (ms < 0) ms = 0;
     if (ms > MAX_TIMER_MS) ms = MAX_TIMER_MS;
     this.timerAt = now + ms;
+    this.timerForRecv = at === this.recvDeadline;
     this.timer = this.host.setTimer(ms, this);
   }
 
@@ -864,7 +876,7 @@ export class Session implements ViewHolder {
     this.service();
   }
 }
-defineFlags(Session.prototype, ["connected", "transportEnded", "released", "writeBlocked", "reading", "detaching", "servicing", "again", "inCallback"]);
+defineFlags(Session.prototype, ["connected", "transportEnded", "released", "writeBlocked", "reading", "detaching", "servicing", "again", "inCallback", "timerForRecv"]);
 // What an open connection that exchanges messages through one model never writes (cold-fields.ts).
 defineColdFields(Session.prototype, {
   ...NO_VIEWS,

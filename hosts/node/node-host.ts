@@ -146,7 +146,7 @@ class NodeTransport implements Transport {
   /** Hands the stream back, paused, with `leftover` and the bytes read but not taken put back in front, in order. */
   detach(leftover: Uint8Array): unknown {
     // What this turn wrote goes before whatever the stream's next owner writes.
-    this.flush();
+    this.flushWrites();
     this.released = true;
     const stream = this.socket;
     stream.pause();
@@ -185,12 +185,14 @@ class NodeTransport implements Transport {
   }
 
   /**
-   * Copies what the core produces into the output buffer; the turn's bytes
-   * leave as one socket write when the turn ends (or when the buffer fills).
-   * While that write is with the socket, nothing more is taken: the core
-   * waits for onWritable, and what it still has to send stays in its own
-   * queue. So a connection holds at most one output buffer of its own, and a
-   * big message costs a write per OUT_MAX bytes, not one per tx buffer's worth.
+   * Copies what the core produces into the output buffer; it leaves as one
+   * socket write when the driver has written all it has (flushWrites()) or when
+   * the buffer fills. While that write is with the socket, nothing more is
+   * taken: the core waits for onWritable, and what it still has to send
+   * stays in its own queue, to leave together with whatever else it queues
+   * meanwhile. So a connection holds at most one output buffer of its own,
+   * and a big message costs a write per OUT_MAX bytes, not one per tx
+   * buffer's worth.
    */
   write(bytes: Uint8Array): number {
     if (this.released) return bytes.length;
@@ -205,10 +207,7 @@ class NodeTransport implements Transport {
       return 0;
     }
     let out = this.out;
-    if (this.outLength === 0) {
-      process.nextTick(this.flushAtTurnEnd);
-      if (out === null || out.length < this.outSize) out = this.out = Buffer.allocUnsafeSlow(this.outSize);
-    }
+    if (this.outLength === 0 && (out === null || out.length < this.outSize)) out = this.out = Buffer.allocUnsafeSlow(this.outSize);
     const room = out!.length - this.outLength;
     const n = bytes.length <= room ? bytes.length : room;
     out!.set(n === bytes.length ? bytes : bytes.subarray(0, n), this.outLength);
@@ -216,14 +215,14 @@ class NodeTransport implements Transport {
     if (this.outLength === out!.length) {
       // A turn that fills the buffer: the next one is twice the size, up to OUT_MAX.
       if (this.outSize < OUT_MAX) this.outSize *= 2;
-      this.flush();
+      this.flushWrites();
     }
     if (n < bytes.length) this.wantWritable = true;
     return n;
   }
 
   /** Hands what the output buffer holds to the socket; onWritable once it has taken it, if the core waits. */
-  private flush(): void {
+  flushWrites(): void {
     const n = this.outLength;
     if (n === 0) return;
     const out = this.out!;
@@ -236,11 +235,7 @@ class NodeTransport implements Transport {
     this.socket.write(this.socket instanceof net.Socket ? bytes : Buffer.from(bytes), this.afterWrite);
   }
 
-  /** Made once, not a closure per turn. */
-  private readonly flushAtTurnEnd = (): void => {
-    if (!this.released) this.flush();
-  };
-
+  /** Made once, not a closure per write. */
   private readonly afterWrite = (err?: Error | null): void => {
     this.writing = false;
     // A failed write says so through 'error' too (fail()).
@@ -252,7 +247,7 @@ class NodeTransport implements Transport {
 
   close(): void {
     // What this turn wrote goes before the end.
-    this.flush();
+    this.flushWrites();
     this.released = true;
     this.socket.end(() => this.socket.destroy());
   }

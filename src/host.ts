@@ -47,12 +47,6 @@ export interface Transport {
   read(into: Uint8Array, start: number, end: number): number;
   /** Takes (copies) as much of `bytes` as it can now; returns the count. Less than all: wait for onWritable. */
   write(bytes: Uint8Array): number;
-  /**
-   * The driver has written all it has for now: what write() took may leave
-   * at once. A transport that gathers the writes of a burst into one (Node's)
-   * sends them here; one that writes as it is given needs none.
-   */
-  flushWrites?(): void;
   /** Ends the stream gracefully after what was written has been sent, then releases it. */
   close(): void;
   /** Releases the stream at once. */

@@ -574,14 +574,8 @@ export class Session implements ViewHolder {
     else this.conn.transportFailed({ error: TRANSPORT_ERRORS[ended.kind] ?? ERR.IO, detail: ended.message, tlsReason: ended.tlsReason });
   }
 
-  /** Writes what the core produces until the transport pushes back, and lets it go; ends the stream when the core says so. */
+  /** Writes what the core produces until the transport pushes back; ends the stream when the core says so. */
   private pump(): void {
-    this.writeOut();
-    const t = this.transport;
-    if (t !== null && !this.transportEnded && t.flushWrites !== undefined) t.flushWrites();
-  }
-
-  private writeOut(): void {
     const conn = this.conn;
     while (!this.transportEnded) {
       const n = conn.produce();

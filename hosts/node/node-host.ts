@@ -25,13 +25,8 @@ class NodeTransport implements Transport {
   private eofPending = false;
   private connected = false;
   private released = false;
-  // The output buffer (see write()): its bytes of this turn, and whether the socket still has the last write.
-  private out: Buffer | null = null;
-  private outLength = 0;
-  private outSize = OUT_MIN;
-  private writing = false;
-  /** write() took less than it was given: onWritable when the socket has taken the last write. */
-  private wantWritable = false;
+  private needDrain = false;
+  private corked = false;
 
   // TLS progress, for telling apart what went wrong (see tlsHangUp and describe).
   /** The TCP connection is up (when secured: the TLS handshake is under way until `connected`). */
@@ -83,6 +78,10 @@ class NodeTransport implements Transport {
       if (this.chunks.length > 0) stream.pause();
     });
     this.listen("end", () => this.ended());
+    this.listen("drain", () => {
+      this.needDrain = false;
+      if (!this.released) handlers.onWritable();
+    });
     this.listen("error", (err: NodeJS.ErrnoException) => this.fail(this.describe(err)));
     // A close with no 'end' or 'error' before it (a reset we were not told of) still ends the stream.
     this.listen("close", () => this.ended());
@@ -145,8 +144,6 @@ class NodeTransport implements Transport {
 
   /** Hands the stream back, paused, with `leftover` and the bytes read but not taken put back in front, in order. */
   detach(leftover: Uint8Array): unknown {
-    // What this turn wrote goes before whatever the stream's next owner writes.
-    this.flushWrites();
     this.released = true;
     const stream = this.socket;
     stream.pause();
@@ -184,16 +181,6 @@ class NodeTransport implements Transport {
     return o - start;
   }
 
-  /**
-   * Copies what the core produces into the output buffer; it leaves as one
-   * socket write when the driver has written all it has (flushWrites()) or when
-   * the buffer fills. While that write is with the socket, nothing more is
-   * taken: the core waits for onWritable, and what it still has to send
-   * stays in its own queue, to leave together with whatever else it queues
-   * meanwhile. So a connection holds at most one output buffer of its own,
-   * and a big message costs a write per OUT_MAX bytes, not one per tx
-   * buffer's worth.
-   */
   write(bytes: Uint8Array): number {
     if (this.released) return bytes.length;
     if (!this.socket.writable) {
@@ -202,52 +189,25 @@ class NodeTransport implements Transport {
       this.fail({ kind: "io", message: `${this.where()}: the peer closed the connection; nothing more can be sent` });
       return 0;
     }
-    if (this.writing) {
-      this.wantWritable = true;
-      return 0;
+    if (this.needDrain) return 0;
+    // Writes of one turn of the event loop leave as one writev.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncorkAtTurnEnd);
     }
-    let out = this.out;
-    if (this.outLength === 0 && (out === null || out.length < this.outSize)) out = this.out = Buffer.allocUnsafeSlow(this.outSize);
-    const room = out!.length - this.outLength;
-    const n = bytes.length <= room ? bytes.length : room;
-    out!.set(n === bytes.length ? bytes : bytes.subarray(0, n), this.outLength);
-    this.outLength += n;
-    if (this.outLength === out!.length) {
-      // A turn that fills the buffer: the next one is twice the size, up to OUT_MAX.
-      if (this.outSize < OUT_MAX) this.outSize *= 2;
-      this.flushWrites();
-    }
-    if (n < bytes.length) this.wantWritable = true;
-    return n;
+    // Buffer.from copies: the core reuses its tx buffer as soon as this returns.
+    if (!this.socket.write(Buffer.from(bytes))) this.needDrain = true;
+    return bytes.length;
   }
 
-  /** Hands what the output buffer holds to the socket; onWritable once it has taken it, if the core waits. */
-  flushWrites(): void {
-    const n = this.outLength;
-    if (n === 0) return;
-    const out = this.out!;
-    this.outLength = 0;
-    this.writing = true;
-    const bytes = n === out.length ? out : out.subarray(0, n);
-    // A socket is done with a buffer once its write's callback has run, so the next turn
-    // reuses it. Another Duplex may keep the very chunk (a PassThrough queues it for its
-    // reader): it gets a copy.
-    this.socket.write(this.socket instanceof net.Socket ? bytes : Buffer.from(bytes), this.afterWrite);
-  }
-
-  /** Made once, not a closure per write. */
-  private readonly afterWrite = (err?: Error | null): void => {
-    this.writing = false;
-    // A failed write says so through 'error' too (fail()).
-    if (err) return;
-    if (!this.wantWritable || this.released) return;
-    this.wantWritable = false;
-    this.handlers.onWritable();
+  /** Made once, not a closure per turn. */
+  private readonly uncorkAtTurnEnd = (): void => {
+    this.corked = false;
+    this.socket.uncork();
   };
 
   close(): void {
-    // What this turn wrote goes before the end.
-    this.flushWrites();
     this.released = true;
     this.socket.end(() => this.socket.destroy());
   }
@@ -356,10 +316,6 @@ function tlsErrorText(err: NodeJS.ErrnoException): string {
 function fireTimer(target: TimerTarget): void {
   target.onTimer();
 }
-
-/** The output buffer's first size and the most it grows to (write()). */
-const OUT_MIN = 16384;
-const OUT_MAX = 262144;
 
 // Mask keys are drawn from a pool so each frame does not cost a system call.
 const randomPool = Buffer.alloc(4096);

@@ -420,11 +420,7 @@ export class Session implements ViewHolder {
     }
     let n = this.conn.read(hdr, buf, 0, len);
     if (n === NOTHING_READY) return n;
-    if (n >= 0) {
-      // Reading made room: pull what the transport holds back, and take more of the frame if it is in.
-      this.readIn();
-      if (hdr.bytesleft > 0 && n < len) n = this.readOn(hdr, buf, n, len);
-    }
+    if (n >= 0) n = this.readOn(hdr, buf, n, len);
     if (r !== null) {
       if (n < 0 && r.down) {
         // The dropped connection's end is not the application's: it waits for the next one.
@@ -441,17 +437,22 @@ export class Session implements ViewHolder {
   }
 
   /**
-   * More of the frame whose piece buf[0, n) is, while its bytes are in
+   * After a piece buf[0, n): reading made room, so what the transport holds
+   * back is pulled in, and more of the same frame is read on while it is in
    * and buf has room: one piece up to `len`, where each rx buffer's worth
    * would otherwise be a call of its own (and on XS a Promise). Not for a
    * compressed frame: its pieces come out of the inflater's window.
    */
   private readOn(hdr: websock_msg_hdr_t, buf: Uint8Array, n: number, len: number): number {
+    this.readIn();
     const conn = this.conn;
-    const receiver = conn.receiver;
+    if (conn.receiver.inflating) return n;
     const offset = hdr.offset;
-    while (n < len && hdr.bytesleft > 0 && !receiver.inflating && receiver.hasPiece()) {
-      n += conn.read(hdr, buf, n, len - n);
+    while (n < len && hdr.bytesleft > 0) {
+      // Nothing in yet (or only the connection's end, delivered by the next call): hdr is left as it is.
+      const more = conn.read(hdr, buf, n, len - n);
+      if (more < 0) break;
+      n += more;
       this.readIn();
     }
     hdr.offset = offset;

@@ -47,6 +47,12 @@ export interface Transport {
   read(into: Uint8Array, start: number, end: number): number;
   /** Takes (copies) as much of `bytes` as it can now; returns the count. Less than all: wait for onWritable. */
   write(bytes: Uint8Array): number;
+  /**
+   * For a transport that gathers the writes of a moment into one (Node's cork):
+   * sends what it has gathered now. The driver calls it when the application
+   * starts to wait for input, as a terminal flushes its output before reading.
+   */
+  flushWrites?(): void;
   /** Ends the stream gracefully after what was written has been sent, then releases it. */
   close(): void;
   /** Releases the stream at once. */

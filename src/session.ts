@@ -395,6 +395,8 @@ export class Session implements ViewHolder {
     this.recvDeadline = timeout < 0 ? Infinity : this.host.now() + timeout;
     const waiting = waitForRecv(this);
     this.service();
+    // The application waits for an answer: what it sent must not wait for the end of its turn.
+    this.transport?.flushWrites?.();
     return waiting;
   }
 

@@ -9,10 +9,19 @@ import type { ConnectTarget, Host, TimerTarget, Transport, TransportFailure, Tra
 import { nodeDeflate } from "./deflate.js";
 import { TLS_REASON, checkPins, checkSsl, isTlsErrorCode, tlsConnectOptions, tlsReason } from "./tls-options.js";
 
+/** The socket's own read buffer (net's `onread`), made once per connection: Node's default read size. */
+const READ_BUFFER_SIZE = 65536;
+
 /**
- * A socket as a Transport. Arriving chunks wait in `chunks` until the core
- * reads them into its rx buffer; while any wait, the socket is paused, so a
- * slow reader holds back the sender (TCP backpressure) instead of growing memory.
+ * A socket as a Transport. A socket websock connects reads into one buffer
+ * of its own (net's and tls's `onread`): each read is handed to the core
+ * while Node's buffer holds it, with no Buffer made per read and no pass
+ * through the Readable stream's machinery. A stream websock was given
+ * (websock_attach_*, or TLS over a proxy's tunnel) is read through its 'data'
+ * events instead. Either way, what the core cannot take yet (its rx buffer is
+ * full) waits in `chunks`, copied, and the socket stops reading until it is
+ * taken, so a slow reader holds back the sender (TCP backpressure) instead
+ * of growing memory.
  */
 class NodeTransport implements Transport {
   private readonly socket: Duplex;
@@ -26,7 +35,15 @@ class NodeTransport implements Transport {
   private connected = false;
   private released = false;
   private needDrain = false;
+  /** The read being handed to the core (received), valid during that call only: buf[inReadStart, inReadEnd) is not yet taken. */
+  private inRead: Buffer | null = null;
+  private inReadStart = 0;
+  private inReadEnd = 0;
+  /** received() stopped the socket's reading: read() starts it again once `chunks` is empty. */
+  private readStopped = false;
   private corked = false;
+  /** The turn's end is due to uncork (process.nextTick): one at a time. */
+  private turnEndDue = false;
 
   // TLS progress, for telling apart what went wrong (see tlsHangUp and describe).
   /** The TCP connection is up (when secured: the TLS handshake is under way until `connected`). */
@@ -40,10 +57,39 @@ class NodeTransport implements Transport {
 
   /** Connects to `target`. */
   static connect(target: ConnectTarget, handlers: TransportHandlers): NodeTransport {
+    let transport: NodeTransport | null = null;
+    // The socket exists before the transport does: the callback finds it through the binding.
+    const onread = { buffer: Buffer.allocUnsafe(READ_BUFFER_SIZE), callback: (n: number, buf: Buffer): boolean => transport!.received(n, buf) };
     const socket = target.secured
-      ? tls.connect(tlsConnectOptions(target.hostname, target.port, target.ssl))
-      : net.connect({ host: target.hostname, port: target.port });
-    return new NodeTransport(socket, target, handlers, false);
+      ? // tls.connect takes net's onread too (Node's documentation of tls.connect); @types/node leaves it out.
+        tls.connect({ ...tlsConnectOptions(target.hostname, target.port, target.ssl), onread } as tls.ConnectionOptions)
+      : net.connect({ host: target.hostname, port: target.port, onread });
+    transport = new NodeTransport(socket, target, handlers, false);
+    return transport;
+  }
+
+  /**
+   * A read of the socket's own buffer (onread): the core takes what it can
+   * from buf[0, nread) now, through read(); the rest is copied to `chunks`
+   * and reading stops (returning false stops it) until read() has given it all.
+   */
+  private received(nread: number, buf: Buffer): boolean {
+    if (this.released) {
+      // Handed back (websock_detach), or done with: the bytes go to the stream, as a plain socket's would.
+      this.socket.push(Buffer.from(buf.subarray(0, nread)));
+      return true;
+    }
+    this.gotData = true;
+    this.inRead = buf;
+    this.inReadStart = 0;
+    this.inReadEnd = nread;
+    this.handlers.onReadable();
+    this.inRead = null;
+    if (this.inReadStart === this.inReadEnd) return true;
+    this.chunks.push(Buffer.from(buf.subarray(this.inReadStart, this.inReadEnd)));
+    this.headOffset = 0;
+    this.readStopped = true;
+    return false;
   }
 
   /**
@@ -160,6 +206,14 @@ class NodeTransport implements Transport {
   }
 
   read(into: Uint8Array, start: number, end: number): number {
+    const inRead = this.inRead;
+    if (inRead !== null) {
+      // Inside received(): `chunks` is empty (reading stops while it holds anything).
+      const n = Math.min(end - start, this.inReadEnd - this.inReadStart);
+      into.set(inRead.subarray(this.inReadStart, this.inReadStart + n), start);
+      this.inReadStart += n;
+      return n;
+    }
     let o = start;
     while (o < end && this.chunks.length > 0) {
       const head = this.chunks[0];
@@ -175,7 +229,12 @@ class NodeTransport implements Transport {
       }
     }
     if (this.chunks.length === 0) {
-      if (this.socket.isPaused() && !this.released) this.socket.resume();
+      if (this.readStopped && !this.released) {
+        this.readStopped = false;
+        this.socket.resume();
+      } else if (this.socket.isPaused() && !this.released) {
+        this.socket.resume();
+      }
       this.reportEofWhenDrained();
     }
     return o - start;
@@ -190,21 +249,31 @@ class NodeTransport implements Transport {
       return 0;
     }
     if (this.needDrain) return 0;
-    // Writes of one turn of the event loop leave as one writev.
+    // Writes of one turn of the event loop leave as one writev: at the turn's end, or sooner
+    // when the application starts to wait for input (flushWrites).
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(this.uncorkAtTurnEnd);
+      if (!this.turnEndDue) {
+        this.turnEndDue = true;
+        process.nextTick(this.uncorkAtTurnEnd);
+      }
     }
     // Buffer.from copies: the core reuses its tx buffer as soon as this returns.
     if (!this.socket.write(Buffer.from(bytes))) this.needDrain = true;
     return bytes.length;
   }
 
-  /** Made once, not a closure per turn. */
-  private readonly uncorkAtTurnEnd = (): void => {
+  flushWrites(): void {
+    if (!this.corked) return;
     this.corked = false;
     this.socket.uncork();
+  }
+
+  /** Made once, not a closure per turn. */
+  private readonly uncorkAtTurnEnd = (): void => {
+    this.turnEndDue = false;
+    this.flushWrites();
   };
 
   close(): void {

@@ -324,6 +324,58 @@ describe("faults: load and backpressure", () => {
     }
   });
 
+  it("holds the server back while the application does not read: what it sent waits in TCP, not in the client, then all arrives in order", async function () {
+    this.timeout(30000);
+    // 32 MiB: more than the kernel's socket buffers on both sides hold, so a client that kept
+    // reading while the application did not would take it all off the server (bufferedAmount 0).
+    const count = 128;
+    const size = 256 * 1024;
+    const httpServer = http.createServer();
+    const wss = new WebSocketServer({ server: httpServer });
+    let server: import("ws").WebSocket | null = null;
+    wss.on("connection", (ws) => {
+      server = ws;
+      for (let i = 0; i < count; i++) {
+        const body = messageBytes("binary", size);
+        body.writeUInt32BE(i, 0);
+        ws.send(body, { binary: true });
+      }
+    });
+    await new Promise<void>((r) => httpServer.listen(0, "127.0.0.1", r));
+    const port = (httpServer.address() as AddressInfo).port;
+    try {
+      const h = await open(port, { rx_buffer_size: 4096 });
+      assert.ok(h, websock_last_error().message);
+      await until(() => server !== null);
+      // The application reads nothing for a while: the client's rx buffer fills, and then its socket stops reading.
+      await new Promise((r) => setTimeout(r, 500));
+      const held = server!.bufferedAmount;
+      assert.ok(held > 8 * 1048576, `the server could hand over all but ${held} bytes while nothing was read: the client did not hold it back`);
+      const hdr = websock_msg_hdr_init();
+      const buf = new Uint8Array(65536);
+      let index = 0;
+      let length = 0;
+      let first = Buffer.alloc(0);
+      while (index < count) {
+        const n = await websock_recv(h, hdr, buf, buf.length, 5000);
+        assert.ok(n >= 0 && hdr.opcode >= 0, `recv: ${n} ${websock_last_error(h).message}`);
+        if (hdr.offset === 0) first = Buffer.from(buf.subarray(0, 4));
+        length += n;
+        if (hdr.fin && hdr.bytesleft === 0) {
+          assert.equal(first.readUInt32BE(0), index, "a message lost or out of order");
+          assert.equal(length, size, `message ${index}'s length`);
+          index++;
+          length = 0;
+        }
+      }
+      assert.equal(server!.bufferedAmount, 0);
+      await websock_close(h);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => httpServer.close(r));
+    }
+  });
+
   it("carries 1,000 messages in flight in both directions at once, each direction in order", async function () {
     this.timeout(30000);
     const httpServer = http.createServer();

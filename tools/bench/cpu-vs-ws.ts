@@ -1,32 +1,34 @@
 // `npm run bench -- cpu-vs-ws`, or alone: `node --import tsx tools/bench/cpu-vs-ws.ts`.
 //
-// The client's CPU per round trip, websock's against the `ws` package's, with
-// no socket and no other process: both clients talk, in turn, to the same
-// in-memory peer, a stream.Duplex that answers the upgrade and echoes each
-// frame (unmasked, as a server sends it) one event-loop turn later
-// (setImmediate), as a socket's next read would come. What a round trip costs
-// is then the client's JavaScript and Node's stream machinery, plus the
-// peer's work, the same for both. CPU time (process.cpuUsage, user + system)
-// over N round trips, not wall time: no scheduling between processes or
-// cores enters it, which is what makes echo-vs-ws's small-message latency
-// rows move by 10-30% on a 2-core machine. A round trip's wall time there is
-// the client's CPU plus the server's plus the kernel's; the client's share is
-// what this measures.
+// The client's CPU per round trip, websock's against the `ws` package's,
+// measured as CPU time (process.cpuUsage, user + system, of this process
+// only) over N round trips of one small message at a time, not as wall time.
+// A small echo's wall time on a 2-core machine is the client's CPU plus the
+// server's plus the kernel's, and where each runs: echo-vs-ws's latency rows
+// move by 10-30% with it. The client's own share is what this measures, on
+// two paths:
+//   socket: websock_open and ws's `new WebSocket`, over 127.0.0.1 to a ws
+//     echo server in another process (its CPU is not counted);
+//   stream: over an in-memory peer, a stream.Duplex that answers the upgrade
+//     and echoes each frame (unmasked, as a server sends it) one event-loop
+//     turn later (setImmediate), as a socket's next read would come: websock
+//     through websock_attach_client, ws through its createConnection option.
+//     No socket and no system call; the peer's work is in both figures.
 //
 // How each client is used, as echo-vs-ws's latency phase uses it: websock
 // sends without awaiting and reads the echo with websock_recv (a Promise per
 // call) into a 64 KiB buffer; ws sends and resolves a Promise on 'message'.
-// websock runs as it ships (bundled by esbuild, see loadWebsock), attached to
-// the Duplex with websock_attach_client (it runs the HTTP upgrade over it);
-// ws gets it through its createConnection option.
+// websock runs as it ships (bundled by esbuild, see loadWebsock).
 
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { Duplex } from "node:stream";
 import { WebSocket } from "ws";
 import { loadWebsock } from "./lib/load-websock.js";
 import { formatCount, markdownTable } from "./lib/table.js";
 
-const { websock_attach_client, websock_close, websock_last_error, websock_msg_hdr_init, websock_recv, websock_send_binary, websock_send_text } = await loadWebsock();
+const { websock_attach_client, websock_close, websock_last_error, websock_msg_hdr_init, websock_open, websock_recv, websock_send_binary, websock_send_text } = await loadWebsock();
 
 const SIZES: Array<[string, number]> = [
   ["16 B", 16],
@@ -34,12 +36,21 @@ const SIZES: Array<[string, number]> = [
 ];
 const KINDS = ["text", "binary"] as const;
 type Kind = (typeof KINDS)[number];
+const PATHS = ["socket", "stream"] as const;
+type Path = (typeof PATHS)[number];
 /** Rounds per client per row (alternating who goes first), round trips per round, and the warm-up before each round's count. */
 const ROUNDS = 5;
-const ROUND_TRIPS = 20000;
-const WARM_UP = 10000;
+const ROUND_TRIPS = 10000;
+const WARM_UP = 5000;
 const ONLY = process.env.BENCH_ONLY ?? "";
 const READ_BUFFER = 65536;
+/** The echo server of the socket path, in its own process: plain JavaScript run by `node -e`. */
+const SERVER_SOURCE = `
+const { WebSocketServer } = require(process.argv[1]);
+const server = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+server.on("connection", (ws) => ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary })));
+server.on("listening", () => process.stdout.write(server.address().port + "\\n"));
+`;
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /**
@@ -122,8 +133,8 @@ class EchoPeer extends Duplex {
 
 interface Client {
   name: string;
-  /** Microseconds of CPU per round trip over `ROUND_TRIPS`, after `WARM_UP`, on a fresh connection. */
-  round(kind: Kind, payload: string | Uint8Array): Promise<number>;
+  /** Microseconds of CPU per round trip over `ROUND_TRIPS`, after `WARM_UP`, on a fresh connection over `path`. */
+  round(path: Path, port: number, kind: Kind, payload: string | Uint8Array): Promise<number>;
 }
 
 async function cpuPerRoundTrip(roundTrip: () => Promise<void>): Promise<number> {
@@ -136,9 +147,9 @@ async function cpuPerRoundTrip(roundTrip: () => Promise<void>): Promise<number> 
 
 const websockClient: Client = {
   name: "websock",
-  async round(kind, payload) {
-    const h = await websock_attach_client(new EchoPeer(), 0, "/", "127.0.0.1", {});
-    if (h === null) throw new Error(`websock_attach_client: ${websock_last_error().message}`);
+  async round(path, port, kind, payload) {
+    const h = path === "socket" ? await websock_open({ hostname: "127.0.0.1", port, uri: "/" }) : await websock_attach_client(new EchoPeer(), 0, "/", "127.0.0.1", {});
+    if (h === null) throw new Error(`websock_open / websock_attach_client: ${websock_last_error().message}`);
     const hdr = websock_msg_hdr_init();
     const buf = new Uint8Array(READ_BUFFER);
     const us = await cpuPerRoundTrip(async () => {
@@ -156,8 +167,11 @@ const websockClient: Client = {
 
 const wsClient: Client = {
   name: "ws",
-  async round(kind, payload) {
-    const ws = new WebSocket("ws://127.0.0.1/", { perMessageDeflate: false, createConnection: () => new EchoPeer() as never });
+  async round(path, port, kind, payload) {
+    const ws =
+      path === "socket"
+        ? new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false })
+        : new WebSocket("ws://127.0.0.1/", { perMessageDeflate: false, createConnection: () => new EchoPeer() as never });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
@@ -188,28 +202,39 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const clients = [websockClient, wsClient];
-  const rows: string[][] = [];
-  for (const kind of KINDS) {
-    for (const [label, size] of SIZES) {
-      if (ONLY !== "" && !`${kind} ${label}`.includes(ONLY)) continue;
-      const payload = makePayload(kind, size);
-      const got: Record<string, number[]> = { websock: [], ws: [] };
-      for (let r = 0; r < ROUNDS; r++) {
-        const order = r % 2 === 0 ? clients : [...clients].reverse();
-        for (const c of order) got[c.name].push(await c.round(kind, payload));
+  const server = spawn(process.execPath, ["-e", SERVER_SOURCE, createRequire(import.meta.url).resolve("ws")], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      server.stdout.once("data", (line: Buffer) => resolve(Number(line.toString().trim())));
+      server.once("error", reject);
+    });
+    const clients = [websockClient, wsClient];
+    const rows: string[][] = [];
+    for (const path of PATHS) {
+      for (const kind of KINDS) {
+        for (const [label, size] of SIZES) {
+          if (ONLY !== "" && !`${path} ${kind} ${label}`.includes(ONLY)) continue;
+          const payload = makePayload(kind, size);
+          const got: Record<string, number[]> = { websock: [], ws: [] };
+          for (let r = 0; r < ROUNDS; r++) {
+            const order = r % 2 === 0 ? clients : [...clients].reverse();
+            for (const c of order) got[c.name].push(await c.round(path, port, kind, payload));
+          }
+          const websock = median(got.websock);
+          const ws = median(got.ws);
+          rows.push([path, kind, label, `${websock.toFixed(2)} µs`, `${ws.toFixed(2)} µs`, `${(ws / websock).toFixed(2)}x`]);
+        }
       }
-      const websock = median(got.websock);
-      const ws = median(got.ws);
-      rows.push([kind, label, `${websock.toFixed(2)} µs`, `${ws.toFixed(2)} µs`, `${(ws / websock).toFixed(2)}x`]);
     }
+    console.log(
+      `Client CPU per round trip (user + system of this process; socket: to a ws echo server in another process, stream: an in-memory echo peer whose work is in both): ` +
+        `${ROUNDS} alternating rounds per client per row, ${formatCount(ROUND_TRIPS)} round trips each after ${formatCount(WARM_UP)} of warm-up, the median round; Node ${process.version}\n`,
+    );
+    console.log(markdownTable(["path", "type", "payload", "websock CPU", "ws CPU", "websock/ws"], rows, 3));
+    console.log("\n(websock/ws: ws's CPU over websock's; above 1.00x websock spends less)");
+  } finally {
+    server.kill();
   }
-  console.log(
-    `Client CPU per round trip over an in-memory echo peer (no socket; the peer's work is in both): ${ROUNDS} alternating rounds per client per row, ` +
-      `${formatCount(ROUND_TRIPS)} round trips each after ${formatCount(WARM_UP)} of warm-up, the median round; Node ${process.version}\n`,
-  );
-  console.log(markdownTable(["type", "payload", "websock CPU", "ws CPU", "websock/ws"], rows, 2));
-  console.log("\n(websock/ws: ws's CPU over websock's; above 1.00x websock spends less)");
 }
 
 await main();

@@ -83,8 +83,12 @@ class NodeTransport implements Transport {
     this.inRead = buf;
     this.inReadStart = 0;
     this.inReadEnd = nread;
-    this.handlers.onReadable();
-    this.inRead = null;
+    try {
+      this.handlers.onReadable();
+    } finally {
+      // Node reads into buf again after this returns: no view of it outlives the call.
+      this.inRead = null;
+    }
     if (this.inReadStart === this.inReadEnd) return true;
     this.chunks.push(Buffer.from(buf.subarray(this.inReadStart, this.inReadEnd)));
     this.headOffset = 0;

@@ -12,6 +12,7 @@ import type { HandshakeRequest } from "./handshake.js";
 import type { ConnectTarget, Host, Transport } from "./host.js";
 import { parseHostname } from "./hostname.js";
 import { ProxyTunnel } from "./proxy.js";
+import { isFollowedRedirect, nextHop } from "./redirect.js";
 import type { Session } from "./session.js";
 
 const NO_SSL = Object.freeze({});
@@ -31,6 +32,21 @@ export function hopProblem(host: Host, config: ResolvedConfig): Failure | null {
     return { error: ERR.UNSUPPORTED, detail: "wss:// through a proxy needs TLS over the proxy's tunnel, which this host's TLS cannot do (ws:// through a proxy works)" };
   }
   return null;
+}
+
+/**
+ * Where an attempt that ended with `failure` goes next, having followed
+ * `followed` redirects to reach `hop`: null when the failure is not a
+ * redirect this hop follows (RFC 9110 §15.4; follow_redirects); the next hop;
+ * or, for a redirect that cannot be followed (too many, wss:// to ws://, no
+ * usable Location, a hop this host cannot dial), the failure to report.
+ * websock_open's loop and the reconnector's attempts both decide here.
+ */
+export function redirectHop(host: Host, hop: ResolvedConfig, failure: Failure, followed: number): ResolvedConfig | Failure | null {
+  if (failure.error !== ERR.HTTP_STATUS || hop.followRedirects === 0 || !isFollowedRedirect(failure.httpStatus ?? 0)) return null;
+  const next = nextHop(hop, failure.httpStatus!, failure.location, followed);
+  if ("error" in next) return next;
+  return hopProblem(host, next) ?? next;
 }
 
 /** The server a hop reaches, as the host connects to it (directly, or with TLS over the tunnel). */

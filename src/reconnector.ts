@@ -22,12 +22,12 @@
 import type { Connection, ConnectionOptions, Failure } from "./connection.js";
 import { ERR } from "./errors.js";
 import type { ResolvedConfig } from "./config.js";
-import { armHop, hopProblem, requestOf, serverOf } from "./dial.js";
+import { armHop, redirectHop, requestOf, serverOf } from "./dial.js";
 import type { HandshakeRequest } from "./handshake.js";
 import type { ConnectTarget } from "./host.js";
 import type { OutgoingMessage } from "./outgoing.js";
 import { Backoff, GIVE_UP, isRetryable, retryAfterMs, type ReconnectPolicy } from "./reconnect.js";
-import { isFollowedRedirect, nextHop, urlOf } from "./redirect.js";
+import { urlOf } from "./redirect.js";
 import { errorFrom, type Session } from "./session.js";
 import type { websock_error_t, websock_handle_t } from "./types.js";
 
@@ -182,18 +182,17 @@ export class Reconnector {
    */
   private redirect(failure: Failure, now: number): boolean {
     const hop = this.hop;
-    if (hop === null || failure.error !== ERR.HTTP_STATUS || hop.followRedirects === 0 || !isFollowedRedirect(failure.httpStatus ?? 0)) return false;
-    const next = nextHop(hop, failure.httpStatus!, failure.location, this.followed);
-    const problem = "error" in next ? next : hopProblem(this.session!.host, next);
-    if (problem !== null) {
+    const next = hop === null ? null : redirectHop(this.session!.host, hop, failure, this.followed);
+    if (next === null) return false;
+    if ("error" in next) {
       // Too many, wss:// to ws://, no Location ...: the next attempt would meet the same answer.
       // The reader is told this, as websock_open would have, not the 3xx it could not follow.
-      this.session!.conn.ending = problem;
-      this.lastFailure = errorFrom(problem);
-      this.giveUp(problem.error.code);
+      this.session!.conn.ending = next;
+      this.lastFailure = errorFrom(next);
+      this.giveUp(next.error.code);
       return true;
     }
-    this.hop = next as ResolvedConfig;
+    this.hop = next;
     this.followed++;
     this.redirecting = true;
     this.phase = PHASE_WAITING;

@@ -10,8 +10,8 @@
 import { Connection, STATE_NAMES, type ConnectionOptions } from "./connection.js";
 import { resolveAttachConfig, resolveConfig, type ResolvedConfig } from "./config.js";
 import { isHostHeaderValue } from "./hostname.js";
-import { connectHop, hopProblem, requestOf } from "./dial.js";
-import { isFollowedRedirect, nextHop, urlOf } from "./redirect.js";
+import { connectHop, hopProblem, redirectHop, requestOf } from "./dial.js";
+import { urlOf } from "./redirect.js";
 import { ERR, WEBSOCK_OK } from "./errors.js";
 import type { Host, Transport } from "./host.js";
 import { OPCODE_RAW } from "./receiver.js";
@@ -204,8 +204,7 @@ export function websock_open(cfg: websock_config_t): Promise<websock_handle_t | 
 function hopPossible(host: Host, config: ResolvedConfig): boolean {
   const problem = hopProblem(host, config);
   if (problem === null) return true;
-  if (problem.error === ERR.INVALID_ARG) invalid(null, problem.detail);
-  else setLastError(errorFrom(problem));
+  setLastError(errorFrom(problem));
   return false;
 }
 
@@ -254,13 +253,12 @@ async function openFollowing(host: Host, first: ResolvedConfig, reconnector: Rec
       reconnector,
     );
     const ending = (session as Session | null)?.conn.ending ?? null;
-    if (h !== null || ending === null || ending.error !== ERR.HTTP_STATUS || hop.followRedirects === 0 || !isFollowedRedirect(ending.httpStatus ?? 0)) return h;
-    const next = nextHop(hop, ending.httpStatus!, ending.location, followed);
+    const next = h !== null || ending === null ? null : redirectHop(host, hop, ending, followed);
+    if (next === null) return h;
     if ("error" in next) {
       setLastError(errorFrom(next));
       return null;
     }
-    if (!hopPossible(host, next)) return null;
     config = next;
   }
 }

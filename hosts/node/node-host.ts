@@ -19,9 +19,9 @@ const READ_BUFFER_SIZE = 65536;
  * through the Readable stream's machinery. A stream websock was given
  * (websock_attach_*, or TLS over a proxy's tunnel) is read through its 'data'
  * events instead. Either way, what the core cannot take yet (its rx buffer is
- * full) waits in `chunks`, copied, and the socket stops reading until it is
- * taken, so a slow reader holds back the sender (TCP backpressure) instead
- * of growing memory.
+ * full) waits in `chunks`, copied, and the socket is paused (for an onread
+ * socket, net stops reading) until it is taken, so a slow reader holds back
+ * the sender (TCP backpressure) instead of growing memory.
  */
 class NodeTransport implements Transport {
   private readonly socket: Duplex;
@@ -39,8 +39,6 @@ class NodeTransport implements Transport {
   private inRead: Buffer | null = null;
   private inReadStart = 0;
   private inReadEnd = 0;
-  /** received() stopped the socket's reading: read() starts it again once `chunks` is empty. */
-  private readStopped = false;
   private corked = false;
   /** The turn's end is due to uncork (process.nextTick): one at a time. */
   private turnEndDue = false;
@@ -71,7 +69,7 @@ class NodeTransport implements Transport {
   /**
    * A read of the socket's own buffer (onread): the core takes what it can
    * from buf[0, nread) now, through read(); the rest is copied to `chunks`
-   * and reading stops (returning false stops it) until read() has given it all.
+   * and the socket is paused, as on the 'data' path, until read() has given it all.
    */
   private received(nread: number, buf: Buffer): boolean {
     if (this.released) {
@@ -89,11 +87,12 @@ class NodeTransport implements Transport {
       // Node reads into buf again after this returns: no view of it outlives the call.
       this.inRead = null;
     }
-    if (this.inReadStart === this.inReadEnd) return true;
-    this.chunks.push(Buffer.from(buf.subarray(this.inReadStart, this.inReadEnd)));
-    this.headOffset = 0;
-    this.readStopped = true;
-    return false;
+    if (this.inReadStart < this.inReadEnd) {
+      this.chunks.push(Buffer.from(buf.subarray(this.inReadStart, this.inReadEnd)));
+      this.headOffset = 0;
+      this.socket.pause();
+    }
+    return true;
   }
 
   /**
@@ -212,7 +211,7 @@ class NodeTransport implements Transport {
   read(into: Uint8Array, start: number, end: number): number {
     const inRead = this.inRead;
     if (inRead !== null) {
-      // Inside received(): `chunks` is empty (reading stops while it holds anything).
+      // Inside received(): `chunks` is empty (the socket is paused while it holds anything).
       const n = Math.min(end - start, this.inReadEnd - this.inReadStart);
       into.set(inRead.subarray(this.inReadStart, this.inReadStart + n), start);
       this.inReadStart += n;
@@ -233,12 +232,7 @@ class NodeTransport implements Transport {
       }
     }
     if (this.chunks.length === 0) {
-      if (this.readStopped && !this.released) {
-        this.readStopped = false;
-        this.socket.resume();
-      } else if (this.socket.isPaused() && !this.released) {
-        this.socket.resume();
-      }
+      if (this.socket.isPaused() && !this.released) this.socket.resume();
       this.reportEofWhenDrained();
     }
     return o - start;

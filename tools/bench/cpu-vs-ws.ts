@@ -25,6 +25,7 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { Duplex } from "node:stream";
 import { WebSocket } from "ws";
+import { echoPayload, median } from "./lib/echo.js";
 import { loadWebsock } from "./lib/load-websock.js";
 import { formatCount, markdownTable } from "./lib/table.js";
 
@@ -190,17 +191,6 @@ const wsClient: Client = {
   },
 };
 
-function makePayload(kind: Kind, size: number): string | Uint8Array {
-  const bytes = new Uint8Array(size);
-  for (let i = 0; i < size; i++) bytes[i] = kind === "text" ? 0x20 + ((i * 31 + 7) % 95) : (i * 31 + 7) & 0xff;
-  return kind === "text" ? Buffer.from(bytes).toString("latin1") : bytes;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 async function main(): Promise<void> {
   const server = spawn(process.execPath, ["-e", SERVER_SOURCE, createRequire(import.meta.url).resolve("ws")], { stdio: ["ignore", "pipe", "inherit"] });
   try {
@@ -214,7 +204,7 @@ async function main(): Promise<void> {
       for (const kind of KINDS) {
         for (const [label, size] of SIZES) {
           if (ONLY !== "" && !`${path} ${kind} ${label}`.includes(ONLY)) continue;
-          const payload = makePayload(kind, size);
+          const payload = echoPayload(kind, size);
           const got: Record<string, number[]> = { websock: [], ws: [] };
           for (let r = 0; r < ROUNDS; r++) {
             const order = r % 2 === 0 ? clients : [...clients].reverse();

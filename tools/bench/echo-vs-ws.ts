@@ -31,6 +31,7 @@
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
+import { echoPayload, median } from "./lib/echo.js";
 import { loadWebsock } from "./lib/load-websock.js";
 import { WebSocket } from "ws";
 
@@ -88,13 +89,6 @@ interface Round {
 interface Client {
   name: string;
   round(port: number, kind: Kind, payload: string | Uint8Array, size: number): Promise<Round>;
-}
-
-/** Printable ASCII for text (one byte per character, so the byte size is exact), a byte pattern for binary. */
-function makePayload(kind: Kind, size: number): string | Uint8Array {
-  const bytes = new Uint8Array(size);
-  for (let i = 0; i < size; i++) bytes[i] = kind === "text" ? 0x20 + ((i * 31 + 7) % 95) : (i * 31 + 7) & 0xff;
-  return kind === "text" ? Buffer.from(bytes).toString("latin1") : bytes;
 }
 
 const websockClient: Client = {
@@ -229,11 +223,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 function formatRate(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1);
 }
@@ -271,7 +260,7 @@ export async function runEchoBench(): Promise<{ throughput: string; latency: str
     for (const kind of KINDS) {
       for (const [label, size] of SIZES) {
         if (ONLY !== "" && !`${kind} ${label}`.includes(ONLY)) continue;
-        const payload = makePayload(kind, size);
+        const payload = echoPayload(kind, size);
         const rates: Record<string, number[]> = { websock: [], ws: [] };
         const rtts: Record<string, number[]> = { websock: [], ws: [] };
         for (let r = 0; r < ROUNDS; r++) {

@@ -43,7 +43,7 @@ import {
 } from "./receiver.js";
 import { Sender } from "./sender.js";
 import { wordsOf } from "./mask.js";
-import { OutgoingMessage } from "./outgoing.js";
+import { MESSAGE_COMPRESSED, MESSAGE_FIN, MESSAGE_INTERNAL, MESSAGE_RAW, OutgoingMessage } from "./outgoing.js";
 import type { TextPlatform } from "./text-cursor.js";
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Validate } from "./utf8.js";
 import { MAX_CONTROL_PAYLOAD, OPCODE_CONTINUATION, OPCODE_TEXT } from "./opcodes.js";
@@ -52,7 +52,6 @@ import { buildOffer, type AgreedDeflate, type DeflateOffer } from "./permessage-
 import { MessageInflater } from "./message-inflater.js";
 import type { MessageCompressor } from "./host.js";
 import { utf8Encode } from "./utf8.js";
-import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
 import { Opening } from "./opening.js";
 
@@ -142,12 +141,40 @@ export interface Platform extends TextPlatform {
 
 const EMPTY = new Uint8Array(0);
 
+// Its flags, bits of `bits` (one number: on XS one slot, not one per boolean).
+// Written as bit operations where they are used: an accessor made for many
+// classes by one function shares one set of V8 feedback among them all, and
+// every access goes the slow, megamorphic way.
+/** The handshake succeeded; stays set when frames right behind the 101 end the connection. */
+const OPENED = 1;
+/** After the handshake, bytes pass through unframed both ways (libcurl's raw mode). */
+const RAW_MODE = 2;
+/** Raw mode was asked for before the handshake: it starts once open. */
+const RAW_AFTER_HANDSHAKE = 4;
+/** Outgoing fragmentation (RFC 6455 §5.4), in call order: inside a message, and whether it is text (sendUtf8 its UTF-8 state). */
+const SENDING_FRAGMENTED = 8;
+const SENDING_TEXT = 16;
+/** The peer's close frame came. */
+const CLOSE_RECEIVED = 32;
+/** The stream ended (EOF, reset): no more input, and no output can leave. */
+const INPUT_ENDED = 64;
+/** read() finished a frame: what follows waits for advance(). */
+const AWAITING_READER = 128;
+/** The server role. */
+const IS_SERVER = 256;
+
 export class Connection {
-  /** The flags declared below, as bits (flags.ts). */
+  /** The flags above the class, as bits. */
   bits = 0;
+  /** The handshake succeeded (OPENED). */
+  get opened(): boolean {
+    return (this.bits & OPENED) !== 0;
+  }
+  /** Bytes pass through unframed both ways (RAW_MODE). */
+  get rawMode(): boolean {
+    return (this.bits & RAW_MODE) !== 0;
+  }
   state = STATE_CONNECTING;
-  /** The handshake succeeded; stays true when frames right behind the 101 end the connection. */
-  declare opened: boolean;
   /** Set once the connection cannot deliver more: why read() returns < 0 after the buffered data. */
   declare ending: Failure | null;
 
@@ -166,27 +193,16 @@ export class Connection {
   declare peerHeaderText: string;
   /** Server role: what the client asked for. */
   declare request: UpgradeRequest | null;
-  /** After the handshake, bytes pass through unframed both ways (libcurl's raw mode). */
-  declare rawMode: boolean;
 
   /** What only the opening needs (opening.ts); null once open, or once the opening failed. */
   private opening: Opening | null;
-  private declare readonly isServer: boolean;
   private events = 0;
-  private declare rawAfterHandshake: boolean;
 
-  // Outgoing fragmentation (RFC 6455 §5.4), in call order: inside a message, and its UTF-8 state when text.
-  private declare sendingFragmented: boolean;
-  private declare sendingText: boolean;
+  /** Outgoing fragmentation (RFC 6455 §5.4): a text message's UTF-8 state so far. */
   private declare sendUtf8: number;
 
-  private declare closeReceived: boolean;
-  /** The stream ended (EOF, reset): no more input, and no output can leave. */
-  private declare inputEnded: boolean;
   /** How it ended: null for an orderly EOF (the failure is decided once the buffered input is parsed). */
   private declare inputFailure: Failure | null;
-  /** read() finished a frame: what follows waits for advance(). */
-  private declare awaitingReader: boolean;
   /** END_STREAM or DROP_STREAM once decided; 0 until then. */
   private declare streamAction: number;
 
@@ -212,17 +228,17 @@ export class Connection {
     this.closeTimeout = options.closeTimeout;
     if ((options.sendTimeout ?? 0) > 0) this.sendTimeout = options.sendTimeout!;
     this.opening = new Opening(options.openTimeout ?? 0, options.deflate ?? null, options.platform.now());
-    this.isServer = options.role === "server";
+    this.bits = options.role === "server" ? this.bits | IS_SERVER : this.bits & ~IS_SERVER;
     // rx and tx carved from one ArrayBuffer (as websock_open allocates them) share one view of its words.
     const rxWords = wordsOf(options.rxBuffer);
     this.receiver = new Receiver(options.rxBuffer, {
-      expectMasked: this.isServer,
+      expectMasked: (this.bits & IS_SERVER) !== 0,
       deliverPings: !options.autoPong,
       maxMessageSize: options.maxMessageSize,
       words: rxWords,
     });
     this.sender = new Sender(options.txBuffer, {
-      masking: !this.isServer,
+      masking: (this.bits & IS_SERVER) === 0,
       platform: options.platform,
       fragmentSize: options.fragmentSize ?? 0,
       words: options.txBuffer.buffer === options.rxBuffer.buffer ? rxWords : wordsOf(options.txBuffer),
@@ -255,7 +271,7 @@ export class Connection {
 
   /** Raw mode starts once the handshake is done (or now, when already open). */
   setRawMode(): void {
-    this.rawAfterHandshake = true;
+    this.bits |= RAW_AFTER_HANDSHAKE;
     if (this.state === STATE_OPEN) this.enterRawMode();
   }
 
@@ -299,7 +315,7 @@ export class Connection {
     // Internal: the driver never sees it finish, so it is not kept as the driver's spare
     // record (an idle connection that never sends then holds none).
     const head = new OutgoingMessage().setRaw(bytes, 0, bytes.length);
-    head.internal = true;
+    head.bits |= MESSAGE_INTERNAL;
     this.sender.enqueue(head);
   }
 
@@ -324,7 +340,7 @@ export class Connection {
     r.commit(n);
     if (this.state === STATE_CONNECTING) {
       this.parseHead();
-    } else if (!this.awaitingReader) {
+    } else if (!(this.bits & AWAITING_READER)) {
       this.parseInput();
     }
   }
@@ -374,8 +390,8 @@ export class Connection {
     }
     // Only a frame read to its end leaves bytes unparsed (everything else was parsed as it arrived),
     // and the stream's end waits for the reader to empty the buffer.
-    if (!this.awaitingReader && !this.inputEnded) return;
-    this.awaitingReader = false;
+    if ((this.bits & AWAITING_READER) === 0 && (this.bits & INPUT_ENDED) === 0) return;
+    this.bits &= ~AWAITING_READER;
     if (this.state !== STATE_CONNECTING) this.parseInput();
   }
 
@@ -389,7 +405,7 @@ export class Connection {
     const n = this.receiver.read(hdr, out, outStart, len);
     if (n !== NOTHING_READY) {
       // The frame is read to its end: what follows waits until the application asks again.
-      if (this.receiver.betweenFrames) this.awaitingReader = true;
+      if (this.receiver.betweenFrames) this.bits |= AWAITING_READER;
       // A compressed frame's next bytes are inflated as the window empties (RFC 7692); a piece
       // read in place stays in the window until the application asks for more (advance).
       else if (this.receiver.inflating && out !== null) this.parseInput();
@@ -422,7 +438,7 @@ export class Connection {
     }
     r.start += head.feed(r.buf, r.start, r.end);
     if (head.failure !== null) {
-      if (this.isServer) this.refuseUpgrade({ status: 400, reason: head.failure.detail });
+      if (this.bits & IS_SERVER) this.refuseUpgrade({ status: 400, reason: head.failure.detail });
       else this.failHandshake(head.failure);
       return;
     }
@@ -431,7 +447,7 @@ export class Connection {
     opening!.head = null;
     this.peerStatus = head.status;
     this.peerHeaderText = head.headers.map(([name, value]) => `${name}: ${value}`).join("\n");
-    if (this.isServer) {
+    if (this.bits & IS_SERVER) {
       this.answerUpgrade(head);
     } else {
       const failure = checkResponse(head, opening!.expectedAccept, opening!.offered, this, opening!.deflate);
@@ -442,7 +458,7 @@ export class Connection {
       this.becomeOpen();
     }
     // Frames that came in the same segment as the handshake are parsed now, not lost.
-    if (this.opened) this.parseInput();
+    if (this.bits & OPENED) this.parseInput();
   }
 
   /** Parses up to the next thing the application must read, acting on control frames on the way. */
@@ -466,7 +482,7 @@ export class Connection {
       } else {
         // Everything buffered is parsed (or passes through, in raw mode).
         if (r.hasPiece()) this.events |= EVENT_READABLE;
-        else if (this.inputEnded) this.applyInputEnd();
+        else if (this.bits & INPUT_ENDED) this.applyInputEnd();
         return;
       }
     }
@@ -489,22 +505,22 @@ export class Connection {
 
   /** The stream ended: no more input; nothing more can be written. What is buffered is still parsed and delivered. */
   private endInput(failure: Failure | null, action: number): void {
-    if (this.inputEnded) return;
-    this.inputEnded = true;
+    if (this.bits & INPUT_ENDED) return;
+    this.bits |= INPUT_ENDED;
     this.inputFailure = failure;
     const code = failure !== null ? failure.error.code : ERR.CONNECTION_LOST.code;
     if (this.sender.failAll(code)) this.events |= EVENT_SENT;
     this.stopTimers();
     this.streamAction = action;
     this.becomeClosed();
-    if (!this.awaitingReader) this.parseInput();
+    if (!(this.bits & AWAITING_READER)) this.parseInput();
   }
 
   // ---- control frames received ----
 
   private onPing(start: number, end: number): void {
     // §5.5.2: a pong answers a ping "as soon as is practical", with the same payload.
-    if (this.inputEnded || this.state === STATE_CLOSED) return;
+    if ((this.bits & INPUT_ENDED) !== 0 || this.state === STATE_CLOSED) return;
     this.sender.queuePong(this.receiver.buf, start, end);
     this.events |= EVENT_OUTPUT;
   }
@@ -520,7 +536,7 @@ export class Connection {
   }
 
   private onClose(code: number, reason: string): void {
-    this.closeReceived = true;
+    this.bits |= CLOSE_RECEIVED;
     this.events |= EVENT_READABLE;
     if (this.ending === null) {
       this.ending = { error: ERR.CLOSED_BY_PEER, detail: `close code ${code}${reason ? ` (${reason})` : ""}`, closeCode: code, closeReason: reason };
@@ -529,7 +545,7 @@ export class Connection {
       this.ending.closeReason = reason;
     }
     // The stream is gone already (the close was read from what was buffered): nothing to answer on.
-    if (this.inputEnded) return;
+    if (this.bits & INPUT_ENDED) return;
     if (this.state === STATE_OPEN) {
       // §5.5.1: answer with a close frame echoing the status code received; a
       // message already going out may finish first, the rest is not sent.
@@ -557,32 +573,32 @@ export class Connection {
    */
   send(m: OutgoingMessage): Refusal | null {
     if (this.state !== STATE_OPEN) return { error: ERR.NOT_OPEN, detail: `the connection is ${STATE_NAMES[this.state]}` };
-    if (m.raw !== this.rawMode) {
-      return { error: ERR.INVALID_ARG, detail: this.rawMode ? "raw mode: send bytes with websock_send_raw" : "websock_send_raw needs raw_mode" };
+    if (((m.bits & MESSAGE_RAW) !== 0) !== ((this.bits & RAW_MODE) !== 0)) {
+      return { error: ERR.INVALID_ARG, detail: (this.bits & RAW_MODE) !== 0 ? "raw mode: send bytes with websock_send_raw" : "websock_send_raw needs raw_mode" };
     }
-    if (!m.raw) {
+    if (!(m.bits & MESSAGE_RAW)) {
       const opcode = m.opcode;
       // §5.4: a message's fragments are continuations of its first frame, in order.
-      if (opcode === OPCODE_CONTINUATION && !this.sendingFragmented) {
+      if (opcode === OPCODE_CONTINUATION && (this.bits & SENDING_FRAGMENTED) === 0) {
         return { error: ERR.INVALID_ARG, detail: "opcode 0 (continuation) with no fragmented message started" };
       }
-      if (opcode !== OPCODE_CONTINUATION && this.sendingFragmented) {
+      if (opcode !== OPCODE_CONTINUATION && (this.bits & SENDING_FRAGMENTED) !== 0) {
         return { error: ERR.INVALID_ARG, detail: "a fragmented message is in progress: continue it with websock_send_frame(h, 0, ...)" };
       }
-      const text = opcode === OPCODE_TEXT || (opcode === OPCODE_CONTINUATION && this.sendingText);
+      const text = opcode === OPCODE_TEXT || (opcode === OPCODE_CONTINUATION && (this.bits & SENDING_TEXT) !== 0);
       if (text && m.bytes !== null) {
         // §8.1: a text frame carries UTF-8; the peer would fail us with 1007.
         const state = utf8Validate(opcode === OPCODE_TEXT ? UTF8_ACCEPT : this.sendUtf8, m.bytes, m.offset, m.offset + m.length);
-        if (state === UTF8_REJECT || (m.fin && state !== UTF8_ACCEPT)) return { error: ERR.INVALID_ARG, detail: "payload is not valid UTF-8" };
+        if (state === UTF8_REJECT || ((m.bits & MESSAGE_FIN) !== 0 && state !== UTF8_ACCEPT)) return { error: ERR.INVALID_ARG, detail: "payload is not valid UTF-8" };
         this.sendUtf8 = state;
       } else if (text) {
         // A string always encodes whole characters: a fragment boundary of strings is a character boundary.
         this.sendUtf8 = UTF8_ACCEPT;
       }
-      if (opcode !== OPCODE_CONTINUATION) this.sendingText = text;
-      this.sendingFragmented = !m.fin;
+      if (opcode !== OPCODE_CONTINUATION) this.bits = text ? this.bits | SENDING_TEXT : this.bits & ~SENDING_TEXT;
+      this.bits = (m.bits & MESSAGE_FIN) === 0 ? this.bits | SENDING_FRAGMENTED : this.bits & ~SENDING_FRAGMENTED;
       // RFC 7692 §6: a whole message may go compressed; fragments the caller sends one by one go as they are.
-      if (this.compressor !== null && m.fin && opcode !== OPCODE_CONTINUATION) this.compress(m);
+      if (this.compressor !== null && (m.bits & MESSAGE_FIN) !== 0 && opcode !== OPCODE_CONTINUATION) this.compress(m);
     }
     this.sender.enqueue(m);
     return null;
@@ -595,13 +611,13 @@ export class Connection {
     const end = m.bytes !== null ? m.offset + m.length : bytes.length;
     const compressed = this.compressor!.compress(bytes, start, end);
     m.setBytes(m.opcode, true, compressed, 0, compressed.length);
-    m.compressed = true;
+    m.bits |= MESSAGE_COMPRESSED;
   }
 
   /** A ping (websock_ping), or the application's own pong (auto_pong false): payload bytes[start, end). */
   sendControl(pong: boolean, bytes: Uint8Array, start: number, end: number): Refusal | null {
     if (this.state !== STATE_OPEN) return { error: ERR.NOT_OPEN, detail: `the connection is ${STATE_NAMES[this.state]}` };
-    if (this.rawMode) return { error: ERR.INVALID_ARG, detail: "raw mode: there are no frames, so no pings or pongs" };
+    if (this.bits & RAW_MODE) return { error: ERR.INVALID_ARG, detail: "raw mode: there are no frames, so no pings or pongs" };
     // §5.5: all control frames MUST have a payload length of 125 bytes or less.
     if (end - start > MAX_CONTROL_PAYLOAD) return { error: ERR.INVALID_ARG, detail: "a control frame's payload is at most 125 bytes" };
     if (pong) this.sender.queuePong(bytes, start, end);
@@ -615,7 +631,7 @@ export class Connection {
    */
   close(code: number, reason: Uint8Array): void {
     if (this.state !== STATE_OPEN) return;
-    if (this.rawMode) {
+    if (this.bits & RAW_MODE) {
       // No frames in raw mode: closing is ending the stream once what was accepted is written.
       this.ending = { error: ERR.CLOSED_LOCALLY, detail: "closed by this side (raw mode)" };
       this.streamAction = END_STREAM;
@@ -629,7 +645,7 @@ export class Connection {
     // §7.1.2: after sending close, keep reading until the peer's close; data is discarded,
     // so parsing no longer waits for the application to ask.
     this.receiver.discardDataFrames();
-    this.awaitingReader = false;
+    this.bits &= ~AWAITING_READER;
     this.events |= EVENT_READABLE | EVENT_INPUT;
     this.armCloseDeadline();
     this.parseInput();
@@ -674,7 +690,7 @@ export class Connection {
    */
   successor(options: ConnectionOptions): Connection {
     const next = new Connection(options);
-    if (this.rawAfterHandshake) next.setRawMode();
+    if (this.bits & RAW_AFTER_HANDSHAKE) next.setRawMode();
     return next;
   }
 
@@ -687,7 +703,7 @@ export class Connection {
 
   /** Whether both close frames have gone by (websock_detach waits for this, not for the stream's end). */
   get closeHandshakeDone(): boolean {
-    return this.sender.closeSent && (this.closeReceived || this.receiver.stopped);
+    return this.sender.closeSent && ((this.bits & CLOSE_RECEIVED) !== 0 || this.receiver.stopped);
   }
 
   // ---- bytes out ----
@@ -699,11 +715,10 @@ export class Connection {
    */
   produce(): number {
     if (this.streamAction === DROP_STREAM) return DROP_STREAM;
-    if (this.inputEnded) return this.streamAction;
+    if (this.bits & INPUT_ENDED) return this.streamAction;
     const sender = this.sender;
     const n = sender.produce();
-    if (sender.heartbeatProduced) {
-      sender.heartbeatProduced = false;
+    if (sender.heartbeatWentOut()) {
       // The pong deadline starts when the ping leaves, not when it was queued behind a long frame.
       this.pongDeadline = this.platform.now() + this.pongTimeout;
     }
@@ -791,10 +806,10 @@ export class Connection {
       if (offer.compress && makeCompressor) this.compressor = makeCompressor(deflate.clientMaxWindowBits);
     }
     this.state = STATE_OPEN;
-    this.opened = true;
+    this.bits |= OPENED;
     this.opening = null;
     this.events |= EVENT_OPENED;
-    if (this.rawAfterHandshake) this.enterRawMode();
+    if (this.bits & RAW_AFTER_HANDSHAKE) this.enterRawMode();
     else if (this.pingInterval > 0) this.nextPingAt = this.platform.now() + this.pingInterval;
   }
 
@@ -805,7 +820,7 @@ export class Connection {
   }
 
   private enterRawMode(): void {
-    this.rawMode = true;
+    this.bits |= RAW_MODE;
     this.stopHeartbeat();
     this.receiver.passThrough();
   }
@@ -868,7 +883,7 @@ export class Connection {
     }
     this.receiver.stop();
     this.events |= EVENT_READABLE;
-    if (this.inputEnded) return;
+    if (this.bits & INPUT_ENDED) return;
     if (!this.sender.closeSent) {
       if (this.sender.dropUnstarted(error.code)) this.events |= EVENT_SENT;
       this.sender.queueClose(error.closeCode, EMPTY, true);
@@ -891,9 +906,9 @@ export class Connection {
    */
   private settleClosing(): void {
     if (this.state !== STATE_CLOSING || !this.sender.closeSent || this.sender.tail > this.sender.head) return;
-    if (this.closeReceived || this.receiver.stopped) {
+    if ((this.bits & CLOSE_RECEIVED) !== 0 || this.receiver.stopped) {
       // §7.1.1: the server closes the TCP connection first; the client waits for it.
-      if (this.isServer) this.streamAction = END_STREAM;
+      if (this.bits & IS_SERVER) this.streamAction = END_STREAM;
       this.becomeClosed();
     }
   }
@@ -914,7 +929,6 @@ export class Connection {
     this.stallDeadline = Infinity;
   }
 }
-defineFlags(Connection.prototype, ["opened", "rawMode", "rawAfterHandshake", "sendingFragmented", "sendingText", "closeReceived", "inputEnded", "awaitingReader", "isServer"]);
 defineColdFields(Connection.prototype, {
   ending: null,
   pingInterval: 0,

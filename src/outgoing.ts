@@ -3,25 +3,29 @@
 // links accepted messages into its queue through `next`, so queueing
 // allocates nothing beyond the record itself.
 
-import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
 
 /** status while the message waits or goes out. */
 export const SEND_PENDING = 1;
 
+// The message's flags, bits of `bits` (one number: on XS one slot, not one per
+// boolean). Written as bit operations where they are used: an accessor made
+// for many classes by one function would share one set of V8 feedback among
+// them all, and every access would go the slow, megamorphic way.
+/** Whether it ends its message. */
+export const MESSAGE_FIN = 1;
+/** Bytes go out as they are, with no frame around them (the HTTP head, raw mode). */
+export const MESSAGE_RAW = 2;
+/** The payload is compressed (permessage-deflate): its first frame carries RSV1. */
+export const MESSAGE_COMPRESSED = 4;
+/** The core's own (the HTTP head): dropped once out, not handed back to the driver as finished. */
+export const MESSAGE_INTERNAL = 8;
+
 export class OutgoingMessage {
-  /** The flags declared below, as bits (flags.ts); set up by setBytes / setText / setRaw before use. */
+  /** MESSAGE_FIN, MESSAGE_RAW, MESSAGE_COMPRESSED, MESSAGE_INTERNAL; set up by setBytes / setText / setRaw before use. */
   bits = 0;
   /** The opcode of its first frame (0 continues a fragmented message). */
   opcode = 0;
-  /** Whether it ends its message. */
-  declare fin: boolean;
-  /** Bytes go out as they are, with no frame around them (the HTTP head, raw mode). */
-  declare raw: boolean;
-  /** The payload is compressed (permessage-deflate): its first frame carries RSV1. */
-  declare compressed: boolean;
-  /** The core's own (the HTTP head): dropped once out, not handed back to the driver as finished. */
-  declare internal: boolean;
   // The payload fields are cold (cold-fields.ts): a record that only ever carries bytes never
   // writes text and units, one that only carries text never writes bytes and offset.
   /** The payload as bytes, bytes[offset, offset + length); null for a string. */
@@ -42,10 +46,7 @@ export class OutgoingMessage {
   /** Sets it up for `bytes[offset, offset + length)`. */
   setBytes(opcode: number, fin: boolean, bytes: Uint8Array, offset: number, length: number): this {
     this.opcode = opcode;
-    this.fin = fin;
-    this.raw = false;
-    this.compressed = false;
-    this.internal = false;
+    this.bits = fin ? MESSAGE_FIN : 0;
     this.bytes = bytes;
     this.offset = offset;
     this.length = length;
@@ -61,10 +62,7 @@ export class OutgoingMessage {
   /** Sets it up for the first `units` UTF-16 units of `text`. */
   setText(opcode: number, fin: boolean, text: string, units: number): this {
     this.opcode = opcode;
-    this.fin = fin;
-    this.raw = false;
-    this.compressed = false;
-    this.internal = false;
+    this.bits = fin ? MESSAGE_FIN : 0;
     if (this.bytes !== null || this.offset !== 0) {
       this.bytes = null;
       this.offset = 0;
@@ -80,7 +78,7 @@ export class OutgoingMessage {
   /** Sets it up for bytes that go out unframed. */
   setRaw(bytes: Uint8Array, offset: number, length: number): this {
     this.setBytes(0, true, bytes, offset, length);
-    this.raw = true;
+    this.bits |= MESSAGE_RAW;
     return this;
   }
 
@@ -90,5 +88,4 @@ export class OutgoingMessage {
     if (this.text !== null) this.text = null;
   }
 }
-defineFlags(OutgoingMessage.prototype, ["fin", "raw", "compressed", "internal"]);
 defineColdFields(OutgoingMessage.prototype, { bytes: null, offset: 0, text: null, units: 0, settle: null });

@@ -37,7 +37,6 @@ import { UTF8_ACCEPT, UTF8_REJECT, utf8Decode, utf8Validate } from "./utf8.js";
 import { maskInPlace, readMaskKey } from "./mask.js";
 import type { websock_msg_hdr_t } from "./types.js";
 import type { MessageInflater } from "./message-inflater.js";
-import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
 
 const EMPTY = new Uint8Array(0);
@@ -88,8 +87,33 @@ export interface ReceiverOptions {
   words: Uint32Array;
 }
 
+// Its flags, bits of `bits` (one number: on XS one slot, not one per boolean).
+// Written as bit operations where they are used: an accessor made for many
+// classes by one function shares one set of V8 feedback among them all, and
+// every access goes the slow, megamorphic way.
+/** The last piece is in the inflate window, not in `buf` (see pieceBuffer). */
+const PIECE_IN_WINDOW = 1;
+/** The frame being parsed or delivered: its FIN bit, and whether it is masked. */
+const FIN = 2;
+const MASKED = 4;
+/** The caller has seen this frame's header (matters for empty frames). */
+const ANNOUNCED = 8;
+/** Data payload is thrown away unread (after this side started closing); DISCARDING: this frame's. */
+const DISCARD_DATA = 16;
+const DISCARDING = 32;
+/** The message the frames belong to: more frames follow, and it is text. */
+const IN_FRAGMENTED_MESSAGE = 64;
+const MESSAGE_IS_TEXT = 128;
+/** The current message is compressed (its first frame had RSV1): read() gives inflated bytes. */
+const COMPRESSED = 256;
+/** The frame being parsed has RSV1 set. */
+const RSV1 = 512;
+/** ReceiverOptions, copied: frames must be masked (a server's), and pings are delivered. */
+const EXPECT_MASKED = 1024;
+const DELIVER_PINGS = 2048;
+
 export class Receiver {
-  /** The flags declared below, as bits (flags.ts). */
+  /** The flags above the class, as bits. */
   bits = 0;
   /** The fixed rx buffer; the host copies arriving bytes into buf[end, buf.length). */
   buf: Uint8Array;
@@ -101,16 +125,11 @@ export class Receiver {
   end = 0;
 
   private state = WAIT_HEADER;
-  // ReceiverOptions, copied.
-  private declare readonly expectMasked: boolean;
-  private declare readonly deliverPings: boolean;
   /** 0 (no limit) unless configured: cold. */
   private declare readonly maxMessageSize: number;
 
   // The frame being parsed or delivered.
-  private declare fin: boolean;
   private opcode = 0;
-  private declare masked: boolean;
   private payloadLen = 0;
   private remaining = 0;
   /** Payload bytes of this frame already read: kept apart so offset is exact even where remaining rounds. */
@@ -120,15 +139,8 @@ export class Receiver {
   private declare maskPhase: number;
   /** buf[start, checked) holds payload already unmasked and UTF-8 validated. */
   private checked = 0;
-  /** The caller has seen this frame's header (matters for empty frames). */
-  private declare announced: boolean;
-  /** Data payload is thrown away unread (after this side started closing). */
-  private declare discardData: boolean;
-  private declare discarding: boolean;
 
   // The message the frames belong to.
-  private declare inFragmentedMessage: boolean;
-  private declare messageIsText: boolean;
   private messageBytes = 0;
   private utf8State = UTF8_ACCEPT;
 
@@ -144,15 +156,9 @@ export class Receiver {
   declare failureDetail: string;
   /** Where in `buf` the last piece read() gave began: with `out` null, the piece is read in place. */
   pieceStart = 0;
-  /** The last piece is in the inflate window, not in `buf` (see pieceBuffer). */
-  private declare pieceInWindow: boolean;
 
   // permessage-deflate (RFC 7692), once negotiated: null until then (cold).
   private declare inflate: MessageInflater | null;
-  /** The frame being parsed has RSV1 set. */
-  private declare rsv1: boolean;
-  /** The current message is compressed (its first frame had RSV1): read() gives inflated bytes. */
-  private declare compressed: boolean;
   /** Inflated bytes handed out in place (the window's): they stay until the next read or parse. */
   private declare heldInPlace: number;
 
@@ -161,14 +167,13 @@ export class Receiver {
     this.buf = buf;
     this.words = options.words;
     // The options are copied, not kept: an object of its own costs slots on XS, its values are flags here.
-    this.expectMasked = options.expectMasked;
-    this.deliverPings = options.deliverPings;
+    this.bits = (options.expectMasked ? EXPECT_MASKED : 0) | (options.deliverPings ? DELIVER_PINGS : 0);
     if (options.maxMessageSize > 0) this.maxMessageSize = options.maxMessageSize;
   }
 
   /** The buffer the last piece read() gave is in: `buf`, or the inflate window for a compressed message (valid until the next read). */
   get pieceBuffer(): Uint8Array {
-    return this.pieceInWindow ? this.inflate!.inflater.window : this.buf;
+    return (this.bits & PIECE_IN_WINDOW) !== 0 ? this.inflate!.inflater.window : this.buf;
   }
 
   /** permessage-deflate was agreed: RSV1 marks compressed messages, inflated by `inflate`. */
@@ -183,12 +188,12 @@ export class Receiver {
     this.words = null;
     this.start = this.end = this.checked = 0;
     if (this.inflate !== null) this.inflate = null;
-    this.pieceInWindow = false;
+    this.bits &= ~PIECE_IN_WINDOW;
   }
 
   /** Whether the current frame is a compressed one whose bytes are still being inflated (its owner parses after each read). */
   get inflating(): boolean {
-    return this.compressed && this.state === WAIT_READ && !this.discarding;
+    return (this.bits & COMPRESSED) !== 0 && this.state === WAIT_READ && (this.bits & DISCARDING) === 0;
   }
 
   get stopped(): boolean {
@@ -234,8 +239,8 @@ export class Receiver {
 
   /** From now on, data frames are consumed without being delivered (RFC 6455 §7.1.2: wait for the close). */
   discardDataFrames(): void {
-    this.discardData = true;
-    if (this.state === WAIT_READ && isDataOpcode(this.opcode)) this.discarding = true;
+    this.bits |= DISCARD_DATA;
+    if (this.state === WAIT_READ && isDataOpcode(this.opcode)) this.bits |= DISCARDING;
   }
 
   /** Raw mode: from now on every byte is delivered as it is, unframed. */
@@ -322,18 +327,18 @@ export class Receiver {
     const ready = this.checked - this.start;
     const n = ready < len ? ready : len;
     // The header first: if the caller's hdr refuses a write, nothing has moved yet.
-    hdr.fin = this.fin;
+    hdr.fin = (this.bits & FIN) !== 0;
     hdr.opcode = this.opcode;
     hdr.payload_len = this.payloadLen;
     hdr.offset = this.delivered;
     hdr.bytesleft = this.remaining - n;
-    this.pieceInWindow = false;
+    this.bits &= ~PIECE_IN_WINDOW;
     this.pieceStart = this.start;
     if (n > 0 && out !== null) out.set(this.view(this.start, n), outStart);
     this.delivered += n;
     this.remaining -= n;
     this.start += n;
-    this.announced = true;
+    this.bits |= ANNOUNCED;
     if (this.remaining === 0) this.finishFrame();
     return n;
   }
@@ -354,18 +359,18 @@ export class Receiver {
     const left = inflater.pending - n;
     const last = left === 0 && inflate.frameDone;
     const bytesleft = last ? 0 : left > 0 ? left : 1;
-    hdr.fin = this.fin;
+    hdr.fin = (this.bits & FIN) !== 0;
     hdr.opcode = this.opcode;
     hdr.payload_len = this.delivered + n + bytesleft;
     hdr.offset = this.delivered;
     hdr.bytesleft = bytesleft;
-    this.pieceInWindow = true;
+    this.bits |= PIECE_IN_WINDOW;
     this.pieceStart = inflater.contiguousStart;
     // In place, the bytes stay in the window (not overwritten) until the next read or parse.
     if (out !== null) inflater.take(out, outStart, n);
     else this.heldInPlace = n;
     this.delivered += n;
-    this.announced = true;
+    this.bits |= ANNOUNCED;
     if (last) this.finishFrame();
     return n;
   }
@@ -408,15 +413,15 @@ export class Receiver {
   /** Whether read() has a piece to give. */
   hasPiece(): boolean {
     if (this.state === PASS_THROUGH) return this.end > this.start;
-    if (this.state !== WAIT_READ || this.discarding) return false;
-    if (this.compressed) return this.inflate!.pending > this.heldInPlace || (this.inflate!.frameDone && this.heldInPlace === 0);
-    return this.checked > this.start || (this.remaining === 0 && !this.announced);
+    if (this.state !== WAIT_READ || (this.bits & DISCARDING) !== 0) return false;
+    if (this.bits & COMPRESSED) return this.inflate!.pending > this.heldInPlace || (this.inflate!.frameDone && this.heldInPlace === 0);
+    return this.checked > this.start || (this.remaining === 0 && (this.bits & ANNOUNCED) === 0);
   }
 
   /** Whether the stream ended inside a frame or a fragmented message. */
   get midMessage(): boolean {
     return (this.state !== WAIT_HEADER && this.state !== STOPPED && this.state !== PASS_THROUGH) ||
-      this.inFragmentedMessage || this.end > this.start;
+      (this.bits & IN_FRAGMENTED_MESSAGE) !== 0 || this.end > this.start;
   }
 
   /** The first two header bytes: every check that needs no more than them, in the order ws makes them. */
@@ -446,19 +451,19 @@ export class Receiver {
       if (!fin) return this.fail(ERR.CONTROL_FRAGMENTED);
       if (length > MAX_CONTROL_PAYLOAD) return this.fail(ERR.CONTROL_TOO_LONG);
     } else if (opcode === OPCODE_CONTINUATION) {
-      if (!this.inFragmentedMessage) return this.fail(ERR.UNEXPECTED_CONTINUATION);
-    } else if (this.inFragmentedMessage) {
+      if (!(this.bits & IN_FRAGMENTED_MESSAGE)) return this.fail(ERR.UNEXPECTED_CONTINUATION);
+    } else if (this.bits & IN_FRAGMENTED_MESSAGE) {
       // §5.4: the fragments of one message are not interleaved with another message.
       return this.fail(ERR.EXPECTED_CONTINUATION);
     }
     // §5.1: "A client MUST close a connection if it detects a masked frame"; a server, an unmasked one.
-    if (masked !== this.expectMasked) return this.fail(masked ? ERR.MASKED_FRAME : ERR.UNMASKED_FRAME);
+    if (masked !== ((this.bits & EXPECT_MASKED) !== 0)) return this.fail(masked ? ERR.MASKED_FRAME : ERR.UNMASKED_FRAME);
 
     this.start = s + 2;
-    this.rsv1 = rsv !== 0;
-    this.fin = fin;
+    this.bits = rsv !== 0 ? this.bits | RSV1 : this.bits & ~RSV1;
+    this.bits = fin ? this.bits | FIN : this.bits & ~FIN;
     this.opcode = opcode;
-    this.masked = masked;
+    this.bits = masked ? this.bits | MASKED : this.bits & ~MASKED;
     if (length === 126) {
       this.state = WAIT_LENGTH_16;
       return PARSE_DATA;
@@ -472,12 +477,12 @@ export class Receiver {
 
   /** The payload length is known: check the message limit, then wait for the mask key or the payload. PARSE_DATA: go on. */
   private lengthKnown(length: number): number {
-    if (isDataOpcode(this.opcode) && this.maxMessageSize > 0 && !this.discardData) {
+    if (isDataOpcode(this.opcode) && this.maxMessageSize > 0 && (this.bits & DISCARD_DATA) === 0) {
       const before = this.opcode === OPCODE_CONTINUATION ? this.messageBytes : 0;
       if (before + length > this.maxMessageSize) return this.fail(ERR.MESSAGE_TOO_BIG);
     }
     this.payloadLen = length;
-    if (this.masked) this.state = WAIT_MASK_KEY;
+    if (this.bits & MASKED) this.state = WAIT_MASK_KEY;
     else this.headerDone();
     return PARSE_DATA;
   }
@@ -487,24 +492,24 @@ export class Receiver {
     const opcode = this.opcode;
     this.remaining = this.payloadLen;
     this.delivered = 0;
-    if (this.masked) this.maskPhase = 0;
+    if (this.bits & MASKED) this.maskPhase = 0;
     this.checked = this.start;
-    this.announced = false;
+    this.bits &= ~ANNOUNCED;
     if (isControlOpcode(opcode)) {
       this.state = WAIT_CONTROL;
       return;
     }
     if (opcode !== OPCODE_CONTINUATION) {
-      this.messageIsText = opcode === OPCODE_TEXT;
+      this.bits = opcode === OPCODE_TEXT ? this.bits | MESSAGE_IS_TEXT : this.bits & ~MESSAGE_IS_TEXT;
       this.utf8State = UTF8_ACCEPT;
       this.messageBytes = 0;
-      this.compressed = this.rsv1;
-      if (this.compressed) this.inflate!.startMessage(this.messageIsText);
+      this.bits = (this.bits & RSV1) !== 0 ? this.bits | COMPRESSED : this.bits & ~COMPRESSED;
+      if (this.bits & COMPRESSED) this.inflate!.startMessage((this.bits & MESSAGE_IS_TEXT) !== 0);
     }
-    if (this.compressed) this.inflate!.startFrame();
-    this.inFragmentedMessage = !this.fin;
+    if (this.bits & COMPRESSED) this.inflate!.startFrame();
+    this.bits = (this.bits & FIN) === 0 ? this.bits | IN_FRAGMENTED_MESSAGE : this.bits & ~IN_FRAGMENTED_MESSAGE;
     this.messageBytes += this.payloadLen;
-    this.discarding = this.discardData;
+    this.bits = (this.bits & DISCARD_DATA) !== 0 ? this.bits | DISCARDING : this.bits & ~DISCARDING;
     this.state = WAIT_READ;
   }
 
@@ -517,11 +522,11 @@ export class Receiver {
     const inBuffer = this.end - this.start;
     const available = this.remaining < inBuffer ? this.remaining : inBuffer;
     const limit = this.start + available;
-    const compressed = this.compressed && isDataOpcode(this.opcode) && !this.discarding;
+    const compressed = (this.bits & COMPRESSED) !== 0 && isDataOpcode(this.opcode) && (this.bits & DISCARDING) === 0;
     // A compressed message's text is validated once inflated (message-inflater.ts).
-    const text = this.messageIsText && isDataOpcode(this.opcode) && !this.discarding && !compressed;
+    const text = (this.bits & MESSAGE_IS_TEXT) !== 0 && isDataOpcode(this.opcode) && (this.bits & DISCARDING) === 0 && !compressed;
     if (this.checked < limit) {
-      if (this.masked) this.maskPhase = maskInPlace(this.buf, this.checked, limit, this.maskKey, this.maskPhase, this.words);
+      if (this.bits & MASKED) this.maskPhase = maskInPlace(this.buf, this.checked, limit, this.maskKey, this.maskPhase, this.words);
       if (text) {
         this.utf8State = utf8Validate(this.utf8State, this.buf, this.checked, limit, this.words);
         // RFC 6455 §8.1: fail as soon as the bytes are not valid UTF-8.
@@ -530,9 +535,9 @@ export class Receiver {
       this.checked = limit;
     }
     // The message ended in the middle of a character.
-    if (text && this.fin && available === this.remaining && this.utf8State !== UTF8_ACCEPT) return this.fail(ERR.INVALID_UTF8);
+    if (text && (this.bits & FIN) !== 0 && available === this.remaining && this.utf8State !== UTF8_ACCEPT) return this.fail(ERR.INVALID_UTF8);
     if (compressed) return this.inflatePayload(limit);
-    if (this.discarding) {
+    if (this.bits & DISCARDING) {
       this.remaining -= available;
       this.start += available;
       if (this.remaining === 0) this.finishFrame();
@@ -547,7 +552,7 @@ export class Receiver {
   private inflatePayload(limit: number): number {
     const inflate = this.inflate!;
     if (inflate.frameDone) return PARSE_NEED_MORE;
-    const ok = inflate.run(this.buf, this.start, limit, limit - this.start === this.remaining, this.fin);
+    const ok = inflate.run(this.buf, this.start, limit, limit - this.start === this.remaining, (this.bits & FIN) !== 0);
     this.start += inflate.consumed;
     this.remaining -= inflate.consumed;
     if (!ok) return this.fail(inflate.failure!, inflate.detail);
@@ -555,14 +560,13 @@ export class Receiver {
   }
 
   private finishFrame(): void {
-    if (isDataOpcode(this.opcode) && this.fin) {
+    if (isDataOpcode(this.opcode) && (this.bits & FIN) !== 0) {
       this.messageBytes = 0;
       this.utf8State = UTF8_ACCEPT;
-      this.compressed = false;
+      this.bits &= ~COMPRESSED;
     }
     this.state = WAIT_HEADER;
-    this.discarding = false;
-    this.announced = false;
+    this.bits &= ~(DISCARDING | ANNOUNCED);
     if (this.start === this.end) this.start = this.end = this.checked = 0;
   }
 
@@ -570,10 +574,10 @@ export class Receiver {
     const opcode = this.opcode;
     const s = this.start;
     const e = s + this.payloadLen;
-    if (this.masked) maskInPlace(this.buf, s, e, this.maskKey, 0, this.words);
-    if (opcode === OPCODE_PING && this.deliverPings) {
+    if (this.bits & MASKED) maskInPlace(this.buf, s, e, this.maskKey, 0, this.words);
+    if (opcode === OPCODE_PING && (this.bits & DELIVER_PINGS) !== 0) {
       // Delivered through read() like a data frame; it is already unmasked.
-      this.masked = false;
+      this.bits &= ~MASKED;
       this.checked = e;
       this.state = WAIT_READ;
       return PARSE_DATA;
@@ -615,7 +619,6 @@ export class Receiver {
     return PARSE_FAILED;
   }
 }
-defineFlags(Receiver.prototype, ["pieceInWindow", "fin", "masked", "announced", "discardData", "discarding", "inFragmentedMessage", "messageIsText", "compressed", "rsv1", "expectMasked", "deliverPings"]);
 defineColdFields(Receiver.prototype, {
   maxMessageSize: 0,
   maskKey: 0,

@@ -15,11 +15,10 @@
 
 import { MAX_CONTROL_PAYLOAD, MAX_HEADER, OPCODE_CLOSE, OPCODE_CONTINUATION, OPCODE_PING, OPCODE_PONG } from "./opcodes.js";
 import { copyMasked, maskInPlace, readMaskKey } from "./mask.js";
-import { OutgoingMessage } from "./outgoing.js";
+import { MESSAGE_COMPRESSED, MESSAGE_FIN, MESSAGE_INTERNAL, MESSAGE_RAW, OutgoingMessage } from "./outgoing.js";
 import { ringDropFirst, ringFirst, ringOpen, ringPush } from "./message-ring.js";
 import { TextCursor } from "./text-cursor.js";
 import type { Platform } from "./connection.js";
-import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
 
 /** Where a fresh key's random bytes land: one array for every connection, made on first use (not while the module loads). */
@@ -63,9 +62,36 @@ export interface SenderOptions {
   words: Uint32Array;
 }
 
+// Its flags, bits of `bits` (one number: on XS one slot, not one per boolean).
+// Written as bit operations where they are used: an accessor made for many
+// classes by one function shares one set of V8 feedback among them all, and
+// every access goes the slow, megamorphic way.
+/** The close frame goes out at the next frame boundary, ahead of the queue (else once the queue is empty). */
+const CLOSE_AHEAD = 1;
+/** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */
+const CLOSE_SENT = 2;
+/** The ping slot holds the heartbeat (not the application's ping). */
+const HEARTBEAT_QUEUED = 4;
+/** The heartbeat ping was produced since the owner last looked (heartbeatWentOut). */
+const HEARTBEAT_PRODUCED = 8;
+/** Inside the frame being produced (of queue.first). */
+const IN_FRAME = 16;
+/** Frames are masked (SenderOptions.masking: a client's). */
+const MASKING = 32;
+
 export class Sender {
-  /** The flags declared below, as bits (flags.ts). */
+  /** The flags above the class, as bits. */
   bits = 0;
+  /** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */
+  get closeSent(): boolean {
+    return (this.bits & CLOSE_SENT) !== 0;
+  }
+  /** Whether the heartbeat ping was produced since the last call (its pong deadline starts when it leaves). */
+  heartbeatWentOut(): boolean {
+    if ((this.bits & HEARTBEAT_PRODUCED) === 0) return false;
+    this.bits &= ~HEARTBEAT_PRODUCED;
+    return true;
+  }
   /** The fixed tx buffer. */
   buf: Uint8Array;
   /** buf[head, tail): produced, not yet taken by the transport. */
@@ -73,8 +99,6 @@ export class Sender {
   tail = 0;
   /** buf's ArrayBuffer as 32-bit words (mask.ts), made once, so masking goes a word at a time (null once released). */
   private words: Uint32Array | null;
-  // SenderOptions, copied.
-  private declare readonly masking: boolean;
   /** The connection's platform too (Connection reads it here: one reference per connection). */
   readonly platform: SenderOptions["platform"];
   private declare readonly fragmentSize: number;
@@ -88,14 +112,6 @@ export class Sender {
   private declare pongLength: number;
   private declare pingLength: number;
   private declare closeLength: number;
-  /** The close frame goes out at the next frame boundary, ahead of the queue (else once the queue is empty). */
-  private declare closeAhead: boolean;
-  /** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */
-  declare closeSent: boolean;
-  /** The ping slot holds the heartbeat (not the application's ping). */
-  private declare heartbeatQueued: boolean;
-  /** The heartbeat ping was produced since the owner last looked: its pong deadline starts now. */
-  declare heartbeatProduced: boolean;
 
   // The messages, in three rings (message-ring.ts), each held by its last message.
   /** Accepted, not fully produced; the first is the one being produced. */
@@ -105,8 +121,7 @@ export class Sender {
   /** Done (status set), for the owner to take with takeFinished(). */
   private finished: OutgoingMessage | null = null;
 
-  // The frame being produced (of queue.first).
-  private declare inFrame: boolean;
+  // The frame being produced (of queue.first; IN_FRAME while inside it).
   private frameLeft = 0;
   private framePos = 0;
   /** Payload bytes of the first queued message produced so far. */
@@ -117,7 +132,7 @@ export class Sender {
     this.buf = buf;
     this.words = options.words;
     // The options are copied, not kept: an object of its own costs slots on XS.
-    this.masking = options.masking;
+    this.bits = options.masking ? this.bits | MASKING : this.bits & ~MASKING;
     this.platform = options.platform;
     if (options.fragmentSize > 0) this.fragmentSize = options.fragmentSize;
   }
@@ -133,7 +148,7 @@ export class Sender {
 
   /** Whether the first queued message has started going out (it can no longer be dropped whole). */
   private get started(): boolean {
-    return this.inFrame || this.messagePos > 0;
+    return (this.bits & IN_FRAME) !== 0 || this.messagePos > 0;
   }
 
   enqueue(m: OutgoingMessage): void {
@@ -172,7 +187,7 @@ export class Sender {
     this.finishAll(this.produced, code);
     this.finishAll(this.queue, code);
     this.produced = this.queue = null;
-    this.inFrame = false;
+    this.bits &= ~IN_FRAME;
     this.messagePos = 0;
     this.cursor?.clear();
     this.head = this.tail = 0;
@@ -185,9 +200,9 @@ export class Sender {
    * written now when between frames with room, else kept in the slot (the latest only).
    */
   queuePong(payload: Uint8Array, start: number, end: number): void {
-    if (this.closeSent) return;
+    if (this.bits & CLOSE_SENT) return;
     const length = end - start;
-    if (this.pongLength < 0 && !this.inFrame && this.buf.length - this.tail >= CONTROL_HEADER + length) {
+    if (this.pongLength < 0 && (this.bits & IN_FRAME) === 0 && this.buf.length - this.tail >= CONTROL_HEADER + length) {
       this.tail = this.writeControl(this.tail, OPCODE_PONG, payload, start, length);
       return;
     }
@@ -197,7 +212,7 @@ export class Sender {
   /** The application's ping. */
   queuePing(payload: Uint8Array, start: number, end: number): void {
     this.pingLength = this.setSlot(PING_SLOT, payload, start, end);
-    this.heartbeatQueued = false;
+    this.bits &= ~HEARTBEAT_QUEUED;
   }
 
   /** The connection's heartbeat ping: `count` as 4 bytes; its pong deadline starts when it is produced. */
@@ -209,7 +224,7 @@ export class Sender {
     store[at + 2] = (count >> 8) & 0xff;
     store[at + 3] = count & 0xff;
     this.pingLength = 4;
-    this.heartbeatQueued = true;
+    this.bits |= HEARTBEAT_QUEUED;
   }
 
   /**
@@ -228,12 +243,12 @@ export class Sender {
       for (let i = 0; i < reason.length; i++) store[at + 2 + i] = reason[i];
       this.closeLength = 2 + reason.length;
     }
-    this.closeAhead = this.closeAhead || ahead;
+    if (ahead) this.bits |= CLOSE_AHEAD;
   }
 
   /** Sends the queued close at the next frame boundary instead of after the queue. */
   hurryClose(): void {
-    this.closeAhead = true;
+    this.bits |= CLOSE_AHEAD;
   }
 
   /**
@@ -245,18 +260,18 @@ export class Sender {
     if (this.head === this.tail) this.head = this.tail = 0;
     const cap = this.buf.length;
     let o = this.tail;
-    while (!this.closeSent && o < cap) {
-      if (this.inFrame) {
+    while ((this.bits & CLOSE_SENT) === 0 && o < cap) {
+      if (this.bits & IN_FRAME) {
         o = this.continueFrame(o);
         if (this.frameLeft > 0) break;
-        this.inFrame = false;
+        this.bits &= ~IN_FRAME;
         const m = ringFirst(this.queue)!;
         if (this.messagePos === m.length) this.messageProduced();
         continue;
       }
       // Between frames: control frames first.
       const slot = this.pongLength >= 0 ? PONG_SLOT : this.pingLength >= 0 ? PING_SLOT :
-        this.closeLength >= 0 && (this.closeAhead || this.queue === null) ? CLOSE_SLOT : -1;
+        this.closeLength >= 0 && ((this.bits & CLOSE_AHEAD) !== 0 || this.queue === null) ? CLOSE_SLOT : -1;
       if (slot >= 0) {
         const length = slot === PONG_SLOT ? this.pongLength : slot === PING_SLOT ? this.pingLength : this.closeLength;
         if (cap - o < CONTROL_HEADER + length) break;
@@ -265,13 +280,13 @@ export class Sender {
           this.pongLength = -1;
         } else if (slot === PING_SLOT) {
           this.pingLength = -1;
-          if (this.heartbeatQueued) {
-            this.heartbeatQueued = false;
-            this.heartbeatProduced = true;
+          if (this.bits & HEARTBEAT_QUEUED) {
+            this.bits &= ~HEARTBEAT_QUEUED;
+            this.bits |= HEARTBEAT_PRODUCED;
           }
         } else {
           this.closeLength = -1;
-          this.closeSent = true;
+          this.bits |= CLOSE_SENT;
         }
         continue;
       }
@@ -321,7 +336,7 @@ export class Sender {
   private finish(m: OutgoingMessage, code: number): void {
     m.status = code;
     m.release();
-    if (!m.internal) this.finished = ringPush(this.finished, m);
+    if (!(m.bits & MESSAGE_INTERNAL)) this.finished = ringPush(this.finished, m);
   }
 
   /** Finishes every message of the ring `last` with `code`, first to last (the caller empties the ring's field). */
@@ -349,7 +364,7 @@ export class Sender {
    */
   private startFrame(m: OutgoingMessage, o: number): number {
     const room = this.buf.length - o;
-    if (m.raw) {
+    if (m.bits & MESSAGE_RAW) {
       this.beginFrame(m.length - this.messagePos);
       return o;
     }
@@ -366,17 +381,17 @@ export class Sender {
     const left = m.length - this.messagePos;
     const fragment = this.fragmentSize;
     const length = fragment > 0 && left > fragment ? fragment : left;
-    const fin = m.fin && length === left;
+    const fin = (m.bits & MESSAGE_FIN) !== 0 && length === left;
     const opcode = this.messagePos === 0 ? m.opcode : OPCODE_CONTINUATION;
     // RFC 7692 §6.1: RSV1 on the first frame of a compressed message only.
-    const rsv1 = m.compressed && this.messagePos === 0 ? 0x40 : 0;
+    const rsv1 = (m.bits & MESSAGE_COMPRESSED) !== 0 && this.messagePos === 0 ? 0x40 : 0;
     o = this.writeHeader(o, (fin ? 0x80 : 0) | rsv1 | opcode, length);
     this.beginFrame(length);
     return o;
   }
 
   private beginFrame(length: number): void {
-    this.inFrame = true;
+    this.bits |= IN_FRAME;
     this.frameLeft = length;
     this.framePos = 0;
   }
@@ -391,10 +406,10 @@ export class Sender {
     cursor.reset(m.text!, m.units);
     const n = cursor.writeAll(this.buf, at, this.buf.length);
     m.length = n;
-    const payloadAt = o + headerLength(n, this.masking);
+    const payloadAt = o + headerLength(n, (this.bits & MASKING) !== 0);
     if (payloadAt < at) this.buf.copyWithin(payloadAt, at, at + n);
-    this.writeHeader(o, (m.fin ? 0x80 : 0) | m.opcode, n);
-    if (this.masking) maskInPlace(this.buf, payloadAt, payloadAt + n, this.maskKey, 0, this.words);
+    this.writeHeader(o, ((m.bits & MESSAGE_FIN) !== 0 ? 0x80 : 0) | m.opcode, n);
+    if (this.bits & MASKING) maskInPlace(this.buf, payloadAt, payloadAt + n, this.maskKey, 0, this.words);
     this.messagePos = n;
     this.messageProduced();
     return payloadAt + n;
@@ -410,7 +425,7 @@ export class Sender {
   /** Writes the frame header at buf[o] and picks a fresh mask key; returns the offset after it. */
   private writeHeader(o: number, firstByte: number, length: number): number {
     const buf = this.buf;
-    const masking = this.masking;
+    const masking = (this.bits & MASKING) !== 0;
     const maskBit = masking ? 0x80 : 0;
     buf[o++] = firstByte;
     if (length < 126) {
@@ -454,13 +469,13 @@ export class Sender {
     const m = ringFirst(this.queue)!;
     if (m.bytes !== null) {
       const from = m.offset + this.messagePos;
-      if (m.raw) this.buf.set(new Uint8Array(m.bytes.buffer, m.bytes.byteOffset + from, n), o);
+      if (m.bits & MESSAGE_RAW) this.buf.set(new Uint8Array(m.bytes.buffer, m.bytes.byteOffset + from, n), o);
       else this.copyMasked(m.bytes, from, o, n, this.framePos);
     } else {
       const cursor = this.textCursor();
       if (this.messagePos === 0 && this.framePos === 0) cursor.reset(m.text!, m.units);
       cursor.write(this.buf, o, o + n);
-      if (this.masking) maskInPlace(this.buf, o, o + n, this.maskKey, this.framePos & 3, this.words);
+      if (this.bits & MASKING) maskInPlace(this.buf, o, o + n, this.maskKey, this.framePos & 3, this.words);
     }
     this.messagePos += n;
     this.framePos += n;
@@ -470,11 +485,10 @@ export class Sender {
 
   /** buf[o, o + n) = src[from, from + n), masked from frame position `pos` when this side masks. */
   private copyMasked(src: Uint8Array, from: number, o: number, n: number, pos: number): void {
-    if (this.masking) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3, this.words);
+    if (this.bits & MASKING) copyMasked(src, from, this.buf, o, n, this.maskKey, pos & 3, this.words);
     else this.buf.set(from === 0 && n === src.length ? src : new Uint8Array(src.buffer, src.byteOffset + from, n), o);
   }
 }
-defineFlags(Sender.prototype, ["closeAhead", "closeSent", "heartbeatQueued", "heartbeatProduced", "inFrame", "masking"]);
 defineColdFields(Sender.prototype, {
   fragmentSize: 0,
   cursor: null,

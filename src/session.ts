@@ -25,12 +25,11 @@ import {
 import { NO_ERROR, setLastError } from "./registry.js";
 import { ERR, TRANSPORT_ERRORS, WEBSOCK_OK, type ErrorRow } from "./errors.js";
 import type { ConnectTarget, Host, Transport, TransportFailure } from "./host.js";
-import { OutgoingMessage, SEND_PENDING } from "./outgoing.js";
+import { MESSAGE_RAW, OutgoingMessage, SEND_PENDING } from "./outgoing.js";
 import { OPCODE_BINARY } from "./opcodes.js";
 import { TUNNEL_FAILED, TUNNEL_OPEN, type ProxyTunnel } from "./proxy.js";
 import type { Reconnector } from "./reconnector.js";
 import type { websock_callback_t, websock_error_t, websock_handle_t, websock_msg_hdr_t } from "./types.js";
-import { defineFlags } from "./flags.js";
 import { defineColdFields } from "./cold-fields.js";
 import { NO_VIEWS, clearViews, viewOf, type ViewHolder } from "./view-cache.js";
 
@@ -111,25 +110,42 @@ function waitForRecv(s: Session): Promise<number> {
   return done;
 }
 
+// Its flags, bits of `bits` (one number: on XS one slot, not one per boolean).
+// Written as bit operations where they are used: an accessor made for many
+// classes by one function shares one set of V8 feedback among them all, and
+// every access goes the slow, megamorphic way.
+/** The stream is up (onConnect came). */
+const CONNECTED = 1;
+/** The stream was ended or dropped (by us, or it failed): nothing more is written. */
+const TRANSPORT_ENDED = 2;
+/** The handle is closed: every call on it refuses. */
+const RELEASED = 4;
+/** The transport took less than it was given: writing waits for onWritable. */
+const WRITE_BLOCKED = 8;
+/** Inside readIn: a transport callback reporting the end waits for it (endWhileReading). */
+const READING = 16;
+/** websock_detach: the stream is handed back after the close handshake instead of being ended. */
+const DETACHING = 32;
+/** Re-entrancy: a callback or a Promise job may call back in while service() runs; AGAIN asks it for one more pass. */
+const SERVICING = 64;
+const AGAIN = 128;
+/** The callback model is inside the callback. */
+const IN_CALLBACK = 256;
+/** The timer was set for a websock_recv's deadline (armTimer keeps it between calls). */
+const TIMER_FOR_RECV = 512;
+
 export class Session implements ViewHolder {
-  /** The flags declared below, as bits (flags.ts). */
+  /** The flags above the class, as bits. */
   bits = 0;
+  /** The handle is closed: every call on it refuses. */
+  get released(): boolean {
+    return (this.bits & RELEASED) !== 0;
+  }
   /** The protocol object; a reconnect replaces it with its successor (on the same buffers). */
   conn: Connection;
   readonly host: Host;
   transport: Transport | null = null;
-  /** The stream is up (onConnect came). */
-  private declare connected: boolean;
-  /** The stream was ended or dropped (by us, or it failed): nothing more is written. */
-  declare transportEnded: boolean;
-  /** The handle is closed: every call on it refuses. */
-  declare released: boolean;
-  private declare writeBlocked: boolean;
-  /** Inside readIn: a transport callback reporting the end waits for it (endWhileReading). */
-  private declare reading: boolean;
   private declare endWhileReading: TransportFailure | typeof EOF | null;
-  /** websock_detach: the stream is handed back after the close handshake instead of being ended. */
-  declare detaching: boolean;
   declare lastError: websock_error_t;
   /** websock_send's message type (WS_TEXT / WS_BINARY). */
   declare defaultOpcode: number;
@@ -142,12 +158,6 @@ export class Session implements ViewHolder {
   // The one timer, and when it fires (cold: a connection with no deadline never arms it).
   private declare timer: unknown;
   private declare timerAt: number;
-  /** The timer was set for a websock_recv's deadline (armTimer keeps it between calls). */
-  private declare timerForRecv: boolean;
-
-  // Re-entrancy: a callback or a Promise job may call back in while service() runs.
-  private declare servicing: boolean;
-  private declare again: boolean;
 
   // The opening.
   private declare openSettle: ((handle: Session | null) => void) | null;
@@ -171,7 +181,6 @@ export class Session implements ViewHolder {
 
   // The callback model.
   declare callback: websock_callback_t | null;
-  private declare inCallback: boolean;
   /** The header the callback model fills in, made when a callback is first set. */
   private declare callbackHdr: websock_msg_hdr_t | null;
 
@@ -220,7 +229,7 @@ export class Session implements ViewHolder {
       this.tunnelStep(this.tunnel.connect(this.transport!));
       return;
     }
-    this.connected = true;
+    this.bits |= CONNECTED;
     this.conn.transportConnected();
     this.service();
   }
@@ -243,7 +252,7 @@ export class Session implements ViewHolder {
       this.tunnelStep(this.tunnel.write(this.transport!));
       return;
     }
-    this.writeBlocked = false;
+    this.bits &= ~WRITE_BLOCKED;
     this.service();
   }
 
@@ -254,7 +263,7 @@ export class Session implements ViewHolder {
     }
     // From inside our own read() (a host may report the end as the last chunk is taken): the
     // bytes that read copied are not counted yet, so the end waits until readIn has counted them.
-    if (this.reading) {
+    if (this.bits & READING) {
       this.endWhileReading ??= EOF;
       return;
     }
@@ -268,7 +277,7 @@ export class Session implements ViewHolder {
   }
 
   onError(f: TransportFailure): void {
-    this.transportEnded = true;
+    this.bits |= TRANSPORT_ENDED;
     if (this.tunnel !== null) {
       // Talking to the proxy: what it said before failing is not the server's, and not read.
       const described = this.tunnel.describe(f);
@@ -277,7 +286,7 @@ export class Session implements ViewHolder {
       this.service();
       return;
     }
-    if (this.reading) {
+    if (this.bits & READING) {
       this.endWhileReading = f;
       return;
     }
@@ -323,7 +332,7 @@ export class Session implements ViewHolder {
   /** Queues `m` (from spareMessage()); resolves once the transport took all of it, or with the code it failed with. */
   send(m: OutgoingMessage): Promise<number> {
     const refusal = this.conn.send(m);
-    if (refusal !== null && refusal.error === ERR.NOT_OPEN && this.reconnector?.down === true && !m.raw) {
+    if (refusal !== null && refusal.error === ERR.NOT_OPEN && this.reconnector?.down === true && (m.bits & MESSAGE_RAW) === 0) {
       // Between connections: it goes out on the next one, after on_open.
       this.reconnector.hold(m);
       return waitForSend(m);
@@ -332,12 +341,12 @@ export class Session implements ViewHolder {
       this.recycle(m);
       return settled(this.fail(refusal.error, refusal.detail));
     }
-    if (this.servicing) {
+    if (this.bits & SERVICING) {
       // From a callback, inside service(): write now, as service() would, so that a message
       // that goes out at once settles at once (no Promise made: 19 slots on XS), and let
       // the running service() handle what the write caused.
       this.pump();
-      this.again = true;
+      this.bits |= AGAIN;
     } else {
       this.service();
     }
@@ -502,20 +511,20 @@ export class Session implements ViewHolder {
    * put back in front; null when the stream ended first.
    */
   async detach(): Promise<unknown> {
-    this.detaching = true;
+    this.bits |= DETACHING;
     if (!this.conn.rawMode) {
       this.conn.close(1000, EMPTY);
       this.service();
       await this.whenClosed();
     }
     const t = this.transport;
-    if (this.transportEnded || t === null || t.detach === undefined) {
+    if ((this.bits & TRANSPORT_ENDED) !== 0 || t === null || t.detach === undefined) {
       this.fail(ERR.NOT_OPEN, "the stream ended before it could be detached");
       this.release();
       return null;
     }
     const stream = t.detach(this.conn.detach());
-    this.transportEnded = true;
+    this.bits |= TRANSPORT_ENDED;
     this.release();
     return stream;
   }
@@ -529,8 +538,8 @@ export class Session implements ViewHolder {
 
   /** Ends everything the handle holds: the stream, the timer, whoever waits. */
   release(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.bits & RELEASED) return;
+    this.bits |= RELEASED;
     this.endTransport(false);
     if (this.timer !== null) {
       this.host.clearTimer(this.timer);
@@ -552,11 +561,11 @@ export class Session implements ViewHolder {
   /** Pulls what the transport has into the rx buffer, as long as there is room. */
   private readIn(): void {
     const t = this.transport;
-    if (t === null || this.released || this.reading || this.tunnel !== null) return;
+    if (t === null || (this.bits & (RELEASED | READING)) !== 0 || this.tunnel !== null) return;
     const conn = this.conn;
     // Detaching: once the peer's close is in, what follows stays for the stream's next owner.
-    if (this.detaching && conn.receiver.stopped) return;
-    this.reading = true;
+    if ((this.bits & DETACHING) !== 0 && conn.receiver.stopped) return;
+    this.bits |= READING;
     try {
       for (;;) {
         const room = conn.prepareReceive();
@@ -567,7 +576,7 @@ export class Session implements ViewHolder {
         conn.commitReceive(n);
       }
     } finally {
-      this.reading = false;
+      this.bits &= ~READING;
     }
     const ended = this.endWhileReading;
     if (ended === null) return;
@@ -580,7 +589,7 @@ export class Session implements ViewHolder {
   /** Writes what the core produces until the transport pushes back; ends the stream when the core says so. */
   private pump(): void {
     const conn = this.conn;
-    while (!this.transportEnded) {
+    while (!(this.bits & TRANSPORT_ENDED)) {
       const n = conn.produce();
       if (n === 0) return;
       if (n === DROP_STREAM) {
@@ -589,17 +598,17 @@ export class Session implements ViewHolder {
       }
       if (n === END_STREAM) {
         // Detaching hands the stream back instead (detach()).
-        if (!this.detaching) this.endTransport(this.connected);
+        if (!(this.bits & DETACHING)) this.endTransport((this.bits & CONNECTED) !== 0);
         return;
       }
       const t = this.transport;
-      if (t === null || !this.connected || this.writeBlocked) return;
+      if (t === null || (this.bits & CONNECTED) === 0 || (this.bits & WRITE_BLOCKED) !== 0) return;
       const tx = conn.tx;
       const start = conn.txStart;
       const taken = t.write(viewOf(this, tx, start, n));
       conn.written(taken);
       if (taken < n) {
-        this.writeBlocked = true;
+        this.bits |= WRITE_BLOCKED;
         conn.blocked();
         return;
       }
@@ -608,8 +617,8 @@ export class Session implements ViewHolder {
 
   private endTransport(graceful: boolean): void {
     const t = this.transport;
-    if (this.transportEnded) return;
-    this.transportEnded = true;
+    if (this.bits & TRANSPORT_ENDED) return;
+    this.bits |= TRANSPORT_ENDED;
     if (t === null) return;
     if (graceful) t.close();
     else t.destroy();
@@ -625,11 +634,11 @@ export class Session implements ViewHolder {
    * deliver to the callback, wake the waiting websock_recv, re-arm the timer.
    */
   service(): void {
-    if (this.servicing) {
-      this.again = true;
+    if (this.bits & SERVICING) {
+      this.bits |= AGAIN;
       return;
     }
-    this.servicing = true;
+    this.bits |= SERVICING;
     try {
       this.runService();
     } catch (e) {
@@ -644,13 +653,13 @@ export class Session implements ViewHolder {
         this.release();
       }
     } finally {
-      this.servicing = false;
+      this.bits &= ~SERVICING;
     }
   }
 
   private runService(): void {
     do {
-      this.again = false;
+      this.bits &= ~AGAIN;
       this.pump();
       const events = this.conn.takeEvents();
       // Closing discards what arrives: read on, so a transport held back by a full rx buffer
@@ -659,7 +668,7 @@ export class Session implements ViewHolder {
       if ((events & EVENT_SENT) !== 0) this.settleSends();
       if (this.reconnector !== null && (events & (EVENT_OPENED | EVENT_CLOSED)) !== 0) this.reconnectEvents(events);
       if (this.openSettle !== null && (events & (EVENT_OPENED | EVENT_CLOSED)) !== 0) this.settleOpen();
-      if (this.callback !== null && !this.inCallback) {
+      if (this.callback !== null && (this.bits & IN_CALLBACK) === 0) {
         // A callback asks for everything: what waits behind a frame read to its end (by websock_recv,
         // before the callback was set) is parsed now, or nothing would ever make it readable.
         this.conn.advance();
@@ -668,8 +677,8 @@ export class Session implements ViewHolder {
       if (this.recvSettle !== null) this.tryRecv();
       if (this.closeWaiters !== null) this.settleClosed();
       // What the steps above caused (a pong to write, a send finished) is handled before leaving.
-      if (this.conn.hasEvents) this.again = true;
-    } while (this.again);
+      if (this.conn.hasEvents) this.bits |= AGAIN;
+    } while (this.bits & AGAIN);
     this.armTimer();
   }
 
@@ -699,7 +708,7 @@ export class Session implements ViewHolder {
   }
 
   private tryRecv(): void {
-    if (this.released) {
+    if (this.bits & RELEASED) {
       this.settleRecv(this.fail(ERR.NOT_OPEN, "the handle was closed while websock_recv waited"));
       return;
     }
@@ -711,7 +720,7 @@ export class Session implements ViewHolder {
   private settleClosed(): void {
     const waiters = this.closeWaiters;
     if (waiters === null) return;
-    const done = this.released || this.transportEnded || (this.detaching && (this.conn.closeHandshakeDone || this.conn.state === STATE_CLOSED));
+    const done = (this.bits & (RELEASED | TRANSPORT_ENDED)) !== 0 || ((this.bits & DETACHING) !== 0 && (this.conn.closeHandshakeDone || this.conn.state === STATE_CLOSED));
     if (!done) return;
     this.closeWaiters = null;
     for (let i = 0; i < waiters.length; i++) waiters[i]();
@@ -725,7 +734,7 @@ export class Session implements ViewHolder {
   private deliverToCallback(): void {
     const conn = this.conn;
     const hdr = (this.callbackHdr ??= { fin: false, opcode: -1, payload_len: 0, offset: 0, bytesleft: 0 });
-    this.inCallback = true;
+    this.bits |= IN_CALLBACK;
     try {
       while (this.callback !== null) {
         conn.advance();
@@ -757,7 +766,7 @@ export class Session implements ViewHolder {
       conn.abort(ERR.CALLBACK, `the frame callback threw: ${String(e)}`);
       if (conn.ending !== null) this.setError(errorFrom(conn.ending));
     } finally {
-      this.inCallback = false;
+      this.bits &= ~IN_CALLBACK;
     }
   }
 
@@ -766,7 +775,7 @@ export class Session implements ViewHolder {
   private reconnectEvents(events: number): void {
     const r = this.reconnector!;
     if ((events & EVENT_OPENED) !== 0) r.opened();
-    if ((events & EVENT_CLOSED) !== 0 && !this.released) r.ended();
+    if ((events & EVENT_CLOSED) !== 0 && (this.bits & RELEASED) === 0) r.ended();
   }
 
   /** websock_close: no more attempts; one under way is dropped at once. */
@@ -786,9 +795,7 @@ export class Session implements ViewHolder {
     this.settleSends();
     this.conn = next;
     this.transport = null;
-    this.connected = false;
-    this.transportEnded = false;
-    this.writeBlocked = false;
+    this.bits &= ~(CONNECTED | TRANSPORT_ENDED | WRITE_BLOCKED);
     this.endWhileReading = null;
     try {
       this.transport = this.host.connect(target, this);
@@ -832,13 +839,13 @@ export class Session implements ViewHolder {
    * that fired is never cleared (on Moddable that is an error).
    */
   private armTimer(): void {
-    if (this.released) return;
+    if (this.bits & RELEASED) return;
     const core = this.conn.nextDeadline();
     let at = core < this.recvDeadline ? core : this.recvDeadline;
     const retryAt = this.reconnector !== null ? this.reconnector.retryAt : Infinity;
     if (retryAt < at) at = retryAt;
     if (this.timer !== null) {
-      if (this.timerAt <= at && (at !== Infinity || this.timerForRecv)) return;
+      if (this.timerAt <= at && (at !== Infinity || (this.bits & TIMER_FOR_RECV) !== 0)) return;
       this.host.clearTimer(this.timer);
       this.timer = null;
       this.timerAt = Infinity;
@@ -849,7 +856,7 @@ export class Session implements ViewHolder {
     if (ms < 0) ms = 0;
     if (ms > MAX_TIMER_MS) ms = MAX_TIMER_MS;
     this.timerAt = now + ms;
-    this.timerForRecv = at === this.recvDeadline;
+    this.bits = at === this.recvDeadline ? this.bits | TIMER_FOR_RECV : this.bits & ~TIMER_FOR_RECV;
     this.timer = this.host.setTimer(ms, this);
   }
 
@@ -857,10 +864,10 @@ export class Session implements ViewHolder {
   onTimer(): void {
     this.timer = null;
     this.timerAt = Infinity;
-    if (this.released) return;
+    if (this.bits & RELEASED) return;
     try {
       const conn = this.conn;
-      if (!this.connected && this.transport?.tlsHandshaking?.() === true) conn.noteOpenPhase("in the TLS handshake");
+      if ((this.bits & CONNECTED) === 0 && this.transport?.tlsHandshaking?.() === true) conn.noteOpenPhase("in the TLS handshake");
       conn.tick();
       this.reconnector?.due(this.host.now());
       if (this.recvSettle !== null && this.host.now() >= this.recvDeadline) {
@@ -873,7 +880,6 @@ export class Session implements ViewHolder {
     this.service();
   }
 }
-defineFlags(Session.prototype, ["connected", "transportEnded", "released", "writeBlocked", "reading", "detaching", "servicing", "again", "inCallback", "timerForRecv"]);
 // What an open connection that exchanges messages through one model never writes (cold-fields.ts).
 defineColdFields(Session.prototype, {
   ...NO_VIEWS,

@@ -17,8 +17,7 @@
 import TLSEngine from "websock/hosts/moddable/mbedtls/tls-engine";
 import type { Transport, TransportHandlers } from "websock/src/host";
 import type { EngineOptions } from "websock/hosts/moddable/mbedtls-options";
-import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SOCKET_FLAGS, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
-import { defineFlags } from "websock/src/flags";
+import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SOCKET_CANCELLED, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
 import { engineFailure, streamFailure } from "websock/hosts/moddable/mbedtls-diagnosis";
 import { TLS_REASON } from "websock/hosts/moddable/tls-diagnosis";
 
@@ -51,7 +50,7 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
   }
 
   tlsHandshaking(): boolean {
-    return this.tcpUp && this.handshaking && !this.cancelled;
+    return this.tcpUp && this.handshaking && (this.bits & SOCKET_CANCELLED) === 0;
   }
 
   tlsInfo(): { version: string; cipher: string; alpn: string } | null {
@@ -60,7 +59,7 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
 
   read(into: Uint8Array, start: number, end: number): number {
     const engine = this.engine;
-    if (engine === null || this.cancelled || this.handshaking) return 0;
+    if (engine === null || (this.bits & SOCKET_CANCELLED) !== 0 || this.handshaking) return 0;
     let o = start;
     while (o < end) {
       const n = engine.read(into, o, end - o);
@@ -85,13 +84,13 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
       break;
     }
     // A read may have made the engine answer (a TLS 1.3 key update, an alert): send it.
-    if (!this.cancelled) this.flush();
+    if (!(this.bits & SOCKET_CANCELLED)) this.flush();
     return o - start;
   }
 
   write(bytes: Uint8Array): number {
     const engine = this.engine;
-    if (this.cancelled || engine === null) return bytes.length;
+    if ((this.bits & SOCKET_CANCELLED) !== 0 || engine === null) return bytes.length;
     let taken = 0;
     while (taken < bytes.length) {
       const n = engine.write(bytes, taken, bytes.length - taken);
@@ -104,7 +103,7 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
       taken += n;
       // The queue drains into the socket; nothing drains and nothing was taken: wait for onWritable.
       const sent = this.flush();
-      if (this.cancelled) return bytes.length;
+      if (this.bits & SOCKET_CANCELLED) return bytes.length;
       if (n === 0 && sent === 0) break;
     }
     if (taken < bytes.length) this.blocked = true;
@@ -112,7 +111,7 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
   }
 
   close(): void {
-    if (this.cancelled) return;
+    if (this.bits & SOCKET_CANCELLED) return;
     // close_notify (RFC 5246 §7.2.1; RFC 8446 §6.1), as far as the socket takes it; then FIN.
     if (!this.handshaking && this.engine !== null) {
       this.engine.closeNotify();
@@ -135,7 +134,7 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
       return;
     }
     this.flush();
-    if (this.cancelled) return;
+    if (this.bits & SOCKET_CANCELLED) return;
     if (this.handshaking) this.advance();
     else if (this.blocked) {
       this.blocked = false;
@@ -148,7 +147,7 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
     if (this.handshaking) {
       this.advance();
       // Application data may follow the server's Finished in the same read.
-      if (this.cancelled || this.handshaking) return;
+      if ((this.bits & SOCKET_CANCELLED) !== 0 || this.handshaking) return;
     }
     this.handlers.onReadable();
   }
@@ -163,7 +162,7 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
     if (this.handshaking) {
       // mbedTLS sees the end of file: a failure that says what it was reading.
       this.advance();
-      if (!this.cancelled && this.handshaking) {
+      if ((this.bits & SOCKET_CANCELLED) === 0 && this.handshaking) {
         this.fail({ kind: "tls", message: `${this.where()}: the server closed the connection during the TLS handshake`, tlsReason: TLS_REASON.HANDSHAKE });
       }
       return;
@@ -177,11 +176,11 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
   /** Runs the handshake as far as the bytes at hand allow; on success onConnect, on failure onError. */
   private advance(): void {
     const engine = this.engine;
-    if (engine === null || this.cancelled) return;
+    if (engine === null || (this.bits & SOCKET_CANCELLED) !== 0) return;
     for (;;) {
       const r = engine.handshake();
       this.flush();
-      if (this.cancelled) return;
+      if (this.bits & SOCKET_CANCELLED) return;
       if (r === 0) {
         this.handshaking = false;
         this.details = engine.info() ?? null;
@@ -261,4 +260,3 @@ export class MbedTlsTransport extends SocketTransport implements Transport {
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message || e.name : String(e);
 }
-defineFlags(MbedTlsTransport.prototype, SOCKET_FLAGS);

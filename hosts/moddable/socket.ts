@@ -39,8 +39,12 @@ export interface Socket419 {
   close(): void;
 }
 
-/** SocketTransport's flags: each concrete transport names them first in its defineFlags (bits from 0). */
-export const SOCKET_FLAGS: readonly string[] = Object.freeze(["cancelled"]);
+// SocketTransport's flags, bits of `bits` (one slot for all of a transport's
+// booleans); a concrete transport's own flags take the bits from SOCKET_OWN_FLAGS up.
+/** Released (closed, failed, ended) or detached: the socket's events and later work are ignored. */
+export const SOCKET_CANCELLED = 1;
+/** The first bit a concrete transport's own flags may use. */
+export const SOCKET_OWN_FLAGS = 2;
 
 /** A socket of ours as its callbacks see it: `target` is the transport (ECMA-419's target option). */
 interface TargetedSocket {
@@ -100,7 +104,7 @@ function resolved(name: string, address?: string): void {
   if (i === waiting.length) i = 0;
   const transport = waiting[i];
   waiting.splice(i, 1);
-  if (transport === undefined || transport.cancelled) return;
+  if (transport === undefined || (transport.bits & SOCKET_CANCELLED) !== 0) return;
   if (typeof address !== "string" || !isIPv4(address)) transport.fail({ kind: "dns", message: `${transport.hostname} could not be resolved` });
   else transport.connectTo(address);
 }
@@ -109,17 +113,17 @@ function resolved(name: string, address?: string): void {
 
 function socketWritable(this: TargetedSocket, count: number): void {
   const transport = this.target;
-  if (!transport.cancelled) transport.socketWritable(count);
+  if (!(transport.bits & SOCKET_CANCELLED)) transport.socketWritable(count);
 }
 
 function socketReadable(this: TargetedSocket, count: number): void {
   const transport = this.target;
-  if (!transport.cancelled) transport.socketReadable(count);
+  if (!(transport.bits & SOCKET_CANCELLED)) transport.socketReadable(count);
 }
 
 function socketError(this: TargetedSocket): void {
   const transport = this.target;
-  if (!transport.cancelled) transport.socketEnded();
+  if (!(transport.bits & SOCKET_CANCELLED)) transport.socketEnded();
 }
 
 /**
@@ -137,10 +141,8 @@ export abstract class SocketTransport implements Deferred {
   readonly port: number;
   /** The socket while it is ours (null before it is made, and once released or detached). */
   socket: Socket419 | null = null;
-  /** The flags of the concrete class, as bits (websock/src/flags): SOCKET_FLAGS first, then its own. */
+  /** SOCKET_CANCELLED, and the concrete class's own flags, as bits. */
   bits = 0;
-  /** Released (closed, failed, ended) or detached: the socket's events and later work are ignored. */
-  declare cancelled: boolean;
 
   constructor(hostname: string, port: number, handlers: TransportHandlers, from?: object) {
     this.handlers = handlers;
@@ -199,12 +201,12 @@ export abstract class SocketTransport implements Deferred {
   runLater(what: number, data: unknown): void {
     switch (what) {
       case LATER_CONNECT:
-        if (this.cancelled) return;
+        if (this.bits & SOCKET_CANCELLED) return;
         if (typeof data === "string") this.connectTo(data);
         else this.connectTo("", data as object);
         return;
       case LATER_FAIL:
-        if (!this.cancelled) this.fail(data as TransportFailure);
+        if (!(this.bits & SOCKET_CANCELLED)) this.fail(data as TransportFailure);
         return;
       case LATER_REPORT_ERROR:
         this.handlers.onError(data as TransportFailure);
@@ -219,7 +221,7 @@ export abstract class SocketTransport implements Deferred {
 
   /** Stops using the socket without closing it and gives it back (websock_detach). */
   detachSocket(): Socket419 | null {
-    this.cancelled = true;
+    this.bits |= SOCKET_CANCELLED;
     const s = this.socket;
     this.socket = null;
     return s;
@@ -227,8 +229,8 @@ export abstract class SocketTransport implements Deferred {
 
   /** Closes the socket (ECMA-419 close(): what was written is sent, then FIN) and ignores it from now on. */
   release(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
+    if (this.bits & SOCKET_CANCELLED) return;
+    this.bits |= SOCKET_CANCELLED;
     const s = this.socket;
     this.socket = null;
     try {
@@ -240,7 +242,7 @@ export abstract class SocketTransport implements Deferred {
 
   /** Releases the transport and reports `failure` (once: nothing after a release). */
   fail(failure: TransportFailure): void {
-    if (this.cancelled) return;
+    if (this.bits & SOCKET_CANCELLED) return;
     this.release();
     this.handlers.onError(failure);
   }

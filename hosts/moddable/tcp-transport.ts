@@ -5,19 +5,20 @@
 // (socket.ts): a connection costs this object and the socket, no closures.
 
 import type { Transport, TransportHandlers } from "websock/src/host";
-import { LATER_REPORT_ERROR, SOCKET_FLAGS, SocketTransport, later } from "websock/hosts/moddable/socket";
-import { defineFlags } from "websock/src/flags";
+import { LATER_REPORT_ERROR, SOCKET_CANCELLED, SOCKET_OWN_FLAGS, SocketTransport, later } from "websock/hosts/moddable/socket";
 import { NO_VIEWS, viewOf, type ViewHolder } from "websock/src/view-cache";
 import { defineColdFields } from "websock/src/cold-fields";
 
+/** The socket connected (its first writable came). */
+const CONNECTED = SOCKET_OWN_FLAGS;
+/** A write came up short: onWritable is owed. */
+const BLOCKED = SOCKET_OWN_FLAGS << 1;
+
 export class TcpTransport extends SocketTransport implements Transport, ViewHolder {
-  private declare connected: boolean;
   /** Bytes waiting in the socket. */
   private readable = 0;
   /** Bytes the socket takes now. */
   private writable = 0;
-  /** A write came up short: onWritable is owed. */
-  private declare blocked: boolean;
   /**
    * ECMA-419 read() and write() take a whole buffer: a part of the rx buffer
    * (or of what the core writes) goes as a view, kept for the next time the
@@ -47,7 +48,7 @@ export class TcpTransport extends SocketTransport implements Transport, ViewHold
   read(into: Uint8Array, start: number, end: number): number {
     const socket = this.socket;
     const n = Math.min(end - start, this.readable);
-    if (n <= 0 || socket === null || this.cancelled) return 0;
+    if (n <= 0 || socket === null || (this.bits & SOCKET_CANCELLED) !== 0) return 0;
     try {
       socket.read(viewOf(this, into, start, n));
     } catch (e) {
@@ -60,7 +61,7 @@ export class TcpTransport extends SocketTransport implements Transport, ViewHold
 
   write(bytes: Uint8Array): number {
     const socket = this.socket;
-    if (this.cancelled || socket === null) return bytes.length;
+    if ((this.bits & SOCKET_CANCELLED) !== 0 || socket === null) return bytes.length;
     const n = Math.min(bytes.length, this.writable);
     if (n > 0) {
       let left: unknown;
@@ -80,7 +81,7 @@ export class TcpTransport extends SocketTransport implements Transport, ViewHold
       }
       this.writable = left;
     }
-    if (n < bytes.length) this.blocked = true;
+    if (n < bytes.length) this.bits |= BLOCKED;
     return n;
   }
 
@@ -97,11 +98,11 @@ export class TcpTransport extends SocketTransport implements Transport, ViewHold
 
   socketWritable(count: number): void {
     this.writable = count;
-    if (!this.connected) {
-      this.connected = true;
+    if (!(this.bits & CONNECTED)) {
+      this.bits |= CONNECTED;
       this.handlers.onConnect();
-    } else if (this.blocked) {
-      this.blocked = false;
+    } else if (this.bits & BLOCKED) {
+      this.bits &= ~BLOCKED;
       this.handlers.onWritable();
     }
   }
@@ -113,7 +114,7 @@ export class TcpTransport extends SocketTransport implements Transport, ViewHold
 
   /** The socket's onError: before onWritable a failure to connect, after it the end of the stream. */
   socketEnded(): void {
-    if (!this.connected) {
+    if (!(this.bits & CONNECTED)) {
       this.fail({ kind: "connect", message: `${this.where()}: the connection was refused or could not be established` });
       return;
     }
@@ -124,9 +125,8 @@ export class TcpTransport extends SocketTransport implements Transport, ViewHold
   /** A failure found inside read() or write(): reported on a later turn, never inside the core's call. */
   private failLater(message: string): void {
     this.release();
-    later(this, LATER_REPORT_ERROR, { kind: this.connected ? "io" : "connect", message });
+    later(this, LATER_REPORT_ERROR, { kind: (this.bits & CONNECTED) !== 0 ? "io" : "connect", message });
   }
 }
 // Booleans as bits: each is a slot otherwise, for every connection.
-defineFlags(TcpTransport.prototype, [...SOCKET_FLAGS, "connected", "blocked"]);
 defineColdFields(TcpTransport.prototype, NO_VIEWS);

@@ -19,8 +19,7 @@
 import SSLSession, { type SessionSocket } from "ssl/session";
 import type { Transport, TransportFailure, TransportHandlers } from "websock/src/host";
 import type { SessionOptions } from "websock/hosts/moddable/ssl-options";
-import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SOCKET_FLAGS, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
-import { defineFlags } from "websock/src/flags";
+import { LATER_END, LATER_FAIL, LATER_REPORT_ERROR, SOCKET_CANCELLED, SocketTransport, later, type Socket419 } from "websock/hosts/moddable/socket";
 import { CertificateCheck, TLS_REASON, alertFailure } from "websock/hosts/moddable/tls-diagnosis";
 
 /** TLS 1.2 caps a record's plaintext at 2^14 bytes (RFC 5246 §6.2.1). */
@@ -109,7 +108,7 @@ export class TlsTransport extends SocketTransport implements Transport {
   }
 
   tlsHandshaking(): boolean {
-    return this.tcpUp && this.handshaking && !this.cancelled;
+    return this.tcpUp && this.handshaking && (this.bits & SOCKET_CANCELLED) === 0;
   }
 
   tlsInfo(): { version: string; cipher: string; alpn: string } | null {
@@ -118,7 +117,7 @@ export class TlsTransport extends SocketTransport implements Transport {
 
   read(into: Uint8Array, start: number, end: number): number {
     let o = start;
-    while (o < end && !this.cancelled && !this.handshaking) {
+    while (o < end && (this.bits & SOCKET_CANCELLED) === 0 && !this.handshaking) {
       const record = this.record;
       if (record === null) {
         if (this.peerEnded || !this.decryptNext()) break;
@@ -130,7 +129,7 @@ export class TlsTransport extends SocketTransport implements Transport {
       this.recordOffset += n;
       if (this.recordOffset === record.length) this.record = null;
     }
-    if (this.record === null && this.peerEnded && !this.cancelled) {
+    if (this.record === null && this.peerEnded && (this.bits & SOCKET_CANCELLED) === 0) {
       this.release();
       later(this, LATER_END, null);
     }
@@ -139,7 +138,7 @@ export class TlsTransport extends SocketTransport implements Transport {
 
   write(bytes: Uint8Array): number {
     const session = this.session;
-    if (this.cancelled || session === null) return bytes.length;
+    if ((this.bits & SOCKET_CANCELLED) !== 0 || session === null) return bytes.length;
     let taken = 0;
     while (taken < bytes.length) {
       const room = Math.min(this.io.writable - RECORD_OVERHEAD, MAX_RECORD_DATA);
@@ -162,7 +161,7 @@ export class TlsTransport extends SocketTransport implements Transport {
   }
 
   close(): void {
-    if (this.cancelled) return;
+    if (this.bits & SOCKET_CANCELLED) return;
     // close_notify (RFC 5246 §7.2.1), when the socket has room for it; then FIN.
     if (!this.handshaking && this.session !== null && this.io.writable > RECORD_OVERHEAD) {
       try {
@@ -198,7 +197,7 @@ export class TlsTransport extends SocketTransport implements Transport {
 
   private writable(count: number): void {
     this.io.writable = count;
-    if (this.cancelled) return;
+    if (this.bits & SOCKET_CANCELLED) return;
     if (!this.tcpUp) {
       this.tcpUp = true;
       this.handshake();
@@ -212,15 +211,15 @@ export class TlsTransport extends SocketTransport implements Transport {
 
   private readable(count: number): void {
     this.io.readable = count;
-    if (this.cancelled) return;
+    if (this.bits & SOCKET_CANCELLED) return;
     if (this.handshaking) this.handshake();
     // Application data may follow the server's Finished in the same read.
-    if (!this.handshaking && !this.cancelled && this.io.readable > 0) this.handlers.onReadable();
+    if (!this.handshaking && (this.bits & SOCKET_CANCELLED) === 0 && this.io.readable > 0) this.handlers.onReadable();
   }
 
   /** The socket's onError: a failure to connect, a hang-up during the handshake, or the end of the stream. */
   socketEnded(): void {
-    if (this.cancelled) return;
+    if (this.bits & SOCKET_CANCELLED) return;
     if (!this.tcpUp) {
       this.fail({ kind: "connect", message: `${this.where()}: the connection was refused or could not be established` });
     } else if (this.handshaking) {
@@ -334,4 +333,3 @@ export class TlsTransport extends SocketTransport implements Transport {
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message || e.name : String(e);
 }
-defineFlags(TlsTransport.prototype, SOCKET_FLAGS);

@@ -141,10 +141,7 @@ export interface Platform extends TextPlatform {
 
 const EMPTY = new Uint8Array(0);
 
-// Its flags, bits of `bits` (one number: on XS one slot, not one per boolean).
-// Written as bit operations where they are used: an accessor made for many
-// classes by one function shares one set of V8 feedback among them all, and
-// every access goes the slow, megamorphic way.
+// The flags of a Connection: bits of its one `bits` field (on XS one slot for all of them).
 /** The handshake succeeded; stays set when frames right behind the 101 end the connection. */
 const OPENED = 1;
 /** After the handshake, bytes pass through unframed both ways (libcurl's raw mode). */

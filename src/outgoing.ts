@@ -8,10 +8,7 @@ import { defineColdFields } from "./cold-fields.js";
 /** status while the message waits or goes out. */
 export const SEND_PENDING = 1;
 
-// The message's flags, bits of `bits` (one number: on XS one slot, not one per
-// boolean). Written as bit operations where they are used: an accessor made
-// for many classes by one function would share one set of V8 feedback among
-// them all, and every access would go the slow, megamorphic way.
+// The flags of a message: bits of its one `bits` field (on XS one slot for all of them).
 /** Whether it ends its message. */
 export const MESSAGE_FIN = 1;
 /** Bytes go out as they are, with no frame around them (the HTTP head, raw mode). */

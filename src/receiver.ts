@@ -87,10 +87,7 @@ export interface ReceiverOptions {
   words: Uint32Array;
 }
 
-// Its flags, bits of `bits` (one number: on XS one slot, not one per boolean).
-// Written as bit operations where they are used: an accessor made for many
-// classes by one function shares one set of V8 feedback among them all, and
-// every access goes the slow, megamorphic way.
+// The flags of a Receiver: bits of its one `bits` field (on XS one slot for all of them).
 /** The last piece is in the inflate window, not in `buf` (see pieceBuffer). */
 const PIECE_IN_WINDOW = 1;
 /** The frame being parsed or delivered: its FIN bit, and whether it is masked. */

@@ -62,10 +62,7 @@ export interface SenderOptions {
   words: Uint32Array;
 }
 
-// Its flags, bits of `bits` (one number: on XS one slot, not one per boolean).
-// Written as bit operations where they are used: an accessor made for many
-// classes by one function shares one set of V8 feedback among them all, and
-// every access goes the slow, megamorphic way.
+// The flags of a Sender: bits of its one `bits` field (on XS one slot for all of them).
 /** The close frame goes out at the next frame boundary, ahead of the queue (else once the queue is empty). */
 const CLOSE_AHEAD = 1;
 /** A close frame went out: RFC 6455 §5.5.1, nothing may follow it. */

@@ -110,10 +110,7 @@ function waitForRecv(s: Session): Promise<number> {
   return done;
 }
 
-// Its flags, bits of `bits` (one number: on XS one slot, not one per boolean).
-// Written as bit operations where they are used: an accessor made for many
-// classes by one function shares one set of V8 feedback among them all, and
-// every access goes the slow, megamorphic way.
+// The flags of a Session: bits of its one `bits` field (on XS one slot for all of them).
 /** The stream is up (onConnect came). */
 const CONNECTED = 1;
 /** The stream was ended or dropped (by us, or it failed): nothing more is written. */

@@ -225,7 +225,7 @@ export class Connection {
     this.closeTimeout = options.closeTimeout;
     if ((options.sendTimeout ?? 0) > 0) this.sendTimeout = options.sendTimeout!;
     this.opening = new Opening(options.openTimeout ?? 0, options.deflate ?? null, options.platform.now());
-    this.bits = options.role === "server" ? this.bits | IS_SERVER : this.bits & ~IS_SERVER;
+    if (options.role === "server") this.bits |= IS_SERVER;
     // rx and tx carved from one ArrayBuffer (as websock_open allocates them) share one view of its words.
     const rxWords = wordsOf(options.rxBuffer);
     this.receiver = new Receiver(options.rxBuffer, {

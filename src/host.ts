@@ -48,7 +48,7 @@ export interface Transport {
   /** Takes (copies) as much of `bytes` as it can now; returns the count. Less than all: wait for onWritable. */
   write(bytes: Uint8Array): number;
   /**
-   * For a transport that gathers the writes of a moment into one (Node's cork):
+   * For a transport that gathers writes into one (Node's gathers a burst):
    * sends what it has gathered now. The driver calls it when the application
    * starts to wait for input, as a terminal flushes its output before reading.
    */

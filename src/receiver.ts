@@ -457,10 +457,9 @@ export class Receiver {
     if (masked !== ((this.bits & EXPECT_MASKED) !== 0)) return this.fail(masked ? ERR.MASKED_FRAME : ERR.UNMASKED_FRAME);
 
     this.start = s + 2;
-    this.bits = rsv !== 0 ? this.bits | RSV1 : this.bits & ~RSV1;
-    this.bits = fin ? this.bits | FIN : this.bits & ~FIN;
+    // This frame's header bits, in place of the last frame's.
+    this.bits = (this.bits & ~(RSV1 | FIN | MASKED)) | (rsv !== 0 ? RSV1 : 0) | (fin ? FIN : 0) | (masked ? MASKED : 0);
     this.opcode = opcode;
-    this.bits = masked ? this.bits | MASKED : this.bits & ~MASKED;
     if (length === 126) {
       this.state = WAIT_LENGTH_16;
       return PARSE_DATA;

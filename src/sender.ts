@@ -129,7 +129,7 @@ export class Sender {
     this.buf = buf;
     this.words = options.words;
     // The options are copied, not kept: an object of its own costs slots on XS.
-    this.bits = options.masking ? this.bits | MASKING : this.bits & ~MASKING;
+    if (options.masking) this.bits |= MASKING;
     this.platform = options.platform;
     if (options.fragmentSize > 0) this.fragmentSize = options.fragmentSize;
   }

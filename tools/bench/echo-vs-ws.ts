@@ -13,8 +13,12 @@
 //     more. Once the first window has come back (the pipeline is full),
 //     echoes are counted for THROUGHPUT_MS: the steady state.
 //   latency: one message at a time, for LATENCY_MS: each round trip timed.
-// A row reports the median round's throughput and the percentiles of all
-// round trips of all rounds.
+// Before a row's counted rounds, each client runs WARM_UP_ROUNDS rounds that
+// are not counted: V8 compiles the row's paths (the server's too) over the
+// first second or so, and without them the first two rounds ran at a quarter
+// to a half of the rest, the first client of the first round the slowest.
+// A row reports the median counted round's throughput and the percentiles of
+// all round trips of all counted rounds.
 //
 // websock is measured as it ships: the Node entry bundled by esbuild as
 // tools/build.mjs bundles it (see loadWebsock).
@@ -46,8 +50,9 @@ const SIZES: Array<[string, number]> = [
 const KINDS = ["text", "binary"] as const;
 type Kind = (typeof KINDS)[number];
 
-/** Rounds per client per row (alternating), and the time each phase of a round runs. */
+/** Rounds per client per row (alternating), the uncounted ones before them, and the time each phase of a round runs. */
 const ROUNDS = 7;
+const WARM_UP_ROUNDS = 2;
 const THROUGHPUT_MS = 300;
 const LATENCY_MS = 200;
 /** Messages in flight during the throughput phase, and at most these many bytes of them. */
@@ -263,11 +268,12 @@ export async function runEchoBench(): Promise<{ throughput: string; latency: str
         const payload = echoPayload(kind, size);
         const rates: Record<string, number[]> = { websock: [], ws: [] };
         const rtts: Record<string, number[]> = { websock: [], ws: [] };
-        for (let r = 0; r < ROUNDS; r++) {
+        for (let r = -WARM_UP_ROUNDS; r < ROUNDS; r++) {
           // Alternate who goes first, so neither always follows the other.
-          const order = r % 2 === 0 ? clients : [...clients].reverse();
+          const order = (r + WARM_UP_ROUNDS) % 2 === 0 ? clients : [...clients].reverse();
           for (const c of order) {
             const got = await c.round(port, kind, payload, size);
+            if (r < 0) continue;
             rates[c.name].push(got.rate);
             rtts[c.name].push(...got.rtts);
           }
@@ -320,7 +326,7 @@ async function main(): Promise<void> {
   const { throughput, latency } = await runEchoBench();
   console.log(
     `Echo through a ws server on 127.0.0.1 (ws ${wsVersion()}${process.env.WS_NO_BUFFER_UTIL ? " without its optional native addons" : " with bufferutil where installed"}, Node ${process.version}): websock's client vs ws's client, ` +
-      `${ROUNDS} alternating rounds each per row; websock rx/tx buffers ${BUFFER} B, websock_recv into ${READ_BUFFER} B\n`,
+      `${ROUNDS} alternating rounds each per row after ${WARM_UP_ROUNDS} uncounted ones; websock rx/tx buffers ${BUFFER} B, websock_recv into ${READ_BUFFER} B\n`,
   );
   console.log(
     `Throughput: ${WINDOW} messages in flight (at most ${MAX_IN_FLIGHT / 1048576} MiB), counted for ${THROUGHPUT_MS} ms per round once the ` +

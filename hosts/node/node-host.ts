@@ -229,7 +229,8 @@ class NodeTransport implements Transport {
     if (inRead !== null) {
       // Inside received(): `chunks` is empty (the socket is paused while it holds anything).
       const n = Math.min(end - start, this.inReadEnd - this.inReadStart);
-      into.set(inRead.subarray(this.inReadStart, this.inReadStart + n), start);
+      // A Uint8Array over the read's memory, not subarray(): a Buffer's subarray looks up its species and makes a Buffer.
+      into.set(new Uint8Array(inRead.buffer, inRead.byteOffset + this.inReadStart, n), start);
       this.inReadStart += n;
       return n;
     }

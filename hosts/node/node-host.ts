@@ -275,8 +275,11 @@ class NodeTransport implements Transport {
     if (!this.wroteSinceInput || n >= OUT_SLAB_SIZE / 2) {
       this.wroteSinceInput = true;
       this.flushWrites();
-      // Buffer.from copies: the core reuses its tx buffer as soon as this returns.
-      if (!this.socket.write(Buffer.from(bytes))) this.needDrain = true;
+      // A copy: the core reuses its tx buffer as soon as this returns. allocUnsafe and set, not
+      // Buffer.from, which first asks what kind of object it was given (about 50 ns more at 16 B).
+      const copy = Buffer.allocUnsafe(n);
+      copy.set(bytes);
+      if (!this.socket.write(copy)) this.needDrain = true;
       return n;
     }
     let out = this.out;

@@ -575,6 +575,7 @@ export class Connection {
     }
     if (!(m.bits & MESSAGE_RAW)) {
       const opcode = m.opcode;
+      const fin = (m.bits & MESSAGE_FIN) !== 0;
       // §5.4: a message's fragments are continuations of its first frame, in order.
       if (opcode === OPCODE_CONTINUATION && (this.bits & SENDING_FRAGMENTED) === 0) {
         return { error: ERR.INVALID_ARG, detail: "opcode 0 (continuation) with no fragmented message started" };
@@ -586,16 +587,16 @@ export class Connection {
       if (text && m.bytes !== null) {
         // §8.1: a text frame carries UTF-8; the peer would fail us with 1007.
         const state = utf8Validate(opcode === OPCODE_TEXT ? UTF8_ACCEPT : this.sendUtf8, m.bytes, m.offset, m.offset + m.length);
-        if (state === UTF8_REJECT || ((m.bits & MESSAGE_FIN) !== 0 && state !== UTF8_ACCEPT)) return { error: ERR.INVALID_ARG, detail: "payload is not valid UTF-8" };
+        if (state === UTF8_REJECT || (fin && state !== UTF8_ACCEPT)) return { error: ERR.INVALID_ARG, detail: "payload is not valid UTF-8" };
         this.sendUtf8 = state;
       } else if (text) {
         // A string always encodes whole characters: a fragment boundary of strings is a character boundary.
         this.sendUtf8 = UTF8_ACCEPT;
       }
       if (opcode !== OPCODE_CONTINUATION) this.bits = text ? this.bits | SENDING_TEXT : this.bits & ~SENDING_TEXT;
-      this.bits = (m.bits & MESSAGE_FIN) === 0 ? this.bits | SENDING_FRAGMENTED : this.bits & ~SENDING_FRAGMENTED;
+      this.bits = fin ? this.bits & ~SENDING_FRAGMENTED : this.bits | SENDING_FRAGMENTED;
       // RFC 7692 §6: a whole message may go compressed; fragments the caller sends one by one go as they are.
-      if (this.compressor !== null && (m.bits & MESSAGE_FIN) !== 0 && opcode !== OPCODE_CONTINUATION) this.compress(m);
+      if (this.compressor !== null && fin && opcode !== OPCODE_CONTINUATION) this.compress(m);
     }
     this.sender.enqueue(m);
     return null;

@@ -488,24 +488,30 @@ export class Receiver {
     const opcode = this.opcode;
     this.remaining = this.payloadLen;
     this.delivered = 0;
-    if (this.bits & MASKED) this.maskPhase = 0;
+    // The flags are worked out in a local and written once (parseFirstBytes set FIN, MASKED, RSV1).
+    let bits = this.bits & ~ANNOUNCED;
+    if (bits & MASKED) this.maskPhase = 0;
     this.checked = this.start;
-    this.bits &= ~ANNOUNCED;
     if (isControlOpcode(opcode)) {
+      this.bits = bits;
       this.state = WAIT_CONTROL;
       return;
     }
     if (opcode !== OPCODE_CONTINUATION) {
-      this.bits = opcode === OPCODE_TEXT ? this.bits | MESSAGE_IS_TEXT : this.bits & ~MESSAGE_IS_TEXT;
+      // A new message: its type, and (RFC 7692 §6.1) compressed when its first frame has RSV1.
+      bits &= ~(MESSAGE_IS_TEXT | COMPRESSED);
+      if (opcode === OPCODE_TEXT) bits |= MESSAGE_IS_TEXT;
+      if (bits & RSV1) bits |= COMPRESSED;
       this.utf8State = UTF8_ACCEPT;
       this.messageBytes = 0;
-      this.bits = (this.bits & RSV1) !== 0 ? this.bits | COMPRESSED : this.bits & ~COMPRESSED;
-      if (this.bits & COMPRESSED) this.inflate!.startMessage((this.bits & MESSAGE_IS_TEXT) !== 0);
+      if (bits & COMPRESSED) this.inflate!.startMessage((bits & MESSAGE_IS_TEXT) !== 0);
     }
-    if (this.bits & COMPRESSED) this.inflate!.startFrame();
-    this.bits = (this.bits & FIN) === 0 ? this.bits | IN_FRAGMENTED_MESSAGE : this.bits & ~IN_FRAGMENTED_MESSAGE;
+    if (bits & COMPRESSED) this.inflate!.startFrame();
+    bits &= ~(IN_FRAGMENTED_MESSAGE | DISCARDING);
+    if ((bits & FIN) === 0) bits |= IN_FRAGMENTED_MESSAGE;
+    if (bits & DISCARD_DATA) bits |= DISCARDING;
+    this.bits = bits;
     this.messageBytes += this.payloadLen;
-    this.bits = (this.bits & DISCARD_DATA) !== 0 ? this.bits | DISCARDING : this.bits & ~DISCARDING;
     this.state = WAIT_READ;
   }
 

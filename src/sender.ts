@@ -277,10 +277,7 @@ export class Sender {
           this.pongLength = -1;
         } else if (slot === PING_SLOT) {
           this.pingLength = -1;
-          if (this.bits & HEARTBEAT_QUEUED) {
-            this.bits &= ~HEARTBEAT_QUEUED;
-            this.bits |= HEARTBEAT_PRODUCED;
-          }
+          if (this.bits & HEARTBEAT_QUEUED) this.bits = (this.bits & ~HEARTBEAT_QUEUED) | HEARTBEAT_PRODUCED;
         } else {
           this.closeLength = -1;
           this.bits |= CLOSE_SENT;

@@ -128,5 +128,5 @@ export class TcpTransport extends SocketTransport implements Transport, ViewHold
     later(this, LATER_REPORT_ERROR, { kind: (this.bits & CONNECTED) !== 0 ? "io" : "connect", message });
   }
 }
-// Booleans as bits: each is a slot otherwise, for every connection.
+// The kept views (view-cache.ts) are written only once a view is kept.
 defineColdFields(TcpTransport.prototype, NO_VIEWS);
